@@ -1,0 +1,212 @@
+import path from "node:path";
+import { z } from "zod";
+import { ConfigurationError } from "./domain/errors.js";
+import { DEFAULT_TAXONOMY, parseTaxonomy, type Taxonomy } from "./domain/taxonomy.js";
+
+/** The only module that reads the environment. Every setting also has a CLI flag (see cli/options.ts). */
+
+export const ANALYSER_NAMES = ["local", "metadata", "anthropic", "bedrock", "openai", "ollama"] as const;
+export type AnalyserName = (typeof ANALYSER_NAMES)[number];
+
+export interface ProviderSettings {
+  anthropic: { apiKey: string | null; baseUrl: string | null };
+  bedrock: { region: string | null; endpoint: string | null };
+  openai: { apiKey: string | null; baseUrl: string | null };
+  ollama: { host: string };
+  /** Per-provider pacing and robustness. */
+  requestsPerMinute: number | null;
+  timeoutMs: number;
+  maxRetries: number;
+  /** USD per million tokens, overriding the built-in table: {"model":{"input":1,"output":5}}. */
+  prices: Record<string, { input: number; output: number }>;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string;
+  storageUrl: string;
+  analyser: AnalyserName;
+  model: string | null;
+  concurrency: number;
+  maxUploadBytes: number;
+  maxPixels: number;
+  language: string;
+  shareContext: boolean;
+  password: string | null;
+  apiTokens: string[];
+  corsOrigins: string[];
+  taxonomy: Taxonomy;
+  logLevel: string;
+  providers: ProviderSettings;
+}
+
+/** Setting name (environment variable) -> value given on the command line, both optional. */
+export type SettingOverrides = Partial<Record<keyof typeof SETTINGS, string | undefined>>;
+
+/** Environment variable names with their CLI flag; documented in the README. */
+export const SETTINGS = {
+  PHOTOCAT_HOST: { flag: "--host", help: "address to listen on", default: "127.0.0.1" },
+  PHOTOCAT_PORT: { flag: "--port", help: "port to listen on", default: "3000" },
+  PHOTOCAT_DATA_DIR: { flag: "--data-dir", help: "folder for the database and photos", default: "./data" },
+  PHOTOCAT_DATABASE_URL: {
+    flag: "--database-url",
+    help: "sqlite:path or postgres://...",
+    default: "<data dir>/photocat.db",
+  },
+  PHOTOCAT_STORAGE_URL: {
+    flag: "--storage-url",
+    help: "folder or s3://bucket/prefix for photos",
+    default: "<data dir>/blobs",
+  },
+  PHOTOCAT_ANALYSER: { flag: "--analyser", help: `one of ${ANALYSER_NAMES.join(", ")}`, default: "local" },
+  PHOTOCAT_MODEL: { flag: "--model", help: "model id for the analyser", default: "per analyser" },
+  PHOTOCAT_CONCURRENCY: { flag: "--concurrency", help: "photos analysed at once", default: "2" },
+  PHOTOCAT_MAX_UPLOAD_MB: { flag: "--max-upload-mb", help: "largest accepted file in MB", default: "50" },
+  PHOTOCAT_MAX_PIXELS: { flag: "--max-pixels", help: "largest accepted image in pixels", default: "100000000" },
+  PHOTOCAT_LANGUAGE: { flag: "--language", help: "language of descriptions", default: "en" },
+  PHOTOCAT_SHARE_CONTEXT: {
+    flag: "--share-context",
+    help: "give capture date and place to the model (on/off)",
+    default: "off",
+  },
+  PHOTOCAT_PASSWORD: { flag: "--password", help: "password for the web gallery and API", default: "" },
+  PHOTOCAT_API_TOKENS: { flag: "--api-tokens", help: "comma-separated bearer tokens", default: "" },
+  PHOTOCAT_CORS_ORIGINS: { flag: "--cors-origins", help: "comma-separated allowed origins", default: "" },
+  PHOTOCAT_TAXONOMY: {
+    flag: "--taxonomy",
+    help: "your categories: 'slug: description' separated by ';'",
+    default: "built-in",
+  },
+  PHOTOCAT_LOG_LEVEL: { flag: "--log-level", help: "trace, debug, info, warn, error", default: "info" },
+  PHOTOCAT_RPM: { flag: "--rpm", help: "requests per minute allowed to a remote analyser", default: "none" },
+  PHOTOCAT_TIMEOUT_MS: { flag: "--timeout-ms", help: "time limit per analyser call", default: "120000" },
+  PHOTOCAT_MAX_RETRIES: { flag: "--max-retries", help: "retries per analyser call", default: "4" },
+  PHOTOCAT_PRICES: { flag: "--prices", help: "JSON price table override (USD per Mtok)", default: "built-in" },
+} as const;
+
+const onOff = (name: string) =>
+  z
+    .string()
+    .transform((v, ctx) => {
+      const s = v.trim().toLowerCase();
+      if (["1", "on", "true", "yes"].includes(s)) return true;
+      if (["", "0", "off", "false", "no"].includes(s)) return false;
+      ctx.addIssue({ code: "custom", message: `${name} must be on or off` });
+      return z.NEVER;
+    })
+    .default(false);
+
+const int = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`);
+
+const list = (v: string | undefined) =>
+  (v ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: SettingOverrides = {}): Config {
+  const get = (name: keyof typeof SETTINGS): string | undefined => {
+    const v = overrides[name] ?? env[name];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const fail = (message: string): never => {
+    throw new ConfigurationError(message);
+  };
+  const parse = <T>(name: string, schema: z.ZodType<T>, value: unknown): T => {
+    const r = schema.safeParse(value);
+    if (!r.success) fail(r.error.issues[0]?.message ?? `${name} is invalid`);
+    return (r as { data: T }).data;
+  };
+
+  const dataDir = path.resolve(get("PHOTOCAT_DATA_DIR") ?? "./data");
+  const analyser = (get("PHOTOCAT_ANALYSER") ?? "local").toLowerCase();
+  if (!(ANALYSER_NAMES as readonly string[]).includes(analyser)) {
+    fail(`PHOTOCAT_ANALYSER must be one of ${ANALYSER_NAMES.join(", ")} (got "${analyser}")`);
+  }
+  let taxonomy = DEFAULT_TAXONOMY;
+  const taxonomySetting = get("PHOTOCAT_TAXONOMY");
+  if (taxonomySetting) {
+    try {
+      taxonomy = parseTaxonomy(taxonomySetting.split(";").filter((s) => s.trim()));
+    } catch (error) {
+      fail(`PHOTOCAT_TAXONOMY: ${(error as Error).message}`);
+    }
+  }
+  let prices: ProviderSettings["prices"] = {};
+  const pricesSetting = get("PHOTOCAT_PRICES");
+  if (pricesSetting) {
+    const schema = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }));
+    let json: unknown;
+    try {
+      json = JSON.parse(pricesSetting);
+    } catch {
+      fail('PHOTOCAT_PRICES must be JSON like {"model":{"input":1,"output":5}}');
+    }
+    prices = parse("PHOTOCAT_PRICES", schema, json);
+  }
+  const rpm = get("PHOTOCAT_RPM");
+
+  return {
+    host: get("PHOTOCAT_HOST") ?? "127.0.0.1",
+    port: parse("PHOTOCAT_PORT", int("PHOTOCAT_PORT", 0, 65535), get("PHOTOCAT_PORT") ?? "3000"),
+    dataDir,
+    databaseUrl: get("PHOTOCAT_DATABASE_URL") ?? `sqlite:${path.join(dataDir, "photocat.db")}`,
+    storageUrl: get("PHOTOCAT_STORAGE_URL") ?? path.join(dataDir, "blobs"),
+    analyser: analyser as AnalyserName,
+    model: get("PHOTOCAT_MODEL") ?? null,
+    concurrency: parse(
+      "PHOTOCAT_CONCURRENCY",
+      int("PHOTOCAT_CONCURRENCY", 1, 64),
+      get("PHOTOCAT_CONCURRENCY") ?? "2",
+    ),
+    maxUploadBytes:
+      parse("PHOTOCAT_MAX_UPLOAD_MB", int("PHOTOCAT_MAX_UPLOAD_MB", 1, 4096), get("PHOTOCAT_MAX_UPLOAD_MB") ?? "50") *
+      1024 *
+      1024,
+    maxPixels: parse(
+      "PHOTOCAT_MAX_PIXELS",
+      int("PHOTOCAT_MAX_PIXELS", 1, 2_000_000_000),
+      get("PHOTOCAT_MAX_PIXELS") ?? "100000000",
+    ),
+    language: parse(
+      "PHOTOCAT_LANGUAGE",
+      z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "PHOTOCAT_LANGUAGE must be a language tag like en or pt-BR"),
+      get("PHOTOCAT_LANGUAGE") ?? "en",
+    ),
+    shareContext: parse("PHOTOCAT_SHARE_CONTEXT", onOff("PHOTOCAT_SHARE_CONTEXT"), get("PHOTOCAT_SHARE_CONTEXT")),
+    password: get("PHOTOCAT_PASSWORD") ?? null,
+    apiTokens: list(get("PHOTOCAT_API_TOKENS")),
+    corsOrigins: list(get("PHOTOCAT_CORS_ORIGINS")),
+    taxonomy,
+    logLevel: get("PHOTOCAT_LOG_LEVEL") ?? "info",
+    providers: {
+      anthropic: { apiKey: env.ANTHROPIC_API_KEY || null, baseUrl: env.ANTHROPIC_BASE_URL || null },
+      bedrock: {
+        region: env.AWS_REGION || env.AWS_DEFAULT_REGION || null,
+        endpoint: env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME || env.AWS_ENDPOINT_URL || null,
+      },
+      openai: { apiKey: env.OPENAI_API_KEY || null, baseUrl: env.OPENAI_BASE_URL || null },
+      ollama: { host: env.OLLAMA_HOST || "http://127.0.0.1:11434" },
+      requestsPerMinute: rpm ? parse("PHOTOCAT_RPM", int("PHOTOCAT_RPM", 1, 1_000_000), rpm) : null,
+      timeoutMs: parse(
+        "PHOTOCAT_TIMEOUT_MS",
+        int("PHOTOCAT_TIMEOUT_MS", 100, 3_600_000),
+        get("PHOTOCAT_TIMEOUT_MS") ?? "120000",
+      ),
+      maxRetries: parse("PHOTOCAT_MAX_RETRIES", int("PHOTOCAT_MAX_RETRIES", 0, 20), get("PHOTOCAT_MAX_RETRIES") ?? "4"),
+      prices,
+    },
+  };
+}
+
+/** True when the server would be reachable from other machines. */
+export function isExposed(host: string): boolean {
+  return !["127.0.0.1", "localhost", "::1", "[::1]"].includes(host) && !host.startsWith("127.");
+}

@@ -1,0 +1,108 @@
+import type { Analysis, Provenance } from "./analysis.js";
+
+export type ImageStatus = "queued" | "running" | "done" | "failed";
+export const IMAGE_STATUSES: readonly ImageStatus[] = ["queued", "running", "done", "failed"];
+
+/** Media types we accept, found by content (magic bytes), never by file name. */
+export const ACCEPTED_MEDIA_TYPES = [
+  "image/jpeg",
+  "image/png",
+  "image/webp",
+  "image/gif",
+  "image/avif",
+  "image/heic",
+  "image/heif",
+  "image/tiff",
+] as const;
+export type AcceptedMediaType = (typeof ACCEPTED_MEDIA_TYPES)[number];
+
+export const EXTENSION_BY_MEDIA_TYPE: Record<AcceptedMediaType, string> = {
+  "image/jpeg": "jpg",
+  "image/png": "png",
+  "image/webp": "webp",
+  "image/gif": "gif",
+  "image/avif": "avif",
+  "image/heic": "heic",
+  "image/heif": "heif",
+  "image/tiff": "tiff",
+};
+
+export interface GpsPosition {
+  latitude: number;
+  longitude: number;
+  altitude?: number | null;
+}
+
+/** What the camera recorded, read once at ingest. */
+export interface PhotoMetadata {
+  takenAt: string | null;
+  cameraMake: string | null;
+  cameraModel: string | null;
+  lens: string | null;
+  gps: GpsPosition | null;
+  orientation: number | null;
+}
+
+/** A user's corrections: each field set here wins over any analysis, now and after re-analysis. */
+export interface HumanEdits {
+  summary?: string;
+  category?: string;
+  tags?: string[];
+  altText?: string;
+  editedAt: string;
+}
+
+export interface ImageRecord {
+  id: string;
+  sha256: string;
+  status: ImageStatus;
+  originalName: string;
+  mediaType: AcceptedMediaType;
+  byteSize: number;
+  /** Display size, after EXIF orientation. */
+  width: number;
+  height: number;
+  metadata: PhotoMetadata;
+  /** A human-readable place name (from GPS, offline), when known. */
+  place: string | null;
+  /** A tiny placeholder the gallery paints while the thumbnail loads (base64 thumbhash). */
+  thumbhash: string | null;
+  createdAt: string;
+  updatedAt: string;
+  analysis: Analysis | null;
+  edits: HumanEdits | null;
+  /** Why the last analysis failed, when status is failed. */
+  error: string | null;
+}
+
+/** The fields people see: human edits over the analysis. */
+export interface EffectiveDescription {
+  summary: string | null;
+  category: string | null;
+  tags: string[];
+  altText: string | null;
+  text: string | null;
+}
+
+export function effectiveDescription(image: Pick<ImageRecord, "analysis" | "edits">): EffectiveDescription {
+  const a = image.analysis;
+  const e = image.edits;
+  return {
+    summary: e?.summary ?? a?.summary ?? null,
+    category: e?.category ?? a?.category ?? null,
+    tags: e?.tags ?? a?.tags ?? [],
+    altText: e?.altText ?? a?.altText ?? null,
+    text: a?.text ?? null,
+  };
+}
+
+export function cameraLabel(meta: PhotoMetadata): string | null {
+  const make = meta.cameraMake?.trim() ?? "";
+  const model = meta.cameraModel?.trim() ?? "";
+  if (!make && !model) return null;
+  // Models often repeat the make ("Canon Canon EOS 5D"): show it once.
+  if (model.toLowerCase().startsWith(make.toLowerCase())) return model || make;
+  return `${make} ${model}`.trim();
+}
+
+export type { Analysis, Provenance };

@@ -1,0 +1,84 @@
+import type { Analysis } from "../domain/analysis.js";
+import type { HumanEdits, ImageRecord, ImageStatus, PhotoMetadata } from "../domain/image.js";
+
+export interface NewImage {
+  id: string;
+  sha256: string;
+  originalName: string;
+  mediaType: ImageRecord["mediaType"];
+  byteSize: number;
+  width: number;
+  height: number;
+  metadata: PhotoMetadata;
+  place: string | null;
+  thumbhash: string | null;
+}
+
+export interface ImageQuery {
+  limit: number;
+  cursor?: string | null;
+  category?: string | null;
+  status?: ImageStatus | null;
+  /** ISO dates (inclusive) over the capture time, or the upload time when unknown. */
+  from?: string | null;
+  to?: string | null;
+  /** Full-text query over summary, tags, category, visible text and original name. */
+  q?: string | null;
+}
+
+export interface ImagePage {
+  items: ImageRecord[];
+  nextCursor: string | null;
+}
+
+export interface CatalogStats {
+  images: number;
+  byStatus: Record<ImageStatus, number>;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** Per provider/model, for "cost per photo" figures. */
+  byModel: { provider: string; model: string; images: number; costUsd: number }[];
+}
+
+/** A stored image embedding whose category a person set by hand: the examples the catalogue learns from. */
+export interface CorrectionExample {
+  imageId: string;
+  category: string;
+  vector: number[];
+}
+
+export interface SelectFilter {
+  all?: boolean;
+  status?: ImageStatus;
+  category?: string;
+}
+
+/** The catalogue of photos and their descriptions (SQLite, PostgreSQL...). */
+export interface Catalog {
+  readonly kind: string;
+  /**
+   * Inserts a photo unless one with the same sha256 exists; either way returns the stored record.
+   * Safe under concurrency: two uploads of the same bytes give one record.
+   */
+  insertImage(image: NewImage): Promise<{ image: ImageRecord; created: boolean }>;
+  getImage(id: string): Promise<ImageRecord | null>;
+  findBySha256(sha256: string): Promise<ImageRecord | null>;
+  listImages(query: ImageQuery): Promise<ImagePage>;
+  setStatus(id: string, status: ImageStatus, error?: string | null): Promise<void>;
+  /**
+   * Records an analysis (status becomes done). `jobId` makes the write idempotent: a job that already
+   * saved its result and crashed before completing is recognised by `analysisJobId`.
+   */
+  saveAnalysis(id: string, analysis: Analysis, jobId: string): Promise<void>;
+  analysisJobId(id: string): Promise<string | null>;
+  /** Merges edits over the stored ones; returns the updated record, or null when the photo is gone. */
+  saveEdits(id: string, edits: Omit<HumanEdits, "editedAt">): Promise<ImageRecord | null>;
+  deleteImage(id: string): Promise<boolean>;
+  categoryCounts(): Promise<{ category: string; count: number }[]>;
+  stats(): Promise<CatalogStats>;
+  /** Ids of the photos a bulk re-analysis should touch. */
+  selectIds(filter: SelectFilter): Promise<string[]>;
+  correctionExamples(embeddingModel: string): Promise<CorrectionExample[]>;
+  close(): Promise<void>;
+}
