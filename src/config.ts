@@ -64,7 +64,11 @@ export const SETTINGS = {
   PHOTOCAT_MODEL: { flag: "--model", help: "model id for the analyser", default: "per analyser" },
   PHOTOCAT_CONCURRENCY: { flag: "--concurrency", help: "photos analysed at once", default: "2" },
   PHOTOCAT_MAX_UPLOAD_MB: { flag: "--max-upload-mb", help: "largest accepted file in MB", default: "50" },
-  PHOTOCAT_MAX_PIXELS: { flag: "--max-pixels", help: "largest accepted image in pixels", default: "100000000" },
+  PHOTOCAT_MAX_PIXELS: {
+    flag: "--max-pixels",
+    help: "largest accepted image in pixels",
+    default: "100000000",
+  },
   PHOTOCAT_LANGUAGE: { flag: "--language", help: "language of descriptions", default: "en" },
   PHOTOCAT_SHARE_CONTEXT: {
     flag: "--share-context",
@@ -83,7 +87,11 @@ export const SETTINGS = {
   PHOTOCAT_RPM: { flag: "--rpm", help: "requests per minute allowed to a remote analyser", default: "none" },
   PHOTOCAT_TIMEOUT_MS: { flag: "--timeout-ms", help: "time limit per analyser call", default: "120000" },
   PHOTOCAT_MAX_RETRIES: { flag: "--max-retries", help: "retries per analyser call", default: "4" },
-  PHOTOCAT_PRICES: { flag: "--prices", help: "JSON price table override (USD per Mtok)", default: "built-in" },
+  PHOTOCAT_PRICES: {
+    flag: "--prices",
+    help: "JSON price table override (USD per Mtok)",
+    default: "built-in",
+  },
 } as const;
 
 const onOff = (name: string) =>
@@ -167,7 +175,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
       get("PHOTOCAT_CONCURRENCY") ?? "2",
     ),
     maxUploadBytes:
-      parse("PHOTOCAT_MAX_UPLOAD_MB", int("PHOTOCAT_MAX_UPLOAD_MB", 1, 4096), get("PHOTOCAT_MAX_UPLOAD_MB") ?? "50") *
+      parse(
+        "PHOTOCAT_MAX_UPLOAD_MB",
+        int("PHOTOCAT_MAX_UPLOAD_MB", 1, 4096),
+        get("PHOTOCAT_MAX_UPLOAD_MB") ?? "50",
+      ) *
       1024 *
       1024,
     maxPixels: parse(
@@ -177,10 +189,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
     ),
     language: parse(
       "PHOTOCAT_LANGUAGE",
-      z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "PHOTOCAT_LANGUAGE must be a language tag like en or pt-BR"),
+      z
+        .string()
+        .regex(
+          /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/,
+          "PHOTOCAT_LANGUAGE must be a language tag like en or pt-BR",
+        ),
       get("PHOTOCAT_LANGUAGE") ?? "en",
     ),
-    shareContext: parse("PHOTOCAT_SHARE_CONTEXT", onOff("PHOTOCAT_SHARE_CONTEXT"), get("PHOTOCAT_SHARE_CONTEXT")),
+    shareContext: parse(
+      "PHOTOCAT_SHARE_CONTEXT",
+      onOff("PHOTOCAT_SHARE_CONTEXT"),
+      get("PHOTOCAT_SHARE_CONTEXT"),
+    ),
     password: get("PHOTOCAT_PASSWORD") ?? null,
     apiTokens: list(get("PHOTOCAT_API_TOKENS")),
     corsOrigins: list(get("PHOTOCAT_CORS_ORIGINS")),
@@ -200,7 +221,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
         int("PHOTOCAT_TIMEOUT_MS", 100, 3_600_000),
         get("PHOTOCAT_TIMEOUT_MS") ?? "120000",
       ),
-      maxRetries: parse("PHOTOCAT_MAX_RETRIES", int("PHOTOCAT_MAX_RETRIES", 0, 20), get("PHOTOCAT_MAX_RETRIES") ?? "4"),
+      maxRetries: parse(
+        "PHOTOCAT_MAX_RETRIES",
+        int("PHOTOCAT_MAX_RETRIES", 0, 20),
+        get("PHOTOCAT_MAX_RETRIES") ?? "4",
+      ),
       prices,
     },
   };

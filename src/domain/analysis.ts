@@ -65,7 +65,10 @@ export type ModelOutput = z.infer<typeof modelOutputSchema>;
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 export function cleanText(value: string, maxChars: number): string {
-  const cleaned = value.replace(CONTROL, "").replace(/[ \t]+/g, " ").trim();
+  const cleaned = value
+    .replace(CONTROL, "")
+    .replace(/[ \t]+/g, " ")
+    .trim();
   if (cleaned.length <= maxChars) return cleaned;
   return `${cleaned.slice(0, maxChars - 1).trimEnd()}…`;
 }
@@ -80,7 +83,8 @@ export function normaliseTags(tags: readonly string[]): string[] {
   return [...seen];
 }
 
-const BANNED_OPENINGS = /^(this|the)\s+(image|photo|photograph|picture)\s+(shows|depicts|contains|features)\s+/i;
+const BANNED_OPENINGS =
+  /^(this|the)\s+(image|photo|photograph|picture)\s+(shows|depicts|contains|features)\s+/i;
 
 /** Summaries start with the subject: "This image shows a cat" becomes "A cat". */
 export function normaliseSummary(summary: string): string {

@@ -14,28 +14,50 @@ export interface Taxonomy {
 export const DEFAULT_TAXONOMY: Taxonomy = {
   fallback: "other",
   categories: [
-    { slug: "people", description: "A person or people are the prominent subject: portraits, groups, athletes." },
-    { slug: "animals", description: "An identifiable animal is the subject, including insects, fish and birds." },
+    {
+      slug: "people",
+      description: "A person or people are the prominent subject: portraits, groups, athletes.",
+    },
+    {
+      slug: "animals",
+      description: "An identifiable animal is the subject, including insects, fish and birds.",
+    },
     {
       slug: "food",
-      description: "Dishes, drinks, fruit or vegetables as food, market produce. Growing plants are not food.",
+      description:
+        "Dishes, drinks, fruit or vegetables as food, market produce. Growing plants are not food.",
     },
-    { slug: "vehicles", description: "Cars, trucks, buses, trains, boats, aircraft, bicycles, car interiors." },
-    { slug: "nature", description: "Landscapes, seascapes, sky and clouds, plants, flowers, fungi, macro nature." },
+    {
+      slug: "vehicles",
+      description: "Cars, trucks, buses, trains, boats, aircraft, bicycles, car interiors.",
+    },
+    {
+      slug: "nature",
+      description: "Landscapes, seascapes, sky and clouds, plants, flowers, fungi, macro nature.",
+    },
     {
       slug: "architecture",
-      description: "Buildings outside or inside, streets, bridges, towers, shopfronts, aerial views of towns.",
+      description:
+        "Buildings outside or inside, streets, bridges, towers, shopfronts, aerial views of towns.",
     },
-    { slug: "objects", description: "Single man-made objects or products: instruments, tools, furniture, gadgets." },
+    {
+      slug: "objects",
+      description: "Single man-made objects or products: instruments, tools, furniture, gadgets.",
+    },
     {
       slug: "documents",
-      description: "Text dominates: scans, screenshots, signs, menus, book covers, charts, handwriting, logos.",
+      description:
+        "Text dominates: scans, screenshots, signs, menus, book covers, charts, handwriting, logos.",
     },
     {
       slug: "art",
-      description: "Paintings, drawings, illustrations, 3D renders, cartoons, graffiti, sculptures, stained glass.",
+      description:
+        "Paintings, drawings, illustrations, 3D renders, cartoons, graffiti, sculptures, stained glass.",
     },
-    { slug: "other", description: "Textures, blank or synthetic images, microscopy, astronomy, ambiguous scenes." },
+    {
+      slug: "other",
+      description: "Textures, blank or synthetic images, microscopy, astronomy, ambiguous scenes.",
+    },
   ],
 };
 
