@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { PhotocatError } from "../domain/errors.js";
 
 const require = createRequire(import.meta.url);
@@ -28,7 +28,7 @@ const HEVC_TYPES = new Set(["image/heic", "image/heif"]);
 export async function openImage(
   bytes: Buffer,
   options: { mediaType: string; maxPixels: number },
-): Promise<sharp.Sharp> {
+): Promise<Sharp> {
   if (HEVC_TYPES.has(options.mediaType)) {
     const images = await loadHeicDecoder()({ buffer: bytes }).catch((cause: unknown) => {
       throw new PhotocatError("corrupt_image", "the HEIC/HEIF file could not be decoded", { cause });
