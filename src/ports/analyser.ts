@@ -25,6 +25,8 @@ export interface AnalyserInput {
 export interface Analyser {
   readonly provider: string;
   readonly model: string;
+  /** True when nothing leaves this machine, so private context (date, place) may always be used. */
+  readonly offline?: boolean;
   analyse(input: AnalyserInput): Promise<Analysis>;
   /** Loads models or checks settings ahead of the first photo. */
   warmUp?(): Promise<void>;
