@@ -1,0 +1,105 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "./config.js";
+import { ConfigurationError } from "./domain/errors.js";
+import { createLogger, type Logger } from "./logger.js";
+import type { Analyser } from "./ports/analyser.js";
+import type { BlobStore } from "./ports/blob-store.js";
+import type { Catalog } from "./ports/catalog.js";
+import type { JobQueue } from "./ports/job-queue.js";
+import { ImageEvents } from "./services/events.js";
+import { GalleryService } from "./services/gallery.js";
+import type { IngestDeps, IngestLimits } from "./services/ingest.js";
+
+/** The one place that picks adapters from the configuration. */
+export interface Container {
+  config: Config;
+  logger: Logger;
+  catalog: Catalog;
+  queue: JobQueue;
+  blobs: BlobStore;
+  events: ImageEvents;
+  gallery: GalleryService;
+  ingestDeps: IngestDeps;
+  ingestLimits: IngestLimits;
+  /** Loaded on first use: only workers and `analyse` need one. */
+  analyser(): Promise<Analyser>;
+  close(): Promise<void>;
+}
+
+export interface ContainerOptions {
+  logger?: Logger;
+  /** Replaces the configured analyser (tests, benchmarks). */
+  analyser?: Analyser;
+}
+
+async function openStore(config: Config, logger: Logger) {
+  const url = config.databaseUrl;
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const { openPostgresStore } = await import("./adapters/postgres/index.js");
+    return openPostgresStore({ url, logger });
+  }
+  const file = url.startsWith("sqlite:")
+    ? url.slice("sqlite:".length)
+    : url.startsWith("file:")
+      ? fileURLToPath(url)
+      : url;
+  if (!file) throw new ConfigurationError("PHOTOCAT_DATABASE_URL: give sqlite:<path> or postgres://...");
+  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const { openSqliteStore } = await import("./adapters/sqlite/index.js");
+  return openSqliteStore({ path: file, logger });
+}
+
+async function openBlobStore(config: Config): Promise<BlobStore> {
+  const url = config.storageUrl;
+  if (url.startsWith("s3://")) {
+    const { createS3BlobStore } = await import("./adapters/blob/s3.js");
+    const [bucket = "", ...prefix] = url.slice("s3://".length).split("/");
+    if (!bucket)
+      throw new ConfigurationError("PHOTOCAT_STORAGE_URL: s3:// needs a bucket, as in s3://bucket/prefix");
+    return createS3BlobStore({ bucket, prefix: prefix.join("/") });
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith("file://")) {
+    throw new ConfigurationError(
+      `PHOTOCAT_STORAGE_URL: unsupported scheme in "${url}" (use a folder or s3://)`,
+    );
+  }
+  const root = url.startsWith("file://") ? fileURLToPath(url) : path.resolve(url);
+  mkdirSync(root, { recursive: true });
+  const { createFsBlobStore } = await import("./adapters/blob/fs.js");
+  return createFsBlobStore({ root });
+}
+
+export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore(config, logger);
+  const blobs = await openBlobStore(config);
+  const events = new ImageEvents();
+  const { catalog, queue } = store;
+  let analyser: Promise<Analyser> | null = options.analyser ? Promise.resolve(options.analyser) : null;
+
+  return {
+    config,
+    logger,
+    catalog,
+    queue,
+    blobs,
+    events,
+    gallery: new GalleryService({ catalog, queue, blobs, events }, config.taxonomy),
+    ingestDeps: { catalog, queue, blobs, events, logger },
+    ingestLimits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxPixels },
+    analyser: () => {
+      analyser ??= import("./analysers/registry.js").then(({ createAnalyser }) =>
+        createAnalyser(config, { logger }),
+      );
+      return analyser;
+    },
+    close: async () => {
+      if (analyser) await (await analyser.catch(() => null))?.close?.();
+      await blobs.close?.();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { cameraLabel, effectiveDescription, type ImageRecord } from "../domain/image.js";
+
+/** The `<image>` resource of the API (DESIGN.md): snake_case, effective values (human edits win). */
+export function presentImage(image: ImageRecord, extra: { duplicate?: boolean } = {}) {
+  const d = effectiveDescription(image);
+  const a = image.analysis;
+  const base = `/api/images/${image.id}`;
+  const details = a?.extras ? { ...a.extras } : null;
+  return {
+    id: image.id,
+    status: image.status,
+    ...(extra.duplicate === undefined ? {} : { duplicate: extra.duplicate }),
+    original_name: image.originalName,
+    media_type: image.mediaType,
+    byte_size: image.byteSize,
+    width: image.width,
+    height: image.height,
+    taken_at: image.metadata.takenAt,
+    camera: cameraLabel(image.metadata),
+    lens: image.metadata.lens,
+    place: image.place,
+    summary: d.summary,
+    category: d.category,
+    tags: d.tags,
+    alt_text: d.altText,
+    text: d.text,
+    confidence: a?.confidence ?? null,
+    error: image.error,
+    edited: image.edits
+      ? {
+          ...(image.edits.summary === undefined ? {} : { summary: image.edits.summary }),
+          ...(image.edits.category === undefined ? {} : { category: image.edits.category }),
+          ...(image.edits.tags === undefined ? {} : { tags: image.edits.tags }),
+          ...(image.edits.altText === undefined ? {} : { alt_text: image.edits.altText }),
+          edited_at: image.edits.editedAt,
+        }
+      : null,
+    details,
+    thumbhash: image.thumbhash,
+    thumbnails: { small: `${base}/thumbnails/small`, large: `${base}/thumbnails/large` },
+    original: `${base}/original`,
+    analysis: a
+      ? {
+          provider: a.provenance.provider,
+          model: a.provenance.model,
+          prompt_version: a.provenance.promptVersion,
+          input_tokens: a.provenance.inputTokens,
+          output_tokens: a.provenance.outputTokens,
+          cost_usd: a.provenance.costUsd,
+          ms: a.provenance.ms,
+        }
+      : null,
+    created_at: image.createdAt,
+    updated_at: image.updatedAt,
+  };
+}
+
+export type ImageJson = ReturnType<typeof presentImage>;

@@ -1,0 +1,118 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import busboy from "busboy";
+import { PhotocatError } from "../domain/errors.js";
+
+export interface ReceivedFile {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+  /** Set when the file went over the size limit (its bytes were not kept). */
+  tooLarge: boolean;
+}
+
+export interface UploadLimits {
+  maxFileBytes: number;
+  maxFiles: number;
+}
+
+/**
+ * Streams a multipart upload's `file` parts to temporary files, hashing them on the way, so a 50 MB photo
+ * is never held in memory. Other fields are ignored; unknown file fields are drained.
+ */
+export async function receiveUpload(
+  body: WebReadableStream<Uint8Array> | null,
+  contentType: string | undefined,
+  tmpDir: string,
+  limits: UploadLimits,
+): Promise<ReceivedFile[]> {
+  if (!body || !contentType?.toLowerCase().startsWith("multipart/form-data")) {
+    throw new PhotocatError(
+      "invalid_request",
+      "send the photos as multipart/form-data in a field named file",
+    );
+  }
+  await mkdir(tmpDir, { recursive: true });
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: { "content-type": contentType },
+      limits: {
+        fileSize: limits.maxFileBytes,
+        files: limits.maxFiles,
+        fields: 20,
+        fieldSize: 1024,
+        parts: limits.maxFiles + 20,
+      },
+    });
+  } catch (cause) {
+    throw new PhotocatError("invalid_request", "the multipart body is malformed", { cause });
+  }
+  const files: ReceivedFile[] = [];
+  const writes: Promise<void>[] = [];
+  let tooManyFiles = false;
+
+  parser.on("file", (field, stream, info) => {
+    if (field !== "file") {
+      stream.resume();
+      return;
+    }
+    const received: ReceivedFile = {
+      name: info.filename ?? "unnamed",
+      path: path.join(tmpDir, `${randomUUID()}.upload`),
+      size: 0,
+      sha256: "",
+      tooLarge: false,
+    };
+    files.push(received);
+    const hash = createHash("sha256");
+    stream.on("limit", () => {
+      received.tooLarge = true;
+    });
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        received.size += chunk.length;
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    writes.push(
+      pipeline(stream, counter, createWriteStream(received.path)).then(() => {
+        received.sha256 = hash.digest("hex");
+      }),
+    );
+  });
+  parser.on("filesLimit", () => {
+    tooManyFiles = true;
+  });
+
+  try {
+    await pipeline(Readable.fromWeb(body), parser);
+    await Promise.all(writes);
+  } catch (cause) {
+    await Promise.allSettled(writes);
+    await discard(files);
+    throw new PhotocatError(
+      "invalid_request",
+      "the upload was interrupted or its multipart body is malformed",
+      {
+        cause,
+      },
+    );
+  }
+  if (tooManyFiles) {
+    await discard(files);
+    throw new PhotocatError("invalid_request", `send at most ${limits.maxFiles} files per request`);
+  }
+  return files;
+}
+
+export async function discard(files: readonly { path: string }[]): Promise<void> {
+  await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
+}

@@ -1,0 +1,124 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { PhotocatError } from "../domain/errors.js";
+import type { ImageRecord } from "../domain/image.js";
+import type { Logger } from "../logger.js";
+import { inspectImage } from "../media/inspect.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { Catalog } from "../ports/catalog.js";
+import type { JobQueue } from "../ports/job-queue.js";
+import type { ImageEvents } from "./events.js";
+import { allKeys, originalKey, thumbnailKey } from "./storage-keys.js";
+
+export interface IngestDeps {
+  catalog: Catalog;
+  queue: JobQueue;
+  blobs: BlobStore;
+  events: ImageEvents;
+  logger: Logger;
+}
+
+export interface IngestLimits {
+  maxBytes: number;
+  maxPixels: number;
+  /** Whether to queue analysis (off for benchmarks of the ingest path alone). */
+  analyse?: boolean;
+}
+
+export interface IncomingFile {
+  /** A local file holding the bytes (an upload's temporary file, an imported file...). */
+  path: string;
+  /** The name the user gave it: kept as metadata only, never shown to a model. */
+  originalName: string;
+  /** Known when the bytes were hashed while being received. */
+  sha256?: string;
+  /** Move the file into the store instead of copying it (uploads' temporary files). */
+  consume?: boolean;
+}
+
+export interface IngestResult {
+  image: ImageRecord;
+  duplicate: boolean;
+}
+
+export async function sha256File(filePath: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** Keeps a display name: no folders, no control characters, at most 255 characters. */
+export function cleanOriginalName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  const base = path.basename(name.replace(/\\/g, "/")).replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
+  const trimmed = base.trim().slice(0, 255);
+  return trimmed && trimmed !== "." && trimmed !== ".." ? trimmed : "unnamed";
+}
+
+/**
+ * The ingest pipeline: size check -> sha256 (same bytes = same photo) -> validate by content and decode ->
+ * EXIF, place, thumbnails -> store files -> catalogue record -> analysis job.
+ * Files are stored before the record, so a crash leaves at worst unreferenced files, never a record
+ * without its files; a record left without a job is re-queued by the worker at start.
+ */
+export async function ingestFile(
+  deps: IngestDeps,
+  limits: IngestLimits,
+  file: IncomingFile,
+): Promise<IngestResult> {
+  const originalName = cleanOriginalName(file.originalName);
+  const { size } = await stat(file.path);
+  if (size === 0) throw new PhotocatError("empty_file", "the file is empty");
+  if (size > limits.maxBytes) {
+    throw new PhotocatError(
+      "file_too_large",
+      `the file is ${(size / 1048576).toFixed(1)} MB, over the limit of ${Math.round(limits.maxBytes / 1048576)} MB`,
+    );
+  }
+  const sha256 = file.sha256 ?? (await sha256File(file.path));
+  const existing = await deps.catalog.findBySha256(sha256);
+  if (existing) return { image: existing, duplicate: true };
+
+  const inspected = await inspectImage(file.path, { maxPixels: limits.maxPixels });
+  const id = randomUUID();
+  const stored: string[] = [];
+  try {
+    await deps.blobs.put(thumbnailKey(id, "small"), inspected.thumbnails.small, "image/webp");
+    stored.push(thumbnailKey(id, "small"));
+    await deps.blobs.put(thumbnailKey(id, "large"), inspected.thumbnails.large, "image/webp");
+    stored.push(thumbnailKey(id, "large"));
+    const key = originalKey(id, inspected.mediaType);
+    await deps.blobs.put(key, { path: file.path, move: file.consume ?? false }, inspected.mediaType);
+    stored.push(key);
+  } catch (error) {
+    await Promise.allSettled(stored.map((k) => deps.blobs.delete(k)));
+    throw error;
+  }
+
+  const { image, created } = await deps.catalog.insertImage({
+    id,
+    sha256,
+    originalName,
+    mediaType: inspected.mediaType,
+    byteSize: size,
+    width: inspected.width,
+    height: inspected.height,
+    metadata: inspected.metadata,
+    place: inspected.place,
+    thumbhash: inspected.thumbhash,
+  });
+  if (!created) {
+    // The same bytes arrived twice at once and the other upload won: drop our copy.
+    await Promise.allSettled(allKeys(id, inspected.mediaType).map((k) => deps.blobs.delete(k)));
+    return { image, duplicate: true };
+  }
+  if (limits.analyse !== false) await deps.queue.enqueue(id);
+  deps.logger.info(
+    { id, mediaType: image.mediaType, width: image.width, height: image.height },
+    "photo ingested",
+  );
+  deps.events.publish({ type: "image", image });
+  return { image, duplicate: false };
+}
