@@ -1,0 +1,41 @@
+import { lstat, readdir } from "node:fs/promises";
+import path from "node:path";
+
+/** Expands files and folders (recursively, skipping hidden entries and symlinked folders) into file paths. */
+export async function* expandPaths(inputs: readonly string[]): AsyncGenerator<string> {
+  for (const input of inputs) {
+    const info = await lstat(input).catch(() => null);
+    if (!info) {
+      yield input; // reported as missing by the caller, in order
+      continue;
+    }
+    if (info.isDirectory()) yield* walk(input);
+    else yield input;
+  }
+}
+
+async function* walk(folder: string): AsyncGenerator<string> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    if (entry.name.startsWith(".")) continue;
+    const full = path.join(folder, entry.name);
+    if (entry.isDirectory()) yield* walk(full);
+    else if (entry.isFile()) yield full;
+  }
+}
+
+/** Runs `task` over items with at most `limit` at once, in order of arrival. */
+export async function forEachLimited<T>(
+  items: AsyncIterable<T> | Iterable<T>,
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  for await (const item of items) {
+    const p = task(item).finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= limit) await Promise.race(running);
+  }
+  await Promise.all(running);
+}

@@ -1,0 +1,117 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "@hono/node-server";
+import { type Config, isExposed } from "../config.js";
+import { type Container, createContainer } from "../container.js";
+import { ConfigurationError } from "../domain/errors.js";
+import { createApp, readPackageVersion } from "../http/app.js";
+import type { Logger } from "../logger.js";
+import type { Analyser } from "../ports/analyser.js";
+import { requeueOrphans, startWorker, type Worker } from "../services/analyse.js";
+import { type FolderWatcher, watchFolder } from "../services/watch-folder.js";
+
+export const PROJECT_ROOT = path.resolve(
+  fileURLToPath(new URL("../..", import.meta.url)).replace(/\/dist\/?$/, ""),
+);
+export const WEB_ROOT = path.join(PROJECT_ROOT, "web", "dist");
+
+export interface RunOptions {
+  http: boolean;
+  worker: boolean;
+  watch?: string | null;
+  analyser?: Analyser;
+  logger?: Logger;
+  /** Worker tuning for tests. */
+  pollMs?: number;
+  baseBackoffMs?: number;
+}
+
+export interface Running {
+  container: Container;
+  url: string | null;
+  worker: Worker | null;
+  watcher: FolderWatcher | null;
+  close(): Promise<void>;
+}
+
+/** Starts what a process runs: the HTTP server, the analysis worker and the folder watcher, in any mix. */
+export async function run(config: Config, options: RunOptions): Promise<Running> {
+  if (options.http && isExposed(config.host) && !config.password && config.apiTokens.length === 0) {
+    throw new ConfigurationError(
+      `refusing to listen on ${config.host} without a password: set PHOTOCAT_PASSWORD or PHOTOCAT_API_TOKENS, ` +
+        "or keep the default host 127.0.0.1",
+    );
+  }
+  const container = await createContainer(config, { logger: options.logger, analyser: options.analyser });
+  const { logger } = container;
+  let worker: Worker | null = null;
+  if (options.worker) {
+    const analyser = await container.analyser();
+    await analyser.warmUp?.();
+    const deps = { ...container.ingestDeps, analyser };
+    const requeued = await requeueOrphans(deps);
+    if (requeued > 0) logger.info({ requeued }, "photos waiting for analysis checked");
+    worker = startWorker(deps, {
+      concurrency: config.concurrency,
+      taxonomy: config.taxonomy,
+      language: config.language,
+      shareContext: config.shareContext,
+      pollMs: options.pollMs,
+      baseBackoffMs: options.baseBackoffMs,
+    });
+    const wake = worker.wake;
+    container.events.subscribe((event) => {
+      if (event.type === "image" && event.image.status === "queued") wake();
+    });
+  }
+
+  let url: string | null = null;
+  let server: ReturnType<typeof serve> | null = null;
+  if (options.http) {
+    const app = createApp({
+      config,
+      gallery: container.gallery,
+      ingestDeps: container.ingestDeps,
+      ingestLimits: container.ingestLimits,
+      blobs: container.blobs,
+      events: container.events,
+      logger,
+      webRoot: WEB_ROOT,
+      version: await readPackageVersion(PROJECT_ROOT),
+    });
+    const started = await new Promise<{ port: number }>((resolve, reject) => {
+      server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => resolve(info));
+      server.once("error", reject);
+    });
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    url = `http://${host}:${started.port}`;
+    logger.info({ url }, "serving");
+  }
+
+  const watcher = options.watch
+    ? watchFolder(container.ingestDeps, container.ingestLimits, options.watch)
+    : null;
+
+  let closed = false;
+  return {
+    container,
+    url,
+    worker,
+    watcher,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await watcher?.close();
+      if (server) {
+        const s = server as ReturnType<typeof serve>;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          // Server-sent event streams never end by themselves.
+          (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        });
+      }
+      await worker?.stop();
+      await container.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { existsSync } from "node:fs";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import chokidar from "chokidar";
+import { errorMessage, isPhotocatError } from "../domain/errors.js";
+import { type IngestDeps, type IngestLimits, ingestFile } from "./ingest.js";
+
+export interface FolderWatcher {
+  /** Resolves when the files present at start have been handled. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Moves a file into `folder` without replacing anything already there ("name (1).jpg"...). */
+async function moveInto(file: string, folder: string): Promise<string> {
+  await mkdir(folder, { recursive: true });
+  const { name, ext } = path.parse(file);
+  for (let n = 0; n < 10_000; n++) {
+    const target = path.join(folder, n === 0 ? `${name}${ext}` : `${name} (${n})${ext}`);
+    if (existsSync(target)) continue;
+    await rename(file, target);
+    return target;
+  }
+  throw new Error(`too many files named ${name}${ext} in ${folder}`);
+}
+
+/**
+ * Watches an incoming folder: every file dropped there (also in subfolders) is ingested once it has
+ * stopped growing, then moved to `processed/`, or to `rejected/` with a `<name>.reason.txt` beside it.
+ */
+export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: string): FolderWatcher {
+  const root = path.resolve(folder);
+  const processed = path.join(root, "processed");
+  const rejected = path.join(root, "rejected");
+  const inFlight = new Set<Promise<void>>();
+  let chain = Promise.resolve();
+
+  const handle = async (file: string) => {
+    const name = path.basename(file);
+    try {
+      const result = await ingestFile(deps, limits, { path: file, originalName: name });
+      await moveInto(file, processed);
+      deps.logger.info(
+        { file: name, id: result.image.id, duplicate: result.duplicate },
+        "watched file ingested",
+      );
+    } catch (error) {
+      const reason = isPhotocatError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
+      deps.logger.warn({ file: name, reason }, "watched file rejected");
+      try {
+        const moved = await moveInto(file, rejected);
+        await writeFile(`${moved}.reason.txt`, `${reason}\n`);
+      } catch (moveError) {
+        deps.logger.error({ err: moveError, file: name }, "could not move the rejected file");
+      }
+    }
+  };
+
+  const watcher = chokidar.watch(root, {
+    ignored: (p: string) =>
+      p.startsWith(processed) || p.startsWith(rejected) || path.basename(p).startsWith("."),
+    awaitWriteFinish: { stabilityThreshold: 500, pollInterval: 100 },
+    ignoreInitial: false,
+    followSymlinks: false,
+  });
+  watcher.on("add", (file) => {
+    // One file at a time keeps memory flat when thousands are dropped at once.
+    const task = (chain = chain.then(() => handle(file)).catch(() => {}));
+    inFlight.add(task);
+    task.finally(() => inFlight.delete(task));
+  });
+  watcher.on("error", (error) => deps.logger.error({ err: error }, "folder watcher error"));
+
+  const ready = new Promise<void>((resolve) => {
+    watcher.on("ready", () => {
+      chain.then(() => resolve());
+    });
+  });
+  return {
+    ready,
+    close: async () => {
+      await watcher.close();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
