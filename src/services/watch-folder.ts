@@ -65,7 +65,8 @@ export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: stri
   });
   watcher.on("add", (file) => {
     // One file at a time keeps memory flat when thousands are dropped at once.
-    const task = (chain = chain.then(() => handle(file)).catch(() => {}));
+    const task = chain.then(() => handle(file)).catch(() => {});
+    chain = task;
     inFlight.add(task);
     task.finally(() => inFlight.delete(task));
   });
