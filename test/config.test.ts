@@ -1,0 +1,52 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { isExposed, loadConfig } from "../src/config.js";
+import { ConfigurationError } from "../src/domain/errors.js";
+
+describe("configuration", () => {
+  it("has zero-config defaults: local analyser, SQLite and files under ./data", () => {
+    const config = loadConfig({});
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.port).toBe(3000);
+    expect(config.analyser).toBe("local");
+    expect(config.dataDir).toBe(path.resolve("data"));
+    expect(config.databaseUrl).toBe(`sqlite:${path.resolve("data", "photocat.db")}`);
+    expect(config.maxUploadBytes).toBe(50 * 1024 * 1024);
+    expect(config.maxPixels).toBe(100_000_000);
+    expect(config.shareContext).toBe(false);
+    expect(config.taxonomy.categories).toHaveLength(10);
+  });
+
+  it("flags win over the environment", () => {
+    const config = loadConfig({ PHOTOCAT_PORT: "4000" }, { PHOTOCAT_PORT: "5000" });
+    expect(config.port).toBe(5000);
+  });
+
+  it("names the setting in errors", () => {
+    expect(() => loadConfig({ PHOTOCAT_PORT: "http" })).toThrow(/PHOTOCAT_PORT/);
+    expect(() => loadConfig({ PHOTOCAT_ANALYSER: "gpt" })).toThrow(ConfigurationError);
+    expect(() => loadConfig({ PHOTOCAT_SHARE_CONTEXT: "maybe" })).toThrow(/PHOTOCAT_SHARE_CONTEXT/);
+    expect(() => loadConfig({ PHOTOCAT_PRICES: "{" })).toThrow(/PHOTOCAT_PRICES/);
+    expect(() => loadConfig({ PHOTOCAT_TAXONOMY: "Bad Slug!" })).toThrow(/PHOTOCAT_TAXONOMY/);
+  });
+
+  it("reads lists and switches", () => {
+    const config = loadConfig({
+      PHOTOCAT_API_TOKENS: "a, b,,",
+      PHOTOCAT_CORS_ORIGINS: "https://x.example",
+      PHOTOCAT_SHARE_CONTEXT: "on",
+      PHOTOCAT_TAXONOMY: "cats: cat photos; dogs",
+    });
+    expect(config.apiTokens).toEqual(["a", "b"]);
+    expect(config.corsOrigins).toEqual(["https://x.example"]);
+    expect(config.shareContext).toBe(true);
+    expect(config.taxonomy.categories.map((c) => c.slug)).toEqual(["cats", "dogs", "other"]);
+  });
+
+  it("knows which hosts are exposed", () => {
+    expect(isExposed("127.0.0.1")).toBe(false);
+    expect(isExposed("localhost")).toBe(false);
+    expect(isExposed("0.0.0.0")).toBe(true);
+    expect(isExposed("192.168.1.10")).toBe(true);
+  });
+});
