@@ -24,6 +24,7 @@ export interface RunOptions {
   /** Worker tuning for tests. */
   pollMs?: number;
   baseBackoffMs?: number;
+  leaseMs?: number;
 }
 
 export interface Running {
@@ -58,6 +59,7 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
       shareContext: config.shareContext,
       pollMs: options.pollMs,
       baseBackoffMs: options.baseBackoffMs,
+      leaseMs: options.leaseMs,
     });
     const wake = worker.wake;
     container.events.subscribe((event) => {

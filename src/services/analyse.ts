@@ -55,7 +55,7 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, ran
 }
 
 export function contextFor(
-  image: ImageRecord,
+  image: Pick<ImageRecord, "metadata" | "place">,
   analyser: Analyser,
   shareContext: boolean,
 ): AnalysisContext | undefined {

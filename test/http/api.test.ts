@@ -13,7 +13,7 @@ type Started = Awaited<ReturnType<typeof startPhotocat>>;
 
 async function upload(url: string, files: { name: string; bytes: Buffer; type?: string }[], headers = {}) {
   const form = new FormData();
-  for (const f of files) form.append("file", new Blob([f.bytes], { type: f.type ?? "image/jpeg" }), f.name);
+  for (const f of files) form.append("file", new Blob([new Uint8Array(f.bytes)], { type: f.type ?? "image/jpeg" }), f.name);
   const response = await fetch(`${url}/api/images`, { method: "POST", body: form, headers });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { type Container, createContainer } from "../../src/container.js";
+import { silentLogger } from "../../src/logger.js";
+import { ingestFile } from "../../src/services/ingest.js";
+import { solidImage } from "../support/fake-analyser.js";
+
+const WORKER = path.resolve("test/support/worker-process.ts");
+const TSX = path.resolve("node_modules/.bin/tsx");
+
+function startWorker(dataDir: string): Promise<ChildProcess> {
+  const child = spawn(TSX, [WORKER, dataDir, "400"], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once("data", () => resolve(child));
+    child.once("exit", (code) => reject(new Error(`worker exited early with ${code}`)));
+  });
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("a worker killed with SIGKILL mid-job", () => {
+  let dataDir: string;
+  let container: Container;
+
+  afterAll(async () => {
+    await container?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("leaves no job lost or done twice after a restart", async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "photocat-crash-"));
+    container = await createContainer(loadConfig({}, { PHOTOCAT_DATA_DIR: dataDir }), {
+      logger: silentLogger(),
+    });
+    const photos = 8;
+    for (let i = 0; i < photos; i++) {
+      const file = path.join(dataDir, `p${i}.png`);
+      writeFileSync(file, await solidImage({ r: 20 * i, g: 100, b: 50 }, i, "png"));
+      await ingestFile(container.ingestDeps, container.ingestLimits, {
+        path: file,
+        originalName: `p${i}.png`,
+      });
+    }
+
+    const first = await startWorker(dataDir);
+    await until(async () => (await container.queue.counts()).done >= 2, 20_000);
+    await until(async () => (await container.queue.counts()).running >= 1, 20_000);
+    first.kill("SIGKILL");
+    await new Promise((r) => first.once("exit", r));
+    const atKill = await container.queue.counts();
+    expect(atKill.done).toBeLessThan(photos);
+
+    const second = await startWorker(dataDir);
+    await until(async () => (await container.queue.counts()).done === photos, 30_000);
+    second.kill("SIGTERM");
+    await new Promise((r) => second.once("exit", r));
+
+    const counts = await container.queue.counts();
+    expect(counts).toEqual({ queued: 0, running: 0, done: photos, failed: 0 });
+    const stats = await container.catalog.stats();
+    expect(stats.byStatus.done).toBe(photos);
+    // Only the jobs in hand at the kill (at most the concurrency, 2) may have been started twice.
+    const calls = readFileSync(path.join(dataDir, "calls.log"), "utf8").trim().split("\n").length;
+    expect(calls).toBeGreaterThanOrEqual(photos);
+    expect(calls).toBeLessThanOrEqual(photos + 2);
+  }, 90_000);
+});
