@@ -1,0 +1,331 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import {
+  ApiError,
+  getSession,
+  listCategories,
+  reanalysePhoto,
+  setUnauthorisedListener,
+  signOut,
+} from "./api.js";
+import { FilterBar } from "./components/FilterBar.js";
+import { Header } from "./components/Header.js";
+import { UploadIcon } from "./components/Icons.js";
+import { LoginPage } from "./components/LoginPage.js";
+import { PhotoDialog } from "./components/PhotoDialog.js";
+import { PhotoGrid } from "./components/PhotoGrid.js";
+import { StatsView } from "./components/StatsView.js";
+import { UploadTray } from "./components/UploadTray.js";
+import { isPending } from "./format.js";
+import { useFeed } from "./hooks/useFeed.js";
+import { useLive } from "./hooks/useLive.js";
+import { hasFilters, useRoute, type View } from "./hooks/useRoute.js";
+import { useUploads } from "./hooks/useUploads.js";
+import type { CategoryCount, Filters, Photo } from "./types.js";
+
+type SessionState = "checking" | "login" | "open" | "signed-in";
+
+/** Whether a photo that arrives live belongs at the top of the current view. */
+function belongsInView(filters: Filters, photo: Photo): boolean {
+  if (filters.q || filters.from || filters.to) return false;
+  if (filters.category && filters.category !== photo.category) return false;
+  if (filters.status && filters.status !== photo.status) return false;
+  return true;
+}
+
+export function App() {
+  const [session, setSession] = useState<SessionState>("checking");
+
+  useEffect(() => {
+    setUnauthorisedListener(() => setSession("login"));
+    getSession().then(
+      (s) => setSession(s.required ? (s.authenticated ? "signed-in" : "login") : "open"),
+      // A server without sessions (or an older one) simply has no login.
+      (error: unknown) => setSession(error instanceof ApiError && error.status === 401 ? "login" : "open"),
+    );
+  }, []);
+
+  if (session === "checking") return <div class="boot" aria-busy="true" />;
+  if (session === "login") return <LoginPage onSignedIn={() => setSession("signed-in")} />;
+  return (
+    <Gallery
+      onSignOut={
+        session === "signed-in"
+          ? () => {
+              signOut().finally(() => setSession("login"));
+            }
+          : null
+      }
+    />
+  );
+}
+
+function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
+  const [route, navigate] = useRoute();
+  const filterKey = JSON.stringify(route.filters);
+  const filters = useMemo(() => route.filters, [filterKey]);
+  const feed = useFeed(filters);
+  const [categories, setCategories] = useState<CategoryCount[]>([]);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [focusId, setFocusId] = useState<string | null>(null);
+  const [message, setMessage] = useState("");
+  const [dragging, setDragging] = useState(false);
+  const [statsKey, setStatsKey] = useState(0);
+  const messageTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const categoryTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const announce = useCallback((text: string) => {
+    setMessage(text);
+    clearTimeout(messageTimer.current);
+    messageTimer.current = setTimeout(() => setMessage(""), 5000);
+  }, []);
+
+  const refreshCategories = useCallback((delayMs = 0) => {
+    clearTimeout(categoryTimer.current);
+    categoryTimer.current = setTimeout(() => {
+      listCategories().then(setCategories, () => {});
+      setStatsKey((k) => k + 1);
+    }, delayMs);
+  }, []);
+
+  useEffect(() => refreshCategories(), [refreshCategories]);
+
+  const latestItems = useRef(feed.items);
+  latestItems.current = feed.items;
+  const latestFilters = useRef(filters);
+  latestFilters.current = filters;
+
+  useLive(true, {
+    onPhoto: (photo) => {
+      feed.upsert(photo, belongsInView(latestFilters.current, photo));
+      if (!isPending(photo)) refreshCategories(800);
+    },
+    onDeleted: (id) => {
+      feed.remove(id);
+      setOpenId((current) => (current === id ? null : current));
+      refreshCategories(800);
+    },
+    pendingIds: () => latestItems.current.filter(isPending).map((p) => p.id),
+  });
+
+  const { uploads, addFiles, clearFinished } = useUploads((photo) => {
+    feed.upsert(photo, belongsInView(latestFilters.current, photo) || !hasFilters(latestFilters.current));
+    refreshCategories(500);
+  });
+
+  const onFiles = useCallback(
+    (files: File[]) => {
+      if (files.length === 0) return;
+      addFiles(files);
+      if (route.view !== "gallery") navigate({ ...route, view: "gallery" });
+    },
+    [addFiles, navigate, route],
+  );
+
+  // Drop files anywhere on the page.
+  useEffect(() => {
+    let depth = 0;
+    const hasFiles = (event: DragEvent) => event.dataTransfer?.types.includes("Files") ?? false;
+    const onEnter = (event: DragEvent) => {
+      if (!hasFiles(event)) return;
+      depth += 1;
+      setDragging(true);
+    };
+    const onLeave = (event: DragEvent) => {
+      if (!hasFiles(event)) return;
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setDragging(false);
+    };
+    const onOver = (event: DragEvent) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
+    };
+    const onDrop = (event: DragEvent) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      depth = 0;
+      setDragging(false);
+      onFiles(Array.from(event.dataTransfer?.files ?? []));
+    };
+    window.addEventListener("dragenter", onEnter);
+    window.addEventListener("dragleave", onLeave);
+    window.addEventListener("dragover", onOver);
+    window.addEventListener("drop", onDrop);
+    return () => {
+      window.removeEventListener("dragenter", onEnter);
+      window.removeEventListener("dragleave", onLeave);
+      window.removeEventListener("dragover", onOver);
+      window.removeEventListener("drop", onDrop);
+    };
+  }, [onFiles]);
+
+  const setFilters = (next: Filters, mode: "push" | "replace" = "push") =>
+    navigate({ view: "gallery", filters: next }, mode);
+  const setView = (view: View) => {
+    navigate({ ...route, view });
+    window.scrollTo({ top: 0 });
+  };
+
+  const openIndex = openId ? feed.items.findIndex((p) => p.id === openId) : -1;
+  const openPhoto = openIndex >= 0 ? feed.items[openIndex] : undefined;
+
+  const closeDialog = useCallback(() => {
+    setFocusId(openId);
+    setOpenId(null);
+  }, [openId]);
+
+  const navigateDialog = useCallback(
+    (delta: -1 | 1) => {
+      const items = latestItems.current;
+      const index = items.findIndex((p) => p.id === openId);
+      const next = index + delta;
+      if (next >= items.length - 3) feed.loadMore();
+      const target = items[next];
+      if (target) setOpenId(target.id);
+    },
+    [openId, feed.loadMore],
+  );
+
+  const onDeleted = (id: string) => {
+    const items = latestItems.current;
+    const index = items.findIndex((p) => p.id === id);
+    const neighbour = items[index + 1] ?? items[index - 1];
+    feed.remove(id);
+    setOpenId(null);
+    setFocusId(neighbour?.id ?? null);
+    if (!neighbour) document.querySelector<HTMLInputElement>('input[type="search"]')?.focus();
+    refreshCategories(300);
+  };
+
+  const retry = useCallback(
+    (id: string) => {
+      reanalysePhoto(id).then(
+        (photo) => {
+          feed.upsert(photo, false);
+          announce("Describing the photo again");
+        },
+        (error: unknown) => announce(error instanceof ApiError ? error.message : "Retry failed."),
+      );
+    },
+    [feed.upsert, announce],
+  );
+
+  const onFocused = useCallback(() => setFocusId(null), []);
+  const filtered = hasFilters(filters);
+
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header
+        view={route.view}
+        query={filters.q}
+        onQuery={(q) => setFilters({ ...filters, q }, filters.q && q ? "replace" : "push")}
+        onNavigate={setView}
+        onFiles={onFiles}
+        onSignOut={onSignOut}
+      />
+      <main id="main" class="main" tabIndex={-1}>
+        {route.view === "stats" ? (
+          <StatsView refreshKey={statsKey} />
+        ) : (
+          <>
+            <FilterBar filters={filters} categories={categories} onChange={(f) => setFilters(f)} />
+            <div class="results-heading">
+              <h1 class="page-title">{filters.q ? `Results for “${filters.q}”` : "Photos"}</h1>
+              {feed.loaded && feed.items.length > 0 && (
+                <p class="muted" aria-live="polite">
+                  {feed.hasMore ? `${feed.items.length}+ photos` : `${feed.items.length} photos`}
+                </p>
+              )}
+            </div>
+            {feed.error && (
+              <div class="notice error" role="alert">
+                <p>{feed.error}</p>
+                <button type="button" class="button" onClick={feed.reload}>
+                  Try again
+                </button>
+              </div>
+            )}
+            {feed.loaded && feed.items.length === 0 && !feed.error ? (
+              filtered ? (
+                <div class="empty">
+                  <h2>No photos match</h2>
+                  <p class="muted">Try other words, another category or a wider date range.</p>
+                  <button
+                    type="button"
+                    class="button"
+                    onClick={() => setFilters({ q: "", category: "", status: "", from: "", to: "" })}
+                  >
+                    Clear filters
+                  </button>
+                </div>
+              ) : (
+                <div class="empty">
+                  <div class="empty-art" aria-hidden="true">
+                    <UploadIcon size={40} />
+                  </div>
+                  <h2>Your library is empty</h2>
+                  <p class="muted">
+                    Drop photos anywhere on this page, or use <strong>Upload photos</strong>. Photocat
+                    describes each one so you can find it later.
+                  </p>
+                </div>
+              )
+            ) : (
+              <PhotoGrid
+                items={feed.items}
+                hasMore={feed.hasMore}
+                loading={feed.loading}
+                onLoadMore={feed.loadMore}
+                onOpen={setOpenId}
+                onRetry={retry}
+                focusId={openId ? null : focusId}
+                onFocused={onFocused}
+              />
+            )}
+            {feed.loading && feed.items.length > 0 && (
+              <p class="loading-more muted" role="status">
+                <span class="spinner small" aria-hidden="true" /> Loading more photos…
+              </p>
+            )}
+          </>
+        )}
+      </main>
+
+      {openPhoto && (
+        <PhotoDialog
+          photo={openPhoto}
+          index={openIndex}
+          count={feed.items.length}
+          hasMore={feed.hasMore}
+          categories={categories}
+          onClose={closeDialog}
+          onNavigate={navigateDialog}
+          onChanged={(photo) => {
+            feed.upsert(photo, false);
+            refreshCategories(300);
+          }}
+          onDeleted={onDeleted}
+          announce={announce}
+        />
+      )}
+
+      <UploadTray uploads={uploads} onDismiss={clearFinished} />
+
+      {dragging && (
+        <div class="drop-overlay" aria-hidden="true">
+          <div class="drop-card">
+            <UploadIcon size={40} />
+            <p>Drop photos to upload</p>
+          </div>
+        </div>
+      )}
+
+      <div class={`toast${message ? " visible" : ""}`} role="status" aria-live="polite">
+        {message}
+      </div>
+    </>
+  );
+}

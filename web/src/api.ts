@@ -1,0 +1,123 @@
+import type {
+  ApiErrorBody,
+  CategoryCount,
+  EditableFields,
+  Filters,
+  Photo,
+  PhotoPage,
+  Session,
+  Stats,
+  UploadResult,
+} from "./types.js";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type UnauthorisedListener = () => void;
+let onUnauthorised: UnauthorisedListener = () => {};
+
+/** Every 401 outside the session endpoints means the login has expired: the app shows the login page. */
+export function setUnauthorisedListener(listener: UnauthorisedListener): void {
+  onUnauthorised = listener;
+}
+
+function isErrorBody(value: unknown): value is ApiErrorBody {
+  if (typeof value !== "object" || value === null || !("error" in value)) return false;
+  const error = (value as { error: unknown }).error;
+  return typeof error === "object" && error !== null && "message" in error;
+}
+
+export function errorFrom(status: number, body: unknown, fallback: string): ApiError {
+  if (isErrorBody(body)) return new ApiError(status, String(body.error.code), String(body.error.message));
+  return new ApiError(status, "http_error", `${fallback} (HTTP ${status})`);
+}
+
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      ...init,
+      credentials: "same-origin",
+      headers: { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}) },
+    });
+  } catch {
+    throw new ApiError(0, "network", "The server could not be reached. Check your connection.");
+  }
+  if (response.status === 204) return undefined as T;
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    if (response.status === 401 && !path.startsWith("/api/session")) onUnauthorised();
+    throw errorFrom(response.status, body, "The request failed");
+  }
+  return body as T;
+}
+
+export function listPhotos(filters: Filters, cursor: string | null, limit: number): Promise<PhotoPage> {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (cursor) params.set("cursor", cursor);
+  for (const key of ["q", "category", "status", "from", "to"] as const) {
+    if (filters[key]) params.set(key, filters[key]);
+  }
+  return request<PhotoPage>(`/api/images?${params}`);
+}
+
+export const getPhoto = (id: string) => request<Photo>(`/api/images/${encodeURIComponent(id)}`);
+
+export const updatePhoto = (id: string, fields: EditableFields) =>
+  request<Photo>(`/api/images/${encodeURIComponent(id)}`, { method: "PATCH", body: JSON.stringify(fields) });
+
+export const deletePhoto = (id: string) =>
+  request<void>(`/api/images/${encodeURIComponent(id)}`, { method: "DELETE" });
+
+export const reanalysePhoto = (id: string) =>
+  request<Photo>(`/api/images/${encodeURIComponent(id)}/reanalyse`, { method: "POST" });
+
+export const listCategories = () =>
+  request<{ categories: CategoryCount[] }>("/api/categories").then((r) => r.categories);
+
+export const getStats = () => request<Stats>("/api/stats");
+
+export const getSession = () => request<Session>("/api/session");
+
+export const signIn = (password: string) =>
+  request<void>("/api/session", { method: "POST", body: JSON.stringify({ password }) });
+
+export const signOut = () => request<void>("/api/session", { method: "DELETE" });
+
+/** One file per request so each gets its own progress; XMLHttpRequest is the only API with upload progress. */
+export function uploadFile(
+  file: File,
+  onProgress: (fraction: number) => void,
+): { promise: Promise<UploadResult>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<UploadResult>((resolve, reject) => {
+    xhr.open("POST", "/api/images");
+    xhr.responseType = "json";
+    xhr.setRequestHeader("accept", "application/json");
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      const body: unknown = xhr.response;
+      if (xhr.status >= 200 && xhr.status < 300 && body && typeof body === "object" && "images" in body) {
+        resolve(body as UploadResult);
+        return;
+      }
+      if (xhr.status === 401) onUnauthorised();
+      reject(errorFrom(xhr.status, body, "The upload failed"));
+    };
+    xhr.onerror = () => reject(new ApiError(0, "network", "The upload was interrupted."));
+    xhr.onabort = () => reject(new ApiError(0, "aborted", "Upload cancelled."));
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}

@@ -1,0 +1,120 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { View } from "../hooks/useRoute.js";
+import { ChartIcon, Logo, LogoutIcon, PhotosIcon, SearchIcon, UploadIcon } from "./Icons.js";
+
+interface HeaderProps {
+  view: View;
+  query: string;
+  onQuery: (query: string) => void;
+  onNavigate: (view: View) => void;
+  onFiles: (files: File[]) => void;
+  onSignOut: (() => void) | null;
+}
+
+const SEARCH_DEBOUNCE_MS = 300;
+export const ACCEPT = "image/*,.heic,.heif,.avif,.tif,.tiff";
+
+export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut }: HeaderProps) {
+  const [text, setText] = useState(query);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const lastSent = useRef(query);
+
+  // Back/forward or a chip may change the query from outside: show it, unless the person is mid-typing.
+  useEffect(() => {
+    if (query !== lastSent.current) {
+      lastSent.current = query;
+      setText(query);
+    }
+  }, [query]);
+
+  useEffect(() => () => clearTimeout(timer.current), []);
+
+  const send = (value: string) => {
+    clearTimeout(timer.current);
+    lastSent.current = value.trim();
+    onQuery(value.trim());
+  };
+
+  const link = (target: View, label: string, icon: preact.JSX.Element) => (
+    <a
+      href={target === "stats" ? "/stats" : "/"}
+      class={`nav-link${view === target ? " active" : ""}`}
+      aria-current={view === target ? "page" : undefined}
+      onClick={(event) => {
+        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+        event.preventDefault();
+        onNavigate(target);
+      }}
+    >
+      {icon}
+      <span class="nav-label">{label}</span>
+    </a>
+  );
+
+  return (
+    <header class="app-header">
+      <a
+        class="brand"
+        href="/"
+        onClick={(event) => {
+          event.preventDefault();
+          onNavigate("gallery");
+        }}
+      >
+        <Logo />
+        <span class="brand-name">Photocat</span>
+      </a>
+      {/* biome-ignore lint/a11y/useSemanticElements: a form with role=search is the landmark screen readers know */}
+      <form
+        class="search"
+        role="search"
+        onSubmit={(event) => {
+          event.preventDefault();
+          send(text);
+        }}
+      >
+        <SearchIcon size={18} />
+        <input
+          type="search"
+          aria-label="Search photos"
+          placeholder="Search your photos"
+          value={text}
+          maxLength={200}
+          onInput={(event) => {
+            const value = event.currentTarget.value;
+            setText(value);
+            clearTimeout(timer.current);
+            timer.current = setTimeout(() => send(value), SEARCH_DEBOUNCE_MS);
+          }}
+        />
+      </form>
+      <nav class="nav" aria-label="Main">
+        {link("gallery", "Photos", <PhotosIcon />)}
+        {link("stats", "Statistics", <ChartIcon />)}
+      </nav>
+      <div class="upload-control">
+        <input
+          id="upload-input"
+          class="visually-hidden"
+          type="file"
+          multiple
+          accept={ACCEPT}
+          onChange={(event) => {
+            const input = event.currentTarget;
+            if (input.files) onFiles(Array.from(input.files));
+            input.value = "";
+          }}
+        />
+        <label for="upload-input" class="button primary">
+          <UploadIcon size={18} />
+          <span class="upload-label">Upload photos</span>
+        </label>
+      </div>
+      {onSignOut && (
+        <button type="button" class="icon-button" onClick={onSignOut} aria-label="Sign out" title="Sign out">
+          <LogoutIcon />
+        </button>
+      )}
+    </header>
+  );
+}

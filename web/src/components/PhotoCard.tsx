@@ -1,0 +1,89 @@
+import { memo } from "preact/compat";
+import { useState } from "preact/hooks";
+import { altFor, categoryHue, categoryLabel, isPending, placeholderUrl } from "../format.js";
+import type { Photo } from "../types.js";
+import { AlertIcon, RefreshIcon } from "./Icons.js";
+
+interface PhotoCardProps {
+  photo: Photo;
+  position: number;
+  setSize: number;
+  onOpen: (id: string) => void;
+  onRetry: (id: string) => void;
+}
+
+export function CategoryChip({ slug }: { slug: string | null }) {
+  return (
+    <span class="chip" style={{ "--hue": categoryHue(slug) }}>
+      <span class="chip-dot" aria-hidden="true" />
+      {categoryLabel(slug)}
+    </span>
+  );
+}
+
+function PhotoCardView({ photo, position, setSize, onOpen, onRetry }: PhotoCardProps) {
+  const [loaded, setLoaded] = useState(false);
+  const placeholder = placeholderUrl(photo.thumbhash);
+  const pending = isPending(photo);
+
+  return (
+    <li class="card" aria-posinset={position} aria-setsize={setSize}>
+      <button
+        type="button"
+        class="card-media"
+        data-photo-id={photo.id}
+        onClick={() => onOpen(photo.id)}
+        style={placeholder ? { backgroundImage: `url("${placeholder}")` } : undefined}
+      >
+        <img
+          key={photo.thumbnails.small}
+          src={photo.thumbnails.small}
+          alt={altFor(photo)}
+          loading="lazy"
+          decoding="async"
+          draggable={false}
+          class={loaded ? "loaded" : undefined}
+          onLoad={() => setLoaded(true)}
+          ref={(img) => {
+            if (img?.complete && img.naturalWidth > 0 && !loaded) setLoaded(true);
+          }}
+        />
+        {pending && (
+          <span class="card-badge" aria-hidden="true">
+            <span class="spinner" />
+          </span>
+        )}
+      </button>
+      <div class="card-caption">
+        {pending ? (
+          <p class="card-summary muted">
+            <span class="describing">Describing…</span>
+          </p>
+        ) : photo.status === "failed" ? (
+          <>
+            <p class="card-summary card-error">
+              <AlertIcon size={16} />
+              <span>{photo.error || "The description failed."}</span>
+            </p>
+            <button
+              type="button"
+              class="button small"
+              onClick={() => onRetry(photo.id)}
+              aria-label={`Retry describing ${photo.original_name}`}
+            >
+              <RefreshIcon size={16} />
+              Retry
+            </button>
+          </>
+        ) : (
+          <>
+            <p class="card-summary">{photo.summary || photo.original_name}</p>
+            <CategoryChip slug={photo.category} />
+          </>
+        )}
+      </div>
+    </li>
+  );
+}
+
+export const PhotoCard = memo(PhotoCardView);

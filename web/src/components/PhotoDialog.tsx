@@ -1,0 +1,462 @@
+import type { JSX } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, deletePhoto, reanalysePhoto, updatePhoto } from "../api.js";
+import {
+  altFor,
+  categoryLabel,
+  formatCount,
+  formatDate,
+  formatMs,
+  formatUsd,
+  isPending,
+  placeholderUrl,
+} from "../format.js";
+import type { CategoryCount, EditableFields, Photo } from "../types.js";
+import {
+  ChevronLeft,
+  ChevronRight,
+  CloseIcon,
+  DownloadIcon,
+  EditIcon,
+  RefreshIcon,
+  SpeakerIcon,
+  StopIcon,
+  TrashIcon,
+} from "./Icons.js";
+import { CategoryChip } from "./PhotoCard.js";
+
+interface PhotoDialogProps {
+  photo: Photo;
+  index: number;
+  count: number;
+  hasMore: boolean;
+  categories: CategoryCount[];
+  onClose: () => void;
+  onNavigate: (delta: -1 | 1) => void;
+  onChanged: (photo: Photo) => void;
+  onDeleted: (id: string) => void;
+  announce: (message: string) => void;
+}
+
+const canSpeak = typeof window !== "undefined" && "speechSynthesis" in window;
+
+function isTyping(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLInputElement ||
+    target instanceof HTMLTextAreaElement ||
+    target instanceof HTMLSelectElement ||
+    (target instanceof HTMLElement && target.isContentEditable)
+  );
+}
+
+function Field({ label, children }: { label: string; children: JSX.Element | string | null }) {
+  if (children === null || children === "") return null;
+  return (
+    <div class="field">
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+export function PhotoDialog(props: PhotoDialogProps) {
+  const { photo, index, count, hasMore, onClose, onNavigate, announce } = props;
+  const dialogRef = useRef<HTMLDialogElement>(null);
+  const confirmRef = useRef<HTMLDialogElement>(null);
+  const [editing, setEditing] = useState(false);
+  const [busy, setBusy] = useState<"" | "save" | "reanalyse" | "delete">("");
+  const [error, setError] = useState<string | null>(null);
+  const [speaking, setSpeaking] = useState(false);
+  const [largeLoaded, setLargeLoaded] = useState(false);
+
+  useEffect(() => {
+    const dialog = dialogRef.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => {
+      if (canSpeak) window.speechSynthesis.cancel();
+    };
+  }, []);
+
+  // A new photo: leave edit mode, stop speaking, show its placeholder until the large image arrives.
+  useEffect(() => {
+    setEditing(false);
+    setError(null);
+    setLargeLoaded(false);
+    if (canSpeak) window.speechSynthesis.cancel();
+    setSpeaking(false);
+  }, [photo.id]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (
+        confirmRef.current?.open ||
+        isTyping(event.target) ||
+        event.altKey ||
+        event.ctrlKey ||
+        event.metaKey
+      )
+        return;
+      if (event.key === "ArrowLeft" && index > 0) {
+        event.preventDefault();
+        onNavigate(-1);
+      } else if (event.key === "ArrowRight" && (index < count - 1 || hasMore)) {
+        event.preventDefault();
+        onNavigate(1);
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [index, count, hasMore, onNavigate]);
+
+  const run = async (kind: "save" | "reanalyse" | "delete", action: () => Promise<void>) => {
+    setBusy(kind);
+    setError(null);
+    try {
+      await action();
+    } catch (reason) {
+      setError(reason instanceof ApiError ? reason.message : "Something went wrong. Please try again.");
+    } finally {
+      setBusy("");
+    }
+  };
+
+  const save = (fields: EditableFields) =>
+    run("save", async () => {
+      const updated = await updatePhoto(photo.id, fields);
+      props.onChanged(updated);
+      setEditing(false);
+      announce("Changes saved");
+    });
+
+  const reanalyse = () =>
+    run("reanalyse", async () => {
+      const updated = await reanalysePhoto(photo.id);
+      props.onChanged(updated);
+      announce("Describing the photo again");
+    });
+
+  const remove = () =>
+    run("delete", async () => {
+      await deletePhoto(photo.id);
+      confirmRef.current?.close();
+      props.onDeleted(photo.id);
+      announce(`Deleted ${photo.original_name}`);
+    });
+
+  const toggleSpeech = () => {
+    if (!canSpeak) return;
+    const synth = window.speechSynthesis;
+    if (speaking) {
+      synth.cancel();
+      setSpeaking(false);
+      return;
+    }
+    const parts = [photo.summary || altFor(photo)];
+    if (photo.text) parts.push(`Text in the photo: ${photo.text}`);
+    const utterance = new SpeechSynthesisUtterance(parts.join(". "));
+    utterance.lang = document.documentElement.lang || "en";
+    utterance.onend = () => setSpeaking(false);
+    utterance.onerror = () => setSpeaking(false);
+    synth.cancel();
+    synth.speak(utterance);
+    setSpeaking(true);
+  };
+
+  const placeholder = placeholderUrl(photo.thumbhash);
+  const pending = isPending(photo);
+  const edited = photo.edited && Object.keys(photo.edited).length > 0;
+  const titleId = `photo-title-${photo.id}`;
+  const a = photo.analysis;
+
+  return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: the backdrop click mirrors Esc, which the dialog handles natively
+    <dialog
+      ref={dialogRef}
+      class="photo-dialog"
+      aria-labelledby={titleId}
+      onCancel={(event) => {
+        event.preventDefault();
+        onClose();
+      }}
+      onClick={(event) => {
+        // A click on the backdrop (the dialog box itself, outside its content) closes it.
+        if (event.target === dialogRef.current) onClose();
+      }}
+    >
+      <div class="photo-dialog-body">
+        <div class="viewer" style={placeholder ? { backgroundImage: `url("${placeholder}")` } : undefined}>
+          <img
+            key={photo.thumbnails.large}
+            src={photo.thumbnails.large}
+            alt={altFor(photo)}
+            class={largeLoaded ? "loaded" : undefined}
+            onLoad={() => setLargeLoaded(true)}
+          />
+          <button
+            type="button"
+            class="viewer-nav prev"
+            onClick={() => onNavigate(-1)}
+            disabled={index <= 0}
+            aria-label="Previous photo"
+          >
+            <ChevronLeft size={28} />
+          </button>
+          <button
+            type="button"
+            class="viewer-nav next"
+            onClick={() => onNavigate(1)}
+            disabled={index >= count - 1 && !hasMore}
+            aria-label="Next photo"
+          >
+            <ChevronRight size={28} />
+          </button>
+        </div>
+
+        <section class="details" aria-labelledby={titleId}>
+          <header class="details-header">
+            <h2 id={titleId} class="details-title" title={photo.original_name}>
+              {photo.original_name}
+            </h2>
+            {/* biome-ignore lint/a11y/noAutofocus: a modal dialog must put focus inside it; Close is the safe start */}
+            <button type="button" class="icon-button" onClick={onClose} aria-label="Close" autoFocus>
+              <CloseIcon />
+            </button>
+          </header>
+          <p class="details-position muted">
+            Photo {formatCount(index + 1)} of {formatCount(count)}
+            {hasMore ? "+" : ""}
+          </p>
+
+          <div class="toolbar" role="toolbar" aria-label="Photo actions">
+            {canSpeak && (
+              <button type="button" class="button" onClick={toggleSpeech} aria-pressed={speaking}>
+                {speaking ? <StopIcon size={18} /> : <SpeakerIcon size={18} />}
+                {speaking ? "Stop reading" : "Read aloud"}
+              </button>
+            )}
+            {!editing && (
+              <button type="button" class="button" onClick={() => setEditing(true)} disabled={pending}>
+                <EditIcon size={18} />
+                Edit
+              </button>
+            )}
+            <button type="button" class="button" onClick={reanalyse} disabled={pending || busy !== ""}>
+              <RefreshIcon size={18} />
+              Re-analyse
+            </button>
+            <a class="button" href={photo.original} download={photo.original_name}>
+              <DownloadIcon size={18} />
+              Download original
+            </a>
+            <button
+              type="button"
+              class="button danger"
+              onClick={() => confirmRef.current?.showModal()}
+              disabled={busy !== ""}
+            >
+              <TrashIcon size={18} />
+              Delete
+            </button>
+          </div>
+
+          {error && (
+            <p class="form-error" role="alert">
+              {error}
+            </p>
+          )}
+
+          {editing ? (
+            <EditForm
+              photo={photo}
+              categories={props.categories}
+              saving={busy === "save"}
+              onSave={save}
+              onCancel={() => setEditing(false)}
+            />
+          ) : (
+            <div class="description">
+              {pending ? (
+                <p class="describing-block" role="status">
+                  <span class="spinner" aria-hidden="true" /> Describing this photo…
+                </p>
+              ) : photo.status === "failed" ? (
+                <p class="card-error">Describing failed: {photo.error || "unknown error"}</p>
+              ) : (
+                <>
+                  <p class="details-summary">{photo.summary}</p>
+                  <div class="details-chips">
+                    <CategoryChip slug={photo.category} />
+                    {edited && <span class="badge">Edited</span>}
+                  </div>
+                </>
+              )}
+            </div>
+          )}
+
+          <dl class="fields">
+            {!editing && (
+              <Field label="Tags">
+                {photo.tags.length > 0 ? (
+                  <ul class="tags" aria-label="Tags">
+                    {photo.tags.map((tag) => (
+                      <li key={tag} class="tag">
+                        {tag}
+                      </li>
+                    ))}
+                  </ul>
+                ) : null}
+              </Field>
+            )}
+            {!editing && <Field label="Alt text">{photo.alt_text}</Field>}
+            <Field label="Text in the photo">
+              {photo.text ? <span class="visible-text">{photo.text}</span> : null}
+            </Field>
+            <Field label="Taken">{formatDate(photo.taken_at)}</Field>
+            <Field label="Camera">{photo.camera}</Field>
+            <Field label="Place">{photo.place}</Field>
+            <Field label="Size">
+              {photo.width && photo.height ? `${photo.width} × ${photo.height} · ${photo.media_type}` : null}
+            </Field>
+            <Field label="Added">{formatDate(photo.created_at)}</Field>
+          </dl>
+
+          {a && (
+            <section class="provenance" aria-labelledby={`${titleId}-provenance`}>
+              <h3 id={`${titleId}-provenance`}>Described by</h3>
+              <dl class="fields compact">
+                <Field label="Provider">{a.provider}</Field>
+                <Field label="Model">{a.model}</Field>
+                <Field label="Prompt version">{a.prompt_version}</Field>
+                <Field label="Tokens">
+                  {`${formatCount(a.input_tokens)} in · ${formatCount(a.output_tokens)} out`}
+                </Field>
+                <Field label="Cost">{formatUsd(a.cost_usd)}</Field>
+                <Field label="Time">{formatMs(a.ms)}</Field>
+              </dl>
+            </section>
+          )}
+        </section>
+      </div>
+
+      <dialog
+        ref={confirmRef}
+        class="confirm-dialog"
+        aria-labelledby={`${titleId}-confirm`}
+        aria-describedby={`${titleId}-confirm-text`}
+      >
+        <h2 id={`${titleId}-confirm`}>Delete this photo?</h2>
+        <p id={`${titleId}-confirm-text`}>
+          “{photo.original_name}” and its description will be removed for good. This cannot be undone.
+        </p>
+        <div class="confirm-actions">
+          {/* biome-ignore lint/a11y/noAutofocus: in a destructive confirmation the safe choice takes focus */}
+          <button type="button" class="button" onClick={() => confirmRef.current?.close()} autoFocus>
+            Cancel
+          </button>
+          <button type="button" class="button danger solid" onClick={remove} disabled={busy === "delete"}>
+            {busy === "delete" ? "Deleting…" : "Delete photo"}
+          </button>
+        </div>
+      </dialog>
+    </dialog>
+  );
+}
+
+function EditForm({
+  photo,
+  categories,
+  saving,
+  onSave,
+  onCancel,
+}: {
+  photo: Photo;
+  categories: CategoryCount[];
+  saving: boolean;
+  onSave: (fields: EditableFields) => void;
+  onCancel: () => void;
+}) {
+  const [summary, setSummary] = useState(photo.summary ?? "");
+  const [category, setCategory] = useState(photo.category ?? "");
+  const [tags, setTags] = useState(photo.tags.join(", "));
+  const [altText, setAltText] = useState(photo.alt_text ?? "");
+  const slugs = categories.map((c) => c.slug);
+  if (photo.category && !slugs.includes(photo.category)) slugs.push(photo.category);
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const fields: EditableFields = {};
+    if (summary.trim() !== (photo.summary ?? "")) fields.summary = summary.trim();
+    if (category && category !== photo.category) fields.category = category;
+    const tagList = [
+      ...new Set(
+        tags
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
+    ];
+    if (tagList.join("\n") !== photo.tags.join("\n")) fields.tags = tagList;
+    if (altText.trim() !== (photo.alt_text ?? "")) fields.alt_text = altText.trim();
+    if (Object.keys(fields).length === 0) {
+      onCancel();
+      return;
+    }
+    onSave(fields);
+  };
+
+  return (
+    <form class="edit-form" onSubmit={submit} aria-label="Edit description">
+      <label>
+        <span>Summary</span>
+        <textarea
+          value={summary}
+          onInput={(e) => setSummary(e.currentTarget.value)}
+          rows={3}
+          maxLength={400}
+          required
+          // biome-ignore lint/a11y/noAutofocus: the person just asked to edit; the summary is what they edit
+          autoFocus
+        />
+      </label>
+      <label>
+        <span>Category</span>
+        <select value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
+          {slugs.map((slug) => (
+            <option key={slug} value={slug}>
+              {categoryLabel(slug)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        <span>Tags</span>
+        <input
+          type="text"
+          value={tags}
+          onInput={(e) => setTags(e.currentTarget.value)}
+          aria-describedby="tags-hint"
+        />
+        <small id="tags-hint" class="muted">
+          Separate tags with commas.
+        </small>
+      </label>
+      <label>
+        <span>Alt text</span>
+        <textarea
+          value={altText}
+          onInput={(e) => setAltText(e.currentTarget.value)}
+          rows={2}
+          maxLength={125}
+        />
+      </label>
+      <div class="form-actions">
+        <button type="button" class="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class="button primary" disabled={saving}>
+          {saving ? "Saving…" : "Save changes"}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,68 @@
+import { thumbHashToDataURL } from "thumbhash";
+import type { Photo } from "./types.js";
+
+export function categoryLabel(slug: string | null | undefined): string {
+  if (!slug) return "Uncategorised";
+  const words = slug.replace(/[-_]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A stable hue per category, so each chip's dot keeps its colour everywhere. */
+export function categoryHue(slug: string | null | undefined): number {
+  let hash = 7;
+  for (const char of slug ?? "") hash = (hash * 31 + char.charCodeAt(0)) % 360;
+  return hash;
+}
+
+export function isPending(photo: Photo): boolean {
+  return photo.status === "queued" || photo.status === "running";
+}
+
+export function altFor(photo: Photo): string {
+  if (photo.alt_text) return photo.alt_text;
+  if (photo.summary) return photo.summary;
+  return isPending(photo) ? `${photo.original_name}, not described yet` : photo.original_name;
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+export function formatDate(iso: string | null | undefined, withTime = true): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return (withTime ? dateTime : dateOnly).format(date);
+}
+
+export function formatUsd(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "–";
+  if (value === 0) return "$0.00";
+  if (value < 0.01) return `$${value.toFixed(value < 0.0001 ? 6 : 4)}`;
+  return `$${value.toFixed(2)}`;
+}
+
+const integer = new Intl.NumberFormat();
+export const formatCount = (value: number | null | undefined): string => integer.format(value ?? 0);
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "–";
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+const placeholderCache = new Map<string, string>();
+
+/** The thumbhash as a tiny PNG data URL, cached: decoding costs ~0.1 ms, and cards re-render while scrolling. */
+export function placeholderUrl(thumbhash: string | null): string | null {
+  if (!thumbhash) return null;
+  const cached = placeholderCache.get(thumbhash);
+  if (cached) return cached;
+  try {
+    const bytes = Uint8Array.from(atob(thumbhash), (c) => c.charCodeAt(0));
+    const url = thumbHashToDataURL(bytes);
+    if (placeholderCache.size > 3000) placeholderCache.clear();
+    placeholderCache.set(thumbhash, url);
+    return url;
+  } catch {
+    return null;
+  }
+}
