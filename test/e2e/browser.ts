@@ -1,6 +1,4 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -13,9 +11,11 @@ export const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 export const CHROMIUM_SKIP_REASON = `${CHROMIUM_PATH} not found (apt-get install chromium): browser tests are skipped`;
 if (!HAS_CHROMIUM) console.warn(`[skip] ${CHROMIUM_SKIP_REASON}`);
 
-/** Debian's Chromium, headless, with a fresh profile and nothing that phones home. */
+/**
+ * Debian's Chromium, headless, with nothing that phones home. Playwright gives each launch a fresh temporary
+ * profile (it refuses an explicit --user-data-dir outside launchPersistentContext, which allows one context only).
+ */
 export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
-  const profile = await mkdtemp(path.join(os.tmpdir(), "photocat-chromium-"));
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -27,14 +27,12 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
-      `--user-data-dir=${profile}`,
     ],
   });
   return {
     browser,
     async close() {
       await browser.close().catch(() => {});
-      await rm(profile, { recursive: true, force: true });
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   setUnauthorisedListener,
   signOut,
 } from "./api.js";
-import { FilterBar } from "./components/FilterBar.js";
+import { CategoryChips, MoreFilters } from "./components/FilterBar.js";
 import { Header } from "./components/Header.js";
 import { UploadIcon } from "./components/Icons.js";
 import { LoginPage } from "./components/LoginPage.js";
@@ -231,14 +231,17 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
           <StatsView refreshKey={statsKey} />
         ) : (
           <>
-            <FilterBar filters={filters} categories={categories} onChange={(f) => setFilters(f)} />
+            <CategoryChips filters={filters} categories={categories} onChange={(f) => setFilters(f)} />
             <div class="results-heading">
-              <h1 class="page-title">{filters.q ? `Results for “${filters.q}”` : "Photos"}</h1>
-              {feed.loaded && feed.items.length > 0 && (
-                <p class="muted" aria-live="polite">
-                  {feed.hasMore ? `${feed.items.length}+ photos` : `${feed.items.length} photos`}
-                </p>
-              )}
+              <div class="results-title">
+                <h1 class="page-title">{filters.q ? `Results for “${filters.q}”` : "Photos"}</h1>
+                {feed.loaded && feed.items.length > 0 && (
+                  <p class="muted" aria-live="polite">
+                    {feed.hasMore ? `${feed.items.length}+ photos` : `${feed.items.length} photos`}
+                  </p>
+                )}
+              </div>
+              <MoreFilters filters={filters} onChange={(f) => setFilters(f)} />
             </div>
             {feed.error && (
               <div class="notice error" role="alert">

@@ -15,77 +15,84 @@ const STATUSES = [
   { value: "failed", label: "Failed" },
 ];
 
-export function FilterBar({ filters, categories, onChange }: FilterBarProps) {
+/** Category chips with counts: one click filters, a second click clears. */
+export function CategoryChips({ filters, categories, onChange }: FilterBarProps) {
   const total = categories.reduce((sum, c) => sum + c.count, 0);
+  const set = (change: Partial<Filters>) => onChange({ ...filters, ...change });
+
+  return (
+    <fieldset class="chips">
+      <legend class="visually-hidden">Filter by category</legend>
+      <button
+        type="button"
+        class="filter-chip"
+        aria-pressed={filters.category === ""}
+        onClick={() => set({ category: "" })}
+      >
+        All <span class="count">{formatCount(total)}</span>
+      </button>
+      {categories.map((c) => (
+        <button
+          key={c.slug}
+          type="button"
+          class="filter-chip"
+          aria-pressed={filters.category === c.slug}
+          title={c.description}
+          style={{ "--hue": categoryHue(c.slug) }}
+          onClick={() => set({ category: filters.category === c.slug ? "" : c.slug })}
+        >
+          <span class="chip-dot" aria-hidden="true" />
+          {categoryLabel(c.slug)} <span class="count">{formatCount(c.count)}</span>
+        </button>
+      ))}
+    </fieldset>
+  );
+}
+
+/** Date range and status, beside the results heading. */
+export function MoreFilters({ filters, onChange }: Omit<FilterBarProps, "categories">) {
   const set = (change: Partial<Filters>) => onChange({ ...filters, ...change });
   const filtered = filters.category || filters.status || filters.from || filters.to || filters.q;
 
   return (
-    <div class="filters">
-      <fieldset class="chips">
-        <legend class="visually-hidden">Filter by category</legend>
+    <div class="filter-fields">
+      <label class="inline-field">
+        <span>From</span>
+        <input
+          type="date"
+          value={filters.from}
+          max={filters.to || undefined}
+          onChange={(e) => set({ from: e.currentTarget.value })}
+        />
+      </label>
+      <label class="inline-field">
+        <span>To</span>
+        <input
+          type="date"
+          value={filters.to}
+          min={filters.from || undefined}
+          onChange={(e) => set({ to: e.currentTarget.value })}
+        />
+      </label>
+      <label class="inline-field">
+        <span>Status</span>
+        <select value={filters.status} onChange={(e) => set({ status: e.currentTarget.value })}>
+          {STATUSES.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {filtered && (
         <button
           type="button"
-          class="filter-chip"
-          aria-pressed={filters.category === ""}
-          onClick={() => set({ category: "" })}
+          class="button subtle"
+          onClick={() => onChange({ q: "", category: "", status: "", from: "", to: "" })}
         >
-          All <span class="count">{formatCount(total)}</span>
+          Clear filters
         </button>
-        {categories.map((c) => (
-          <button
-            key={c.slug}
-            type="button"
-            class="filter-chip"
-            aria-pressed={filters.category === c.slug}
-            title={c.description}
-            style={{ "--hue": categoryHue(c.slug) }}
-            onClick={() => set({ category: filters.category === c.slug ? "" : c.slug })}
-          >
-            <span class="chip-dot" aria-hidden="true" />
-            {categoryLabel(c.slug)} <span class="count">{formatCount(c.count)}</span>
-          </button>
-        ))}
-      </fieldset>
-      <div class="filter-fields">
-        <label class="inline-field">
-          <span>From</span>
-          <input
-            type="date"
-            value={filters.from}
-            max={filters.to || undefined}
-            onChange={(e) => set({ from: e.currentTarget.value })}
-          />
-        </label>
-        <label class="inline-field">
-          <span>To</span>
-          <input
-            type="date"
-            value={filters.to}
-            min={filters.from || undefined}
-            onChange={(e) => set({ to: e.currentTarget.value })}
-          />
-        </label>
-        <label class="inline-field">
-          <span>Status</span>
-          <select value={filters.status} onChange={(e) => set({ status: e.currentTarget.value })}>
-            {STATUSES.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        {filtered && (
-          <button
-            type="button"
-            class="button subtle"
-            onClick={() => onChange({ q: "", category: "", status: "", from: "", to: "" })}
-          >
-            Clear filters
-          </button>
-        )}
-      </div>
+      )}
     </div>
   );
 }

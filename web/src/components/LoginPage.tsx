@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, signIn } from "../api.js";
 import { Logo } from "./Icons.js";
 
@@ -6,6 +6,9 @@ export function LoginPage({ onSignedIn }: { onSignedIn: () => void }) {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  // Typing the password is the only thing to do on this page.
+  useEffect(() => passwordRef.current?.focus(), []);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -40,8 +43,7 @@ export function LoginPage({ onSignedIn }: { onSignedIn: () => void }) {
             value={password}
             onInput={(e) => setPassword(e.currentTarget.value)}
             required
-            // biome-ignore lint/a11y/noAutofocus: the only thing to do on this page
-            autoFocus
+            ref={passwordRef}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? "login-error" : undefined}
           />

@@ -63,6 +63,9 @@ export function PhotoDialog(props: PhotoDialogProps) {
   const { photo, index, count, hasMore, onClose, onNavigate, announce } = props;
   const dialogRef = useRef<HTMLDialogElement>(null);
   const confirmRef = useRef<HTMLDialogElement>(null);
+  const closeRef = useRef<HTMLButtonElement>(null);
+  const cancelDeleteRef = useRef<HTMLButtonElement>(null);
+  const editRef = useRef<HTMLButtonElement>(null);
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState<"" | "save" | "reanalyse" | "delete">("");
   const [error, setError] = useState<string | null>(null);
@@ -72,6 +75,8 @@ export function PhotoDialog(props: PhotoDialogProps) {
   useEffect(() => {
     const dialog = dialogRef.current;
     if (dialog && !dialog.open) dialog.showModal();
+    // Focus starts on Close: safe, and arrow keys work from there.
+    closeRef.current?.focus();
     return () => {
       if (canSpeak) window.speechSynthesis.cancel();
     };
@@ -108,6 +113,11 @@ export function PhotoDialog(props: PhotoDialogProps) {
     return () => document.removeEventListener("keydown", onKey);
   }, [index, count, hasMore, onNavigate]);
 
+  const finishEditing = () => {
+    setEditing(false);
+    requestAnimationFrame(() => editRef.current?.focus());
+  };
+
   const run = async (kind: "save" | "reanalyse" | "delete", action: () => Promise<void>) => {
     setBusy(kind);
     setError(null);
@@ -124,7 +134,7 @@ export function PhotoDialog(props: PhotoDialogProps) {
     run("save", async () => {
       const updated = await updatePhoto(photo.id, fields);
       props.onChanged(updated);
-      setEditing(false);
+      finishEditing();
       announce("Changes saved");
     });
 
@@ -192,6 +202,45 @@ export function PhotoDialog(props: PhotoDialogProps) {
             class={largeLoaded ? "loaded" : undefined}
             onLoad={() => setLargeLoaded(true)}
           />
+          <div class="viewer-bar">
+            <button type="button" class="viewer-button" onClick={onClose} aria-label="Close" ref={closeRef}>
+              <CloseIcon />
+            </button>
+            <div class="viewer-actions">
+              <a
+                class="viewer-button"
+                href={photo.original}
+                download={photo.original_name}
+                aria-label="Download original"
+                title="Download original"
+              >
+                <DownloadIcon />
+              </a>
+              <button
+                type="button"
+                class="viewer-button"
+                onClick={reanalyse}
+                disabled={pending || busy !== ""}
+                aria-label="Re-analyse"
+                title="Describe again"
+              >
+                <RefreshIcon />
+              </button>
+              <button
+                type="button"
+                class="viewer-button"
+                onClick={() => {
+                  confirmRef.current?.showModal();
+                  cancelDeleteRef.current?.focus();
+                }}
+                disabled={busy !== ""}
+                aria-label="Delete"
+                title="Delete"
+              >
+                <TrashIcon />
+              </button>
+            </div>
+          </div>
           <button
             type="button"
             class="viewer-nav prev"
@@ -217,47 +266,11 @@ export function PhotoDialog(props: PhotoDialogProps) {
             <h2 id={titleId} class="details-title" title={photo.original_name}>
               {photo.original_name}
             </h2>
-            {/* biome-ignore lint/a11y/noAutofocus: a modal dialog must put focus inside it; Close is the safe start */}
-            <button type="button" class="icon-button" onClick={onClose} aria-label="Close" autoFocus>
-              <CloseIcon />
-            </button>
+            <p class="details-position muted">
+              {formatCount(index + 1)} of {formatCount(count)}
+              {hasMore ? "+" : ""}
+            </p>
           </header>
-          <p class="details-position muted">
-            Photo {formatCount(index + 1)} of {formatCount(count)}
-            {hasMore ? "+" : ""}
-          </p>
-
-          <div class="toolbar" role="toolbar" aria-label="Photo actions">
-            {canSpeak && (
-              <button type="button" class="button" onClick={toggleSpeech} aria-pressed={speaking}>
-                {speaking ? <StopIcon size={18} /> : <SpeakerIcon size={18} />}
-                {speaking ? "Stop reading" : "Read aloud"}
-              </button>
-            )}
-            {!editing && (
-              <button type="button" class="button" onClick={() => setEditing(true)} disabled={pending}>
-                <EditIcon size={18} />
-                Edit
-              </button>
-            )}
-            <button type="button" class="button" onClick={reanalyse} disabled={pending || busy !== ""}>
-              <RefreshIcon size={18} />
-              Re-analyse
-            </button>
-            <a class="button" href={photo.original} download={photo.original_name}>
-              <DownloadIcon size={18} />
-              Download original
-            </a>
-            <button
-              type="button"
-              class="button danger"
-              onClick={() => confirmRef.current?.showModal()}
-              disabled={busy !== ""}
-            >
-              <TrashIcon size={18} />
-              Delete
-            </button>
-          </div>
 
           {error && (
             <p class="form-error" role="alert">
@@ -271,7 +284,7 @@ export function PhotoDialog(props: PhotoDialogProps) {
               categories={props.categories}
               saving={busy === "save"}
               onSave={save}
-              onCancel={() => setEditing(false)}
+              onCancel={finishEditing}
             />
           ) : (
             <div class="description">
@@ -290,6 +303,24 @@ export function PhotoDialog(props: PhotoDialogProps) {
                   </div>
                 </>
               )}
+              <div class="details-actions">
+                {canSpeak && !pending && (
+                  <button type="button" class="button" onClick={toggleSpeech} aria-pressed={speaking}>
+                    {speaking ? <StopIcon size={18} /> : <SpeakerIcon size={18} />}
+                    {speaking ? "Stop reading" : "Read aloud"}
+                  </button>
+                )}
+                <button
+                  type="button"
+                  class="button"
+                  onClick={() => setEditing(true)}
+                  disabled={pending}
+                  ref={editRef}
+                >
+                  <EditIcon size={18} />
+                  Edit
+                </button>
+              </div>
             </div>
           )}
 
@@ -311,6 +342,9 @@ export function PhotoDialog(props: PhotoDialogProps) {
             <Field label="Text in the photo">
               {photo.text ? <span class="visible-text">{photo.text}</span> : null}
             </Field>
+          </dl>
+
+          <dl class="fields compact">
             <Field label="Taken">{formatDate(photo.taken_at)}</Field>
             <Field label="Camera">{photo.camera}</Field>
             <Field label="Place">{photo.place}</Field>
@@ -349,8 +383,12 @@ export function PhotoDialog(props: PhotoDialogProps) {
           “{photo.original_name}” and its description will be removed for good. This cannot be undone.
         </p>
         <div class="confirm-actions">
-          {/* biome-ignore lint/a11y/noAutofocus: in a destructive confirmation the safe choice takes focus */}
-          <button type="button" class="button" onClick={() => confirmRef.current?.close()} autoFocus>
+          <button
+            type="button"
+            class="button"
+            onClick={() => confirmRef.current?.close()}
+            ref={cancelDeleteRef}
+          >
             Cancel
           </button>
           <button type="button" class="button danger solid" onClick={remove} disabled={busy === "delete"}>
@@ -379,6 +417,9 @@ function EditForm({
   const [category, setCategory] = useState(photo.category ?? "");
   const [tags, setTags] = useState(photo.tags.join(", "));
   const [altText, setAltText] = useState(photo.alt_text ?? "");
+  const summaryRef = useRef<HTMLTextAreaElement>(null);
+  // The person just asked to edit: the summary is what they most often change.
+  useEffect(() => summaryRef.current?.focus(), []);
   const slugs = categories.map((c) => c.slug);
   if (photo.category && !slugs.includes(photo.category)) slugs.push(photo.category);
 
@@ -414,8 +455,7 @@ function EditForm({
           rows={3}
           maxLength={400}
           required
-          // biome-ignore lint/a11y/noAutofocus: the person just asked to edit; the summary is what they edit
-          autoFocus
+          ref={summaryRef}
         />
       </label>
       <label>
