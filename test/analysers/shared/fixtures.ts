@@ -1,4 +1,17 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from "node:http2";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { type Config, loadConfig } from "../../../src/config.js";
@@ -100,13 +113,20 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-/** A local HTTP server that answers each request with the next scripted reply (the last one repeats). */
+type AnyRequest = IncomingMessage | Http2ServerRequest;
+type AnyResponse = ServerResponse | Http2ServerResponse;
+
+/**
+ * A local HTTP server that answers each request with the next scripted reply (the last one repeats).
+ * `http2` serves cleartext HTTP/2 (prior knowledge), which the AWS SDK's default handler speaks.
+ */
 export async function startFakeServer(
   replies: FakeReply[] | ((request: RecordedRequest, index: number) => FakeReply),
+  options: { http2?: boolean } = {},
 ): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const server = createServer((req, res) => {
+  const handle = (req: AnyRequest, res: AnyResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -122,7 +142,7 @@ export async function startFakeServer(
         typeof replies === "function"
           ? replies(recorded, index)
           : (replies[Math.min(index, replies.length - 1)] ?? {});
-      const send = () => answer(res, reply);
+      const send = () => answer(req, res, reply);
       if (reply.delayMs) {
         const timer = setTimeout(() => {
           timers.delete(timer);
@@ -131,7 +151,25 @@ export async function startFakeServer(
         timers.add(timer);
       } else send();
     });
-  });
+  };
+  const sessions = new Set<Http2Session>();
+  let closeConnections: () => void;
+  let server: Server | Http2Server;
+  if (options.http2) {
+    const h2 = createHttp2Server(handle);
+    h2.on("session", (session) => {
+      sessions.add(session);
+      session.on("close", () => sessions.delete(session));
+    });
+    closeConnections = () => {
+      for (const session of sessions) session.destroy();
+    };
+    server = h2;
+  } else {
+    const h1 = createServer(handle);
+    closeConnections = () => h1.closeAllConnections();
+    server = h1;
+  }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -140,16 +178,17 @@ export async function startFakeServer(
     json: (index: number) => JSON.parse(requests[index]?.body.toString("utf8") ?? "null") as unknown,
     close: async () => {
       for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
+      closeConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
-function answer(res: ServerResponse, reply: FakeReply): void {
+function answer(req: AnyRequest, res: AnyResponse, reply: FakeReply): void {
   if (res.destroyed) return;
   if (reply.drop) {
-    res.socket?.destroy();
+    if ("stream" in req) req.stream.session?.destroy();
+    else req.socket.destroy();
     return;
   }
   const isJson = reply.body !== undefined && typeof reply.body !== "string" && !Buffer.isBuffer(reply.body);

@@ -1,0 +1,253 @@
+import sharp from "sharp";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createBedrockAnalyser, defaultBedrockModel } from "../../../src/analysers/bedrock/index.js";
+import { ANSWER_TOOL_NAME, PROMPT_VERSION } from "../../../src/analysers/shared/prompt.js";
+import { ConfigurationError, PhotocatError } from "../../../src/domain/errors.js";
+import { categorySlugs, DEFAULT_TAXONOMY } from "../../../src/domain/taxonomy.js";
+import {
+  at,
+  FAST_RETRY,
+  type FakeReply,
+  type FakeServer,
+  makePhoto,
+  startFakeServer,
+  testConfig,
+  textAt,
+  validAnswer,
+} from "../shared/fixtures.js";
+
+// Wire format of the Bedrock Runtime Converse API (POST /model/{modelId}/converse, REST-JSON).
+function converseToolUse(input: unknown): FakeReply {
+  return {
+    body: {
+      output: {
+        message: {
+          role: "assistant",
+          content: [{ toolUse: { toolUseId: "tooluse_1", name: ANSWER_TOOL_NAME, input } }],
+        },
+      },
+      stopReason: "tool_use",
+      usage: { inputTokens: 1580, outputTokens: 110, totalTokens: 1690 },
+      metrics: { latencyMs: 812 },
+    },
+  };
+}
+
+function converseText(text: string): FakeReply {
+  return {
+    body: {
+      output: { message: { role: "assistant", content: [{ text }] } },
+      stopReason: "end_turn",
+      usage: { inputTokens: 1500, outputTokens: 90, totalTokens: 1590 },
+      metrics: { latencyMs: 700 },
+    },
+  };
+}
+
+function awsError(
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): FakeReply {
+  return {
+    status,
+    headers: {
+      "x-amzn-errortype": `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+      ...headers,
+    },
+    body: { message },
+  };
+}
+
+// Fake credentials for the SDK's standard chain: the request must still be signed (SigV4).
+beforeAll(() => {
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTEST");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test-secret");
+  vi.stubEnv("AWS_SESSION_TOKEN", "");
+  vi.stubEnv("AWS_PROFILE", "");
+  vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function analyserFor(replies: FakeReply[], env: Record<string, string> = {}) {
+  server = await startFakeServer(replies, { http2: true });
+  const config = testConfig({
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: server.url,
+    ...env,
+  });
+  return createBedrockAnalyser(config, { retry: FAST_RETRY });
+}
+
+const photo = makePhoto({ width: 3000, height: 4000, format: "png" });
+const photoInput = async (extra: Record<string, unknown> = {}) => ({
+  bytes: await photo,
+  mediaType: "image/png",
+  taxonomy: DEFAULT_TAXONOMY,
+  language: "en",
+  context: { takenAt: "2024-05-01T10:00:00Z", place: "Lisbon, Portugal" },
+  ...extra,
+});
+
+async function failure(promise: Promise<unknown>): Promise<PhotocatError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PhotocatError);
+  return error as PhotocatError;
+}
+
+describe("bedrock analyser", () => {
+  it("defaults to the Claude Haiku 4.5 inference profile of the region", () => {
+    expect(defaultBedrockModel("us-west-2")).toBe("us.anthropic.claude-haiku-4-5-20251001-v1:0");
+    expect(defaultBedrockModel("eu-central-1")).toBe("eu.anthropic.claude-haiku-4-5-20251001-v1:0");
+    expect(defaultBedrockModel("ap-northeast-1")).toBe("apac.anthropic.claude-haiku-4-5-20251001-v1:0");
+    expect(defaultBedrockModel("sa-east-1")).toBe("global.anthropic.claude-haiku-4-5-20251001-v1:0");
+  });
+
+  it("calls Converse with a signed request, raw image bytes and a forced tool", async () => {
+    const analyser = await analyserFor([converseToolUse(validAnswer())]);
+    const analysis = await analyser.analyse(await photoInput());
+    expect(analysis.category).toBe("art");
+    expect(analysis.provenance).toMatchObject({
+      provider: "bedrock",
+      model: "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+      promptVersion: PROMPT_VERSION,
+      inputTokens: 1580,
+      outputTokens: 110,
+      costUsd: (1580 * 1 + 110 * 5) / 1e6,
+    });
+
+    const request = server!.requests[0]!;
+    expect(decodeURIComponent(request.url)).toBe(
+      "/model/us.anthropic.claude-haiku-4-5-20251001-v1:0/converse",
+    );
+    expect(request.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDTESTTESTTEST\/\d{8}\/us-east-1\/bedrock\/aws4_request/,
+    );
+    const body = server!.json(0);
+    expect(at(body, "toolConfig", "toolChoice")).toEqual({ tool: { name: ANSWER_TOOL_NAME } });
+    expect(
+      at(body, "toolConfig", "tools", 0, "toolSpec", "inputSchema", "json", "properties", "category", "enum"),
+    ).toEqual(categorySlugs(DEFAULT_TAXONOMY));
+    expect(textAt(body, "system", 0, "text")).toContain("Never identify private people");
+    // A PNG original goes as a JPEG within Claude's limits; context stays home (sharing is off).
+    const image = at(body, "messages", 0, "content", 0, "image");
+    expect(at(image, "format")).toBe("jpeg");
+    const meta = await sharp(Buffer.from(textAt(image, "source", "bytes"), "base64")).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(["jpeg", 928, 1238]);
+    expect(textAt(body, "messages", 0, "content", 1, "text")).not.toContain("Lisbon");
+  });
+
+  it("works with the seed's Claude 3 Haiku model id and its price", async () => {
+    const analyser = await analyserFor([converseToolUse(validAnswer())], {
+      PHOTOCAT_MODEL: "anthropic.claude-3-haiku-20240307-v1:0",
+    });
+    const analysis = await analyser.analyse(await photoInput());
+    expect(decodeURIComponent(server!.requests[0]!.url)).toBe(
+      "/model/anthropic.claude-3-haiku-20240307-v1:0/converse",
+    );
+    expect(analysis.provenance.costUsd).toBeCloseTo((1580 * 0.25 + 110 * 1.25) / 1e6, 12);
+  });
+
+  it("falls back to the <json> parser for a text answer and shares context when allowed", async () => {
+    const analyser = await analyserFor(
+      [
+        converseText(
+          `<scratchpad>hmm</scratchpad><json>${JSON.stringify(validAnswer({ category: "nature" }))}</json>`,
+        ),
+      ],
+      { PHOTOCAT_SHARE_CONTEXT: "on" },
+    );
+    const analysis = await analyser.analyse(await photoInput());
+    expect(analysis.category).toBe("nature");
+    expect(textAt(server!.json(0), "messages", 0, "content", 1, "text")).toContain("Lisbon, Portugal");
+  });
+
+  it("re-asks once on malformed output, then fails with the reason", async () => {
+    const analyser = await analyserFor([converseText("<json>{summary: </json>")]);
+    const error = await failure(analyser.analyse(await photoInput()));
+    expect(error.code).toBe("analyser_output_invalid");
+    expect(server!.requests).toHaveLength(2);
+  });
+
+  it("retries a ThrottlingException, honouring retry-after", async () => {
+    const analyser = await analyserFor([
+      awsError(429, "ThrottlingException", "Too many requests, please wait before trying again.", {
+        "retry-after": "0.2",
+      }),
+      converseToolUse(validAnswer()),
+    ]);
+    await expect(analyser.analyse(await photoInput())).resolves.toMatchObject({ category: "art" });
+    const [first, second] = server!.requests;
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(190);
+  });
+
+  it("reports throttling that does not stop as a retryable failure", async () => {
+    const analyser = await analyserFor([awsError(429, "ThrottlingException", "Too many requests")]);
+    const error = await failure(analyser.analyse(await photoInput()));
+    expect(error).toMatchObject({ code: "analyser_failed", retryable: true });
+    expect(error.message).toContain("ThrottlingException");
+    expect(server!.requests).toHaveLength(3);
+  });
+
+  it("does not retry a ValidationException about the image", async () => {
+    const analyser = await analyserFor([
+      awsError(400, "ValidationException", "The provided image is not valid"),
+    ]);
+    const error = await failure(analyser.analyse(await photoInput()));
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain("image is not valid");
+    expect(server!.requests).toHaveLength(1);
+  });
+
+  it("does not retry AccessDeniedException or 413", async () => {
+    const denied = await analyserFor([
+      awsError(403, "AccessDeniedException", "You don't have access to the model"),
+    ]);
+    expect((await failure(denied.analyse(await photoInput()))).retryable).toBe(false);
+    await server!.close();
+    const tooLarge = await analyserFor([{ status: 413, body: { message: "Request Entity Too Large" } }]);
+    expect((await failure(tooLarge.analyse(await photoInput()))).message).toContain("413");
+  });
+
+  it("retries 500 and 503, then succeeds", async () => {
+    const analyser = await analyserFor([
+      awsError(500, "InternalServerException", "Internal error"),
+      awsError(503, "ServiceUnavailableException", "Service unavailable"),
+      converseToolUse(validAnswer()),
+    ]);
+    await expect(analyser.analyse(await photoInput())).resolves.toMatchObject({ category: "art" });
+    expect(server!.requests).toHaveLength(3);
+  });
+
+  it("times out slow answers and retries dropped connections", async () => {
+    const slow = await analyserFor([{ ...converseToolUse(validAnswer()), delayMs: 3000 }], {
+      PHOTOCAT_TIMEOUT_MS: "200",
+      PHOTOCAT_MAX_RETRIES: "0",
+    });
+    const error = await failure(slow.analyse(await photoInput()));
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain("no answer within 200 ms");
+    await server!.close();
+
+    const dropped = await analyserFor([{ drop: true }, converseToolUse(validAnswer())]);
+    await expect(dropped.analyse(await photoInput())).resolves.toMatchObject({ category: "art" });
+    expect(server!.requests).toHaveLength(2);
+  });
+
+  it("refuses to start without AWS_REGION, naming it", async () => {
+    await expect(createBedrockAnalyser(testConfig({}))).rejects.toThrow(ConfigurationError);
+    await expect(createBedrockAnalyser(testConfig({}))).rejects.toThrow(/AWS_REGION is not set/);
+  });
+});
