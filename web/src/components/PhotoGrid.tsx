@@ -114,13 +114,35 @@ export function PhotoGrid(props: PhotoGridProps) {
     measure();
   }, [focusId, items, layout.columns, layout.rowHeight, measure, onFocused]);
 
+  // Arrow keys move between cards as in a photo grid; the next row is always rendered (overscan).
+  const onKeyDown = (event: KeyboardEvent) => {
+    const target = event.target;
+    if (!(target instanceof HTMLElement) || !target.dataset.photoId) return;
+    const step: Record<string, number> = {
+      ArrowLeft: -1,
+      ArrowRight: 1,
+      ArrowUp: -layout.columns,
+      ArrowDown: layout.columns,
+    };
+    const delta = step[event.key];
+    if (delta === undefined || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const index = items.findIndex((p) => p.id === target.dataset.photoId);
+    const next = items[Math.min(items.length - 1, Math.max(0, index + delta))];
+    if (index === -1 || !next) return;
+    event.preventDefault();
+    listRef.current?.querySelector<HTMLElement>(`[data-photo-id="${CSS.escape(next.id)}"]`)?.focus();
+  };
+
   const setSize = hasMore ? -1 : items.length;
   return (
+    // biome-ignore lint/a11y/noRedundantRoles: Safari drops list semantics from a ul styled list-style: none
     <ul
       ref={listRef}
       class="grid"
+      role="list"
       aria-label="Photos"
       aria-busy={loading}
+      onKeyDown={onKeyDown}
       style={{
         "--columns": layout.columns,
         "--row-height": `${layout.rowHeight - layout.gap}px`,
