@@ -135,10 +135,10 @@ export function PhotoGrid(props: PhotoGridProps) {
 
   const setSize = hasMore ? -1 : items.length;
   return (
-    // biome-ignore lint/a11y/noRedundantRoles: Safari drops list semantics from a ul styled list-style: none
     <ul
       ref={listRef}
       class="grid"
+      // biome-ignore lint/a11y/noRedundantRoles: Safari drops list semantics from a ul styled list-style: none
       role="list"
       aria-label="Photos"
       aria-busy={loading}
