@@ -1,60 +1,255 @@
-import { createRequire } from "node:module";
-import sharp, { type Sharp } from "sharp";
+import sharp, { type Metadata, type Sharp, type SharpOptions } from "sharp";
 import { PhotocatError } from "../domain/errors.js";
+import type { AcceptedMediaType } from "../domain/image.js";
+import { readPhotoMetadata } from "./exif.js";
+import { decodeHeic } from "./heic.js";
 
-const require = createRequire(import.meta.url);
+export const DEFAULT_DECODE_TIMEOUT_MS = 10_000;
 
-interface HeicImage {
+const FORMAT_LABELS: Record<AcceptedMediaType, string> = {
+  "image/jpeg": "JPEG",
+  "image/png": "PNG",
+  "image/webp": "WebP",
+  "image/gif": "GIF",
+  "image/avif": "AVIF",
+  "image/heic": "HEIC",
+  "image/heif": "HEIF",
+  "image/tiff": "TIFF",
+};
+
+/** The libvips loader each accepted type must be read by: content sniffed by file-type and by libvips agree. */
+const SHARP_FORMAT: Record<AcceptedMediaType, string> = {
+  "image/jpeg": "jpeg",
+  "image/png": "png",
+  "image/webp": "webp",
+  "image/gif": "gif",
+  "image/avif": "heif",
+  "image/heic": "heif",
+  "image/heif": "heif",
+  "image/tiff": "tiff",
+};
+
+const HEIF_TYPES = new Set<string>(["image/heic", "image/heif", "image/avif"]);
+
+export function formatLabel(mediaType: string): string {
+  return FORMAT_LABELS[mediaType as AcceptedMediaType] ?? mediaType;
+}
+
+/** What the header says, read without decoding pixels. */
+export interface ImageHeader {
+  /** Stored size, before EXIF orientation. */
   width: number;
   height: number;
-  decode(): Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
+  /** Size as displayed, after EXIF orientation (HEIF transforms are already applied by libheif). */
+  displayWidth: number;
+  displayHeight: number;
+  /** The HEIF image is HEVC-coded, which sharp's libvips cannot decode. */
+  hevc: boolean;
+  /** The raw EXIF block, when the container carries one. */
+  exif: Buffer | undefined;
+  /** Number of SubIFDs in a TIFF: camera RAW files keep their sensor data there. */
+  subifds: number;
 }
-type HeicDecodeAll = ((options: { buffer: Uint8Array }) => Promise<HeicImage[] & { dispose(): void }>) & {};
 
-let heicDecodeAll: HeicDecodeAll | null = null;
-function loadHeicDecoder(): HeicDecodeAll {
-  // libheif compiled to wasm: loaded on first HEIC only, since it costs ~100 ms.
-  heicDecodeAll ??= (require("heic-decode") as { all: HeicDecodeAll }).all;
-  return heicDecodeAll;
+/** Options for sharp reading untrusted bytes: pixel limit enforced from the header, decoding errors fatal. */
+export function sharpInputOptions(maxPixels: number): SharpOptions {
+  return {
+    limitInputPixels: maxPixels,
+    // "error" rejects truncated and corrupt data; "warning" would also reject real camera JPEGs with harmless quirks.
+    failOn: "error",
+    autoOrient: true,
+    sequentialRead: true,
+  };
 }
 
-const HEVC_TYPES = new Set(["image/heic", "image/heif"]);
+export function assertWithinPixelLimit(width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new PhotocatError(
+      "image_too_large",
+      `the image has ${width}x${height} pixels (${Math.round((width * height) / 1e6)} MP), over the limit of ${Math.round(maxPixels / 1e6)} MP`,
+    );
+  }
+}
+
+/** Turns a libvips/sharp failure into a user-facing error: first line of the reason, no stack. */
+export function decodeError(mediaType: string, cause: unknown): PhotocatError {
+  if (cause instanceof PhotocatError) return cause;
+  const reason = (cause instanceof Error ? cause.message : String(cause))
+    .split("\n")[0]
+    ?.trim()
+    .slice(0, 200);
+  if (reason && /pixel limit/i.test(reason)) {
+    return new PhotocatError(
+      "image_too_large",
+      `the ${formatLabel(mediaType)} image is over the pixel limit`,
+      {
+        cause,
+      },
+    );
+  }
+  if (reason && /timeout/i.test(reason)) {
+    return new PhotocatError("corrupt_image", `the ${formatLabel(mediaType)} image took too long to decode`, {
+      cause,
+    });
+  }
+  const label = formatLabel(mediaType);
+  const detail = reason && !/^unknown error$/i.test(reason) ? ` (${reason.replace(/:$/, "")})` : "";
+  if (reason && /unsupported image format/i.test(reason)) {
+    // libvips recognised the container but not this variant of it (AVIF image sequences, layered AVIF...).
+    return new PhotocatError("unsupported_media_type", `this kind of ${label} file cannot be read${detail}`, {
+      cause,
+    });
+  }
+  if (reason && /premature end|unexpected end|truncat|end of file|bad seek/i.test(reason)) {
+    return new PhotocatError("corrupt_image", `the ${label} image is truncated or damaged${detail}`, {
+      cause,
+    });
+  }
+  return new PhotocatError(
+    "corrupt_image",
+    `the ${label} image is corrupt or uses an unsupported feature${detail}`,
+    {
+      cause,
+    },
+  );
+}
 
 /**
- * Opens image bytes as a sharp pipeline that decodes them, enforcing the pixel limit before any decode.
- * HEIC photos (HEVC inside a HEIF container) are decoded with libheif-wasm, since sharp's bundled
- * libvips has no HEVC decoder; their pixels are handed to sharp raw, already oriented by libheif.
+ * Reads the header only (no pixel decoding) and checks it against the media type found by file-type.
+ * Returns null for a HEIF container sharp cannot parse: libheif-wasm gets its own try in that case.
+ */
+export async function readImageHeader(
+  bytes: Buffer,
+  mediaType: AcceptedMediaType,
+): Promise<ImageHeader | null> {
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (cause) {
+    if (HEIF_TYPES.has(mediaType)) return null;
+    throw decodeError(mediaType, cause);
+  }
+  if (metadata.format !== SHARP_FORMAT[mediaType]) {
+    throw new PhotocatError(
+      "corrupt_image",
+      `the file starts like a ${formatLabel(mediaType)} image but does not decode as one`,
+    );
+  }
+  if (!(metadata.width > 0 && metadata.height > 0)) {
+    throw new PhotocatError("corrupt_image", `the ${formatLabel(mediaType)} image has no size`);
+  }
+  return {
+    width: metadata.width,
+    height: metadata.height,
+    displayWidth: metadata.autoOrient?.width ?? metadata.width,
+    displayHeight: metadata.autoOrient?.height ?? metadata.height,
+    hevc: metadata.format === "heif" && metadata.compression === "hevc",
+    exif: metadata.exif,
+    subifds: metadata.subifds ?? 0,
+  };
+}
+
+/** Whether pixels must come from libheif-wasm rather than sharp. */
+export function needsHeicDecoder(mediaType: AcceptedMediaType, header: ImageHeader | null): boolean {
+  return header ? header.hevc : mediaType === "image/heic" || mediaType === "image/heif";
+}
+
+/** Finds a top-level ISO-BMFF box ("meta") and returns its bytes. */
+function topLevelBox(bytes: Buffer, type: string): Buffer | null {
+  let offset = 0;
+  while (offset + 8 <= bytes.length) {
+    let size = bytes.readUInt32BE(offset);
+    let headerSize = 8;
+    if (size === 1 && offset + 16 <= bytes.length) {
+      size = Number(bytes.readBigUInt64BE(offset + 8));
+      headerSize = 16;
+    } else if (size === 0) {
+      size = bytes.length - offset;
+    }
+    if (size < headerSize) return null;
+    if (bytes.toString("latin1", offset + 4, offset + 8) === type) {
+      return bytes.subarray(offset + headerSize, Math.min(bytes.length, offset + size));
+    }
+    offset += size;
+  }
+  return null;
+}
+
+/** Whether the HEIF container rotates or mirrors its image itself (irot/imir properties, applied by libheif). */
+export function hasHeifTransform(bytes: Buffer): boolean {
+  const meta = topLevelBox(bytes, "meta");
+  if (!meta) return false;
+  const text = meta.toString("latin1");
+  return text.includes("irot") || text.includes("imir");
+}
+
+/** The operations that turn pixels stored with an EXIF orientation into the picture as seen. */
+export function applyExifOrientation(image: Sharp, orientation: number | null): Sharp {
+  switch (orientation) {
+    case 2:
+      return image.flop();
+    case 3:
+      return image.rotate(180);
+    case 4:
+      return image.flip();
+    case 5:
+      return image.rotate(90).flip();
+    case 6:
+      return image.rotate(90);
+    case 7:
+      return image.rotate(270).flip();
+    case 8:
+      return image.rotate(270);
+    default:
+      return image;
+  }
+}
+
+/**
+ * Decodes a HEVC-coded HEIF image in the libheif worker and hands the pixels to sharp, upright.
+ * libheif applies the container's irot/imir; files without them (some converters) rely on EXIF Orientation alone,
+ * which is then applied here.
+ */
+export async function openHeicImage(
+  bytes: Buffer,
+  options: { maxPixels: number; timeoutMs: number; exifOrientation: number | null },
+): Promise<{ image: Sharp; width: number; height: number }> {
+  const pixels = await decodeHeic(bytes, { maxPixels: options.maxPixels, timeoutMs: options.timeoutMs });
+  let image = sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 4 } });
+  if (pixels.opaque) image = image.removeAlpha();
+  const orientation = hasHeifTransform(bytes) ? null : options.exifOrientation;
+  image = applyExifOrientation(image, orientation);
+  const swapped = orientation !== null && orientation >= 5;
+  return {
+    image,
+    width: swapped ? pixels.height : pixels.width,
+    height: swapped ? pixels.width : pixels.height,
+  };
+}
+
+/**
+ * Opens image bytes as a sharp pipeline that decodes them (auto-oriented), enforcing the pixel limit before any
+ * decode. HEIC photos (HEVC inside a HEIF container) are decoded with libheif-wasm in a worker thread, since
+ * sharp's bundled libvips has no HEVC decoder; their pixels are handed to sharp raw, already upright.
  */
 export async function openImage(
   bytes: Buffer,
-  options: { mediaType: string; maxPixels: number },
+  options: { mediaType: string; maxPixels: number; timeoutMs?: number },
 ): Promise<Sharp> {
-  if (HEVC_TYPES.has(options.mediaType)) {
-    const images = await loadHeicDecoder()({ buffer: bytes }).catch((cause: unknown) => {
-      throw new PhotocatError("corrupt_image", "the HEIC/HEIF file could not be decoded", { cause });
-    });
-    try {
-      const first = images[0];
-      if (!first) throw new PhotocatError("corrupt_image", "the HEIF file holds no image");
-      if (first.width * first.height > options.maxPixels) {
-        throw new PhotocatError(
-          "image_too_large",
-          `the image has ${first.width}x${first.height} pixels, over the limit of ${options.maxPixels}`,
-        );
-      }
-      const { width, height, data } = await first.decode().catch((cause: unknown) => {
-        throw new PhotocatError("corrupt_image", "the HEIC/HEIF image data is corrupt", { cause });
-      });
-      return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
-        raw: { width, height, channels: 4 },
-      });
-    } finally {
-      images.dispose();
-    }
+  const mediaType = options.mediaType as AcceptedMediaType;
+  if (!(mediaType in SHARP_FORMAT)) {
+    throw new PhotocatError("unsupported_media_type", `${options.mediaType} images are not supported`);
   }
-  return sharp(bytes, {
-    limitInputPixels: options.maxPixels,
-    failOn: "error",
-    sequentialRead: true,
-  }).rotate();
+  const header = await readImageHeader(bytes, mediaType);
+  if (header) assertWithinPixelLimit(header.width, header.height, options.maxPixels);
+  if (needsHeicDecoder(mediaType, header)) {
+    const { orientation } = await readPhotoMetadata(bytes, header?.exif);
+    const { image } = await openHeicImage(bytes, {
+      maxPixels: options.maxPixels,
+      timeoutMs: options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS,
+      exifOrientation: orientation,
+    });
+    return image;
+  }
+  return sharp(bytes, sharpInputOptions(options.maxPixels));
 }

@@ -1,0 +1,164 @@
+import { readFile } from "node:fs/promises";
+import sharp from "sharp";
+import { rgbaToThumbHash } from "thumbhash";
+import { PhotocatError } from "../domain/errors.js";
+import type { AcceptedMediaType, PhotoMetadata } from "../domain/image.js";
+import { dominantColourNames } from "./colours.js";
+import {
+  assertWithinPixelLimit,
+  DEFAULT_DECODE_TIMEOUT_MS,
+  decodeError,
+  type ImageHeader,
+  needsHeicDecoder,
+  openHeicImage,
+  readImageHeader,
+  sharpInputOptions,
+} from "./decode.js";
+import { detectMediaType, unsupportedContent } from "./detect.js";
+import { isRawCameraTiff, readPhotoMetadata } from "./exif.js";
+import { reverseGeocode } from "./geocode.js";
+
+export interface InspectedImage {
+  /** Found from the content (magic bytes), never from the name. */
+  mediaType: AcceptedMediaType;
+  /** Display size, after EXIF orientation. */
+  width: number;
+  height: number;
+  metadata: PhotoMetadata;
+  /** Offline reverse geocoding of the GPS position: "Biarritz, France". */
+  place: string | null;
+  /** Base64 thumbhash of a version at most 100 px on its long edge. */
+  thumbhash: string;
+  /** 3-5 dominant colour names ("blue", "dark green"), fewer for plain pictures. */
+  colours: string[];
+  /** WebP, auto-oriented, all metadata stripped, never upscaled. */
+  thumbnails: { small: Buffer; large: Buffer };
+}
+
+export const THUMBNAIL_EDGES = { small: 320, large: 1280 } as const;
+export const THUMBNAIL_WEBP = { quality: 78, effort: 3 } as const;
+const THUMBHASH_EDGE = 100;
+
+interface RawPixels {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+function fitInside(edge: number) {
+  return { width: edge, height: edge, fit: "inside", withoutEnlargement: true } as const;
+}
+
+/**
+ * The one full decode: pixels shrunk (shrink-on-load where the codec allows it) to the large thumbnail's size,
+ * auto-oriented, 8-bit sRGB. Every derivative is made from these pixels, so the file is decoded once.
+ * Decoding every pixel is also the integrity probe: truncated or corrupt data fails here.
+ */
+async function decodePreview(
+  bytes: Buffer,
+  mediaType: AcceptedMediaType,
+  header: ImageHeader | null,
+  limits: { maxPixels: number; deadline: number; exifOrientation: number | null },
+): Promise<{ preview: RawPixels; displayWidth: number; displayHeight: number }> {
+  const remainingMs = Math.max(1, limits.deadline - Date.now());
+  if (needsHeicDecoder(mediaType, header)) {
+    const { image, width, height } = await openHeicImage(bytes, {
+      maxPixels: limits.maxPixels,
+      timeoutMs: remainingMs,
+      exifOrientation: limits.exifOrientation,
+    });
+    const { data, info } = await image
+      .resize(fitInside(THUMBNAIL_EDGES.large))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return {
+      preview: { data, width: info.width, height: info.height, channels: info.channels },
+      displayWidth: width,
+      displayHeight: height,
+    };
+  }
+  try {
+    const { data, info } = await sharp(bytes, sharpInputOptions(limits.maxPixels))
+      .timeout({ seconds: Math.ceil(remainingMs / 1000) })
+      .resize(fitInside(THUMBNAIL_EDGES.large))
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    return {
+      preview: { data, width: info.width, height: info.height, channels: info.channels },
+      displayWidth: header?.displayWidth ?? info.width,
+      displayHeight: header?.displayHeight ?? info.height,
+    };
+  } catch (cause) {
+    throw decodeError(mediaType, cause);
+  }
+}
+
+async function derivatives(preview: RawPixels) {
+  const raw = { width: preview.width, height: preview.height, channels: preview.channels };
+  const fromPreview = () => sharp(preview.data, { raw });
+  const [large, small, tiny] = await Promise.all([
+    fromPreview().webp(THUMBNAIL_WEBP).toBuffer(),
+    fromPreview().resize(fitInside(THUMBNAIL_EDGES.small)).webp(THUMBNAIL_WEBP).toBuffer(),
+    fromPreview().resize(fitInside(THUMBHASH_EDGE)).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
+  ]);
+  const rgba = new Uint8Array(tiny.data.buffer, tiny.data.byteOffset, tiny.data.byteLength);
+  return {
+    thumbnails: { small, large },
+    thumbhash: Buffer.from(rgbaToThumbHash(tiny.info.width, tiny.info.height, rgba)).toString("base64"),
+    colours: dominantColourNames(rgba, tiny.info.width, tiny.info.height),
+  };
+}
+
+async function inspect(filePath: string, maxPixels: number, deadline: number): Promise<InspectedImage> {
+  const bytes = await readFile(filePath);
+  const mediaType = await detectMediaType(bytes);
+  const header = await readImageHeader(bytes, mediaType);
+  // Before any pixel is decoded: a 1 KB file may declare 17000x17000 pixels.
+  if (header) assertWithinPixelLimit(header.width, header.height, maxPixels);
+  if (mediaType === "image/tiff" && header && header.subifds > 0 && (await isRawCameraTiff(bytes))) {
+    throw unsupportedContent("camera RAW files");
+  }
+  // Read before decoding: HEIC files without irot/imir need their EXIF orientation applied to the pixels.
+  const metadata = await readPhotoMetadata(bytes, header?.exif);
+  const { preview, displayWidth, displayHeight } = await decodePreview(bytes, mediaType, header, {
+    maxPixels,
+    deadline,
+    exifOrientation: metadata.orientation,
+  });
+  const derived = await derivatives(preview);
+  const place = metadata.gps ? await reverseGeocode(metadata.gps.latitude, metadata.gps.longitude) : null;
+  return { mediaType, width: displayWidth, height: displayHeight, metadata, place, ...derived };
+}
+
+/**
+ * Validates an uploaded file by content and derives everything ingest stores: media type, display size, capture
+ * metadata, place, thumbhash, dominant colours and two WebP thumbnails.
+ * Throws PhotocatError: `empty_file`, `unsupported_media_type` (names what was found), `image_too_large` (from the
+ * header, before decoding) or `corrupt_image` (undecodable, truncated, or not done within `timeoutMs`).
+ */
+export async function inspectImage(
+  filePath: string,
+  options: { maxPixels: number; timeoutMs?: number },
+): Promise<InspectedImage> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
+  const work = inspect(filePath, options.maxPixels, Date.now() + timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new PhotocatError("corrupt_image", `the image could not be processed within ${timeoutMs / 1000} s`),
+        ),
+      timeoutMs,
+    );
+  });
+  // A decode still running past the deadline settles later: its outcome is no longer anyone's concern.
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, expiry]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
