@@ -54,6 +54,14 @@ export function targetSize(
   };
 }
 
+async function isOpaque(pipeline: Sharp): Promise<boolean> {
+  try {
+    return (await pipeline.clone().stats()).isOpaque;
+  } catch (cause) {
+    throw new PhotocatError("corrupt_image", "the image could not be decoded for analysis", { cause });
+  }
+}
+
 async function encode(
   pipeline: Sharp,
   size: { width: number; height: number },
@@ -97,7 +105,8 @@ export async function prepareForModel(
   if (!originalWidth || !originalHeight) {
     throw new PhotocatError("corrupt_image", "the image has no dimensions");
   }
-  const webp = Boolean(meta.hasAlpha) && accepted.includes("image/webp");
+  // Keep transparency only where there is some: HEIC decodes to RGBA even when fully opaque.
+  const webp = Boolean(meta.hasAlpha) && accepted.includes("image/webp") && !(await isOpaque(pipeline));
   let size = targetSize(originalWidth, originalHeight, maxLongEdge, maxPixels);
   for (let shrink = 0; shrink < 4; shrink++) {
     for (const quality of QUALITIES) {

@@ -91,5 +91,17 @@ describe.skipIf(!HAS_TESTDATA)(
       expect(after).toBeLessThanOrEqual(1534);
       expect(before / after).toBeGreaterThan(10);
     });
+
+    it("prepares an iPhone HEIC photo as a JPEG within the budget", async () => {
+      const bytes = readFileSync(testdataPath("exif-samples/heic/IMG_5195.HEIC"));
+      const prepared = await prepareForModel(bytes, "image/heic");
+      const before = estimateImageTokens(prepared.originalWidth, prepared.originalHeight);
+      const after = estimateImageTokens(prepared.width, prepared.height);
+      console.info(
+        `[tokens] HEIC ${prepared.originalWidth}x${prepared.originalHeight} ~${before} tokens -> ${prepared.width}x${prepared.height} ${prepared.mediaType} ~${after} tokens`,
+      );
+      expect(prepared.mediaType).toBe("image/jpeg");
+      expect(prepared.width * prepared.height).toBeLessThanOrEqual(1_150_000);
+    });
   },
 );
