@@ -1,0 +1,281 @@
+import type { Kysely } from "kysely";
+import type { Analysis } from "../../domain/analysis.js";
+import { PhotocatError } from "../../domain/errors.js";
+import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
+import type {
+  Catalog,
+  CatalogStats,
+  CorrectionExample,
+  ImagePage,
+  ImageQuery,
+  NewImage,
+  SelectFilter,
+} from "../../ports/catalog.js";
+import type { SqlDialect } from "./dialect.js";
+import {
+  analysisColumns,
+  decodeVector,
+  encodeVector,
+  IMAGE_COLUMNS,
+  newImageRow,
+  toImageRecord,
+} from "./mapping.js";
+import {
+  checkLimit,
+  checkStatus,
+  decodeCursor,
+  encodeCursor,
+  fromBound,
+  searchTerms,
+  toBoundExclusive,
+} from "./query.js";
+import type { Database } from "./schema.js";
+
+const MAX_ERROR_CHARS = 2000;
+
+const notFound = (id: string) => new PhotocatError("not_found", `no photo with id ${id}`);
+
+export function createSqlCatalog(
+  db: Kysely<Database>,
+  dialect: SqlDialect,
+  options: { kind: string; close: () => Promise<void> },
+): Catalog {
+  const nowIso = () => new Date().toISOString();
+
+  async function getImage(id: string): Promise<ImageRecord | null> {
+    const row = await db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "=", id).executeTakeFirst();
+    return row ? toImageRecord(row) : null;
+  }
+
+  async function findBySha256(sha256: string): Promise<ImageRecord | null> {
+    const row = await db
+      .selectFrom("images")
+      .select(IMAGE_COLUMNS)
+      .where("sha256", "=", sha256)
+      .executeTakeFirst();
+    return row ? toImageRecord(row) : null;
+  }
+
+  return {
+    kind: options.kind,
+
+    async insertImage(image: NewImage) {
+      // ON CONFLICT DO NOTHING, then read: two concurrent uploads of the same bytes give one record.
+      const result = await db
+        .insertInto("images")
+        .values(newImageRow(image, nowIso()))
+        .onConflict((oc) => oc.column("sha256").doNothing())
+        .executeTakeFirst();
+      const stored = await findBySha256(image.sha256);
+      if (!stored) throw new PhotocatError("internal", "the photo vanished right after it was stored");
+      return { image: stored, created: Number(result.numInsertedOrUpdatedRows ?? 0) > 0 };
+    },
+
+    getImage,
+    findBySha256,
+
+    async listImages(query: ImageQuery): Promise<ImagePage> {
+      const limit = checkLimit(query.limit);
+      let select = db.selectFrom("images").select(IMAGE_COLUMNS);
+      if (query.cursor) {
+        const cursor = decodeCursor(query.cursor);
+        select = select.where(({ eb, refTuple, tuple }) =>
+          eb(refTuple("created_at", "id"), "<", tuple(cursor.createdAt, cursor.id)),
+        );
+      }
+      if (query.category) select = select.where("category_effective", "=", query.category);
+      if (query.status) select = select.where("status", "=", checkStatus(query.status));
+      if (query.from) select = select.where("captured_at", ">=", fromBound(query.from));
+      if (query.to) select = select.where("captured_at", "<", toBoundExclusive(query.to));
+      if (query.q?.trim()) {
+        const terms = searchTerms(query.q);
+        // Only punctuation: no word to look for, so nothing matches.
+        if (terms.length === 0) return { items: [], nextCursor: null };
+        select = select.where(dialect.matchesSearch(terms));
+      }
+      const rows = await select
+        .orderBy("created_at", "desc")
+        .orderBy("id", "desc")
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toImageRecord),
+        nextCursor:
+          rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+      };
+    },
+
+    async setStatus(id: string, status: ImageStatus, error?: string | null) {
+      await db
+        .updateTable("images")
+        .set({
+          status: checkStatus(status),
+          error: error ? error.slice(0, MAX_ERROR_CHARS) : null,
+          updated_at: nowIso(),
+        })
+        .where("id", "=", id)
+        .execute();
+    },
+
+    async saveAnalysis(id: string, analysis: Analysis, jobId: string) {
+      const p = analysis.provenance;
+      // No transaction (SQLite would hold its write lock across awaits). The embedding goes first: a
+      // crash before the record is written is repaired when the same job runs again.
+      if (analysis.embedding) {
+        const { model, vector } = analysis.embedding;
+        try {
+          await db
+            .insertInto("embeddings")
+            .values({ image_id: id, model, vector: encodeVector(vector) })
+            .onConflict((oc) =>
+              oc.columns(["image_id", "model"]).doUpdateSet((eb) => ({ vector: eb.ref("excluded.vector") })),
+            )
+            .execute();
+        } catch (error) {
+          if (dialect.isForeignKeyViolation(error)) throw notFound(id);
+          throw error;
+        }
+      }
+      const result = await db
+        .updateTable("images")
+        .set((eb) => ({
+          ...analysisColumns(analysis, jobId, nowIso()),
+          spent_input_tokens: eb("spent_input_tokens", "+", p.inputTokens),
+          spent_output_tokens: eb("spent_output_tokens", "+", p.outputTokens),
+          spent_cost_usd: eb("spent_cost_usd", "+", p.costUsd),
+        }))
+        .where("id", "=", id)
+        // The same job saving twice (it crashed before completing) changes nothing.
+        .where("analysis_job_id", "is distinct from", jobId)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0 && !(await getImage(id))) throw notFound(id);
+    },
+
+    async analysisJobId(id: string) {
+      const row = await db
+        .selectFrom("images")
+        .select("analysis_job_id")
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row?.analysis_job_id ?? null;
+    },
+
+    async saveEdits(id, edits) {
+      const set: {
+        edit_summary?: string;
+        edit_category?: string;
+        edit_tags?: string;
+        edit_alt_text?: string;
+      } = {};
+      if (edits.summary !== undefined) set.edit_summary = String(edits.summary);
+      if (edits.category !== undefined) set.edit_category = String(edits.category);
+      if (edits.tags !== undefined) set.edit_tags = JSON.stringify(edits.tags.map(String));
+      if (edits.altText !== undefined) set.edit_alt_text = String(edits.altText);
+      if (Object.keys(set).length > 0) {
+        const now = nowIso();
+        await db
+          .updateTable("images")
+          .set({ ...set, edited_at: now, updated_at: now })
+          .where("id", "=", id)
+          .execute();
+      }
+      return getImage(id);
+    },
+
+    async deleteImage(id: string) {
+      // Jobs and embeddings go with it (foreign keys cascade); SQLite's search index follows by trigger.
+      const result = await db.deleteFrom("images").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+
+    async categoryCounts() {
+      const rows = await db
+        .selectFrom("images")
+        .select(({ fn }) => ["category_effective", fn.countAll<number>().as("count")])
+        .where("category_effective", "is not", null)
+        .groupBy("category_effective")
+        .orderBy("count", "desc")
+        .orderBy("category_effective")
+        .execute();
+      return rows.map((r) => ({ category: String(r.category_effective), count: Number(r.count) }));
+    },
+
+    async stats(): Promise<CatalogStats> {
+      const [totals, statusRows, modelRows] = await Promise.all([
+        db
+          .selectFrom("images")
+          .select(({ fn }) => [
+            fn.countAll<number>().as("images"),
+            fn.sum<number>("spent_input_tokens").as("input_tokens"),
+            fn.sum<number>("spent_output_tokens").as("output_tokens"),
+            fn.sum<number>("spent_cost_usd").as("cost_usd"),
+          ])
+          .executeTakeFirstOrThrow(),
+        db
+          .selectFrom("images")
+          .select(({ fn }) => ["status", fn.countAll<number>().as("count")])
+          .groupBy("status")
+          .execute(),
+        db
+          .selectFrom("images")
+          .select(({ fn }) => [
+            "provider",
+            "model",
+            fn.countAll<number>().as("images"),
+            fn.sum<number>("cost_usd").as("cost_usd"),
+          ])
+          .where("provider", "is not", null)
+          .groupBy(["provider", "model"])
+          .orderBy("provider")
+          .orderBy("model")
+          .execute(),
+      ]);
+      const byStatus = Object.fromEntries(IMAGE_STATUSES.map((s) => [s, 0])) as Record<ImageStatus, number>;
+      for (const row of statusRows) {
+        if (row.status in byStatus) byStatus[row.status as ImageStatus] = Number(row.count);
+      }
+      return {
+        images: Number(totals.images),
+        byStatus,
+        inputTokens: Number(totals.input_tokens ?? 0),
+        outputTokens: Number(totals.output_tokens ?? 0),
+        costUsd: Number(totals.cost_usd ?? 0),
+        byModel: modelRows.map((r) => ({
+          provider: String(r.provider),
+          model: String(r.model),
+          images: Number(r.images),
+          costUsd: Number(r.cost_usd ?? 0),
+        })),
+      };
+    },
+
+    async selectIds(filter: SelectFilter) {
+      if (!filter.all && !filter.status && !filter.category) return [];
+      let select = db.selectFrom("images").select("id");
+      if (filter.status) select = select.where("status", "=", checkStatus(filter.status));
+      if (filter.category) select = select.where("category_effective", "=", filter.category);
+      const rows = await select.orderBy("created_at").orderBy("id").execute();
+      return rows.map((r) => r.id);
+    },
+
+    async correctionExamples(embeddingModel: string): Promise<CorrectionExample[]> {
+      const rows = await db
+        .selectFrom("embeddings")
+        .innerJoin("images", "images.id", "embeddings.image_id")
+        .select(["embeddings.image_id", "images.edit_category", "embeddings.vector"])
+        .where("embeddings.model", "=", embeddingModel)
+        .where("images.edit_category", "is not", null)
+        .orderBy("images.created_at")
+        .execute();
+      return rows.map((r) => ({
+        imageId: r.image_id,
+        category: String(r.edit_category),
+        vector: decodeVector(r.vector),
+      }));
+    },
+
+    close: options.close,
+  };
+}

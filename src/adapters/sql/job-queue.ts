@@ -1,0 +1,213 @@
+import { randomUUID } from "node:crypto";
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from "kysely";
+import { PhotocatError } from "../../domain/errors.js";
+import type { EnqueueOptions, Job, JobQueue, JobState, QueueCounts } from "../../ports/job-queue.js";
+import type { SqlDialect } from "./dialect.js";
+import type { Database, JobsTable } from "./schema.js";
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+const MAX_ERROR_CHARS = 2000;
+const PENDING: JobState[] = ["queued", "running"];
+
+function toJob(row: Selectable<JobsTable>): Job {
+  return {
+    id: row.id,
+    imageId: row.image_id,
+    state: row.state as JobState,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    lastError: row.last_error,
+  };
+}
+
+function checkMs(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new PhotocatError("invalid_request", `${name} must be a number of milliseconds of at least 0`);
+  }
+  return Math.round(value);
+}
+
+export function createSqlJobQueue(
+  db: Kysely<Database>,
+  dialect: SqlDialect,
+  options: { kind: string; close: () => Promise<void> },
+): JobQueue {
+  const nowIso = () => new Date().toISOString();
+  const now = () => dialect.nowMs();
+  const later = (ms: number) => sql<number>`(${dialect.nowMs()} + ${ms})`;
+
+  /**
+   * A job whose worker died (lease ran out) on its last attempt ends as failed here, with its photo,
+   * instead of looping: nobody is left to report the outcome.
+   */
+  async function failAbandoned(): Promise<void> {
+    const abandoned = (qb: ExpressionBuilder<Database, "jobs">) =>
+      qb.and([
+        qb("state", "=", "running"),
+        qb("run_at", "<=", now()),
+        qb("attempts", ">=", qb.ref("max_attempts")),
+      ]);
+    // No transaction (SQLite would hold its write lock across awaits): the photo first, then the job, so
+    // a crash in between is repaired by the next claim. A photo already analysed is left alone.
+    await db
+      .updateTable("images")
+      .set((eb) => ({
+        status: "failed",
+        error: eb
+          .selectFrom("jobs")
+          .select((sub) =>
+            sql<string>`'worker died ' || ${sub.ref("jobs.attempts")} || ' times'`.as("reason"),
+          )
+          .whereRef("jobs.image_id", "=", "images.id")
+          .where(abandoned)
+          .limit(1),
+        updated_at: nowIso(),
+      }))
+      .where("status", "in", PENDING)
+      .where("id", "in", (eb) => eb.selectFrom("jobs").select("image_id").where(abandoned))
+      .execute();
+    await db
+      .updateTable("jobs")
+      .set((eb) => ({
+        state: "failed",
+        last_error: sql<string>`'worker died ' || ${eb.ref("attempts")} || ' times'`,
+        lease_owner: null,
+        lease_until: null,
+        updated_at: nowIso(),
+      }))
+      .where(abandoned)
+      .execute();
+  }
+
+  return {
+    kind: options.kind,
+
+    async enqueue(imageId: string, enqueueOptions: EnqueueOptions = {}) {
+      const maxAttempts = enqueueOptions.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+      if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+        throw new PhotocatError("invalid_request", "maxAttempts must be a whole number of at least 1");
+      }
+      const now = nowIso();
+      try {
+        // A partial unique index on image_id over queued/running jobs makes this a no-op when one exists.
+        await db
+          .insertInto("jobs")
+          .values({
+            id: randomUUID(),
+            image_id: imageId,
+            state: "queued",
+            attempts: 0,
+            max_attempts: maxAttempts,
+            run_at: later(checkMs(enqueueOptions.delayMs ?? 0, "delayMs")),
+            lease_owner: null,
+            lease_until: null,
+            last_error: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      } catch (error) {
+        if (dialect.isForeignKeyViolation(error)) {
+          throw new PhotocatError("not_found", `no photo with id ${imageId} to analyse`);
+        }
+        throw error;
+      }
+    },
+
+    async claim(workerId: string, leaseMs: number) {
+      const lease = checkMs(leaseMs, "leaseMs");
+      await failAbandoned();
+      // One statement: pick the next due job and take it, so two claimers never get the same job.
+      const row = await db
+        .updateTable("jobs")
+        .set((eb) => ({
+          state: "running",
+          attempts: eb("attempts", "+", 1),
+          lease_owner: workerId,
+          lease_until: later(lease),
+          run_at: later(lease),
+          updated_at: nowIso(),
+        }))
+        .where("id", "=", (eb) =>
+          eb
+            .selectFrom("jobs")
+            .select("id")
+            .where("state", "in", PENDING)
+            .where("run_at", "<=", now())
+            .where((w) => w.or([w("state", "=", "queued"), w("attempts", "<", w.ref("max_attempts"))]))
+            .orderBy("run_at")
+            .limit(1)
+            .$if(dialect.skipLocked, (qb) => qb.forUpdate().skipLocked()),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toJob(row) : null;
+    },
+
+    async extendLease(jobId: string, workerId: string, leaseMs: number) {
+      const lease = checkMs(leaseMs, "leaseMs");
+      const result = await db
+        .updateTable("jobs")
+        .set({ lease_until: later(lease), run_at: later(lease), updated_at: nowIso() })
+        .where("id", "=", jobId)
+        .where("state", "=", "running")
+        .where("lease_owner", "=", workerId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async complete(jobId: string, workerId: string) {
+      const result = await db
+        .updateTable("jobs")
+        .set({ state: "done", lease_owner: null, lease_until: null, last_error: null, updated_at: nowIso() })
+        .where("id", "=", jobId)
+        .where("state", "=", "running")
+        .where("lease_owner", "=", workerId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async fail(jobId, workerId, error, retry) {
+      const retryIn = checkMs(retry.retryInMs, "retryInMs");
+      const row = await db
+        .updateTable("jobs")
+        .set((eb) => ({
+          state: retry.retryable
+            ? eb.case().when("attempts", "<", eb.ref("max_attempts")).then("queued").else("failed").end()
+            : "failed",
+          run_at: later(retryIn),
+          lease_owner: null,
+          lease_until: null,
+          last_error: String(error).slice(0, MAX_ERROR_CHARS),
+          updated_at: nowIso(),
+        }))
+        .where("id", "=", jobId)
+        .where("state", "=", "running")
+        .where("lease_owner", "=", workerId)
+        .returning("state")
+        .executeTakeFirst();
+      if (!row) return "lost";
+      return row.state === "queued" ? "retrying" : "failed";
+    },
+
+    async cancel(imageId: string) {
+      await db.deleteFrom("jobs").where("image_id", "=", imageId).where("state", "in", PENDING).execute();
+    },
+
+    async counts(): Promise<QueueCounts> {
+      const rows = await db
+        .selectFrom("jobs")
+        .select(({ fn }) => ["state", fn.countAll<number>().as("count")])
+        .groupBy("state")
+        .execute();
+      const counts: QueueCounts = { queued: 0, running: 0, done: 0, failed: 0 };
+      for (const row of rows) {
+        if (row.state in counts) counts[row.state as JobState] = Number(row.count);
+      }
+      return counts;
+    },
+
+    close: options.close,
+  };
+}

@@ -1,0 +1,211 @@
+import type { Selectable } from "kysely";
+import type { Analysis } from "../../domain/analysis.js";
+import type { AcceptedMediaType, HumanEdits, ImageRecord, ImageStatus } from "../../domain/image.js";
+import type { NewImage } from "../../ports/catalog.js";
+import { normaliseCaptureTime } from "./query.js";
+import type { ImagesTable } from "./schema.js";
+
+/** Every column a record needs (PostgreSQL's search vector stays in the database). */
+export const IMAGE_COLUMNS = [
+  "id",
+  "sha256",
+  "status",
+  "original_name",
+  "media_type",
+  "byte_size",
+  "width",
+  "height",
+  "taken_at",
+  "camera_make",
+  "camera_model",
+  "lens",
+  "gps_lat",
+  "gps_lon",
+  "gps_alt",
+  "orientation",
+  "place",
+  "thumbhash",
+  "created_at",
+  "updated_at",
+  "error",
+  "summary",
+  "category",
+  "tags",
+  "alt_text",
+  "text",
+  "confidence",
+  "extras",
+  "provider",
+  "model",
+  "prompt_version",
+  "input_tokens",
+  "output_tokens",
+  "cost_usd",
+  "ms",
+  "analysed_at",
+  "analysis_job_id",
+  "edit_summary",
+  "edit_category",
+  "edit_tags",
+  "edit_alt_text",
+  "edited_at",
+] as const satisfies readonly (keyof ImagesTable)[];
+
+export type ImageRow = Pick<Selectable<ImagesTable>, (typeof IMAGE_COLUMNS)[number]>;
+
+function parseJson(value: string | null): unknown {
+  if (value === null) return null;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return null;
+  }
+}
+
+function parseTags(value: string | null): string[] | null {
+  const parsed = parseJson(value);
+  return Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === "string") : null;
+}
+
+function toAnalysis(row: ImageRow): Analysis | null {
+  if (row.provider === null || row.model === null) return null;
+  const extras = parseJson(row.extras);
+  return {
+    summary: row.summary ?? "",
+    category: row.category ?? "",
+    tags: parseTags(row.tags) ?? [],
+    altText: row.alt_text ?? "",
+    text: row.text,
+    confidence: Number(row.confidence ?? 0),
+    ...(extras && typeof extras === "object" && !Array.isArray(extras)
+      ? { extras: extras as Analysis["extras"] }
+      : {}),
+    provenance: {
+      provider: row.provider,
+      model: row.model,
+      promptVersion: row.prompt_version ?? "",
+      inputTokens: Number(row.input_tokens ?? 0),
+      outputTokens: Number(row.output_tokens ?? 0),
+      costUsd: Number(row.cost_usd ?? 0),
+      ms: Number(row.ms ?? 0),
+    },
+  };
+}
+
+function toEdits(row: ImageRow): HumanEdits | null {
+  if (row.edited_at === null) return null;
+  const edits: HumanEdits = { editedAt: row.edited_at };
+  if (row.edit_summary !== null) edits.summary = row.edit_summary;
+  if (row.edit_category !== null) edits.category = row.edit_category;
+  const tags = parseTags(row.edit_tags);
+  if (tags !== null) edits.tags = tags;
+  if (row.edit_alt_text !== null) edits.altText = row.edit_alt_text;
+  return edits;
+}
+
+export function toImageRecord(row: ImageRow): ImageRecord {
+  const hasGps = row.gps_lat !== null && row.gps_lon !== null;
+  return {
+    id: row.id,
+    sha256: row.sha256,
+    status: row.status as ImageStatus,
+    originalName: row.original_name,
+    mediaType: row.media_type as AcceptedMediaType,
+    byteSize: Number(row.byte_size),
+    width: Number(row.width),
+    height: Number(row.height),
+    metadata: {
+      takenAt: row.taken_at,
+      cameraMake: row.camera_make,
+      cameraModel: row.camera_model,
+      lens: row.lens,
+      gps: hasGps
+        ? {
+            latitude: Number(row.gps_lat),
+            longitude: Number(row.gps_lon),
+            altitude: row.gps_alt === null ? null : Number(row.gps_alt),
+          }
+        : null,
+      orientation: row.orientation === null ? null : Number(row.orientation),
+    },
+    place: row.place,
+    thumbhash: row.thumbhash,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    analysis: toAnalysis(row),
+    edits: toEdits(row),
+    error: row.error,
+  };
+}
+
+export function newImageRow(image: NewImage, now: string) {
+  const meta = image.metadata;
+  return {
+    id: image.id,
+    sha256: image.sha256,
+    status: "queued",
+    original_name: image.originalName,
+    media_type: image.mediaType,
+    byte_size: image.byteSize,
+    width: image.width,
+    height: image.height,
+    taken_at: meta.takenAt,
+    captured_at: normaliseCaptureTime(meta.takenAt, now),
+    camera_make: meta.cameraMake,
+    camera_model: meta.cameraModel,
+    lens: meta.lens,
+    gps_lat: meta.gps?.latitude ?? null,
+    gps_lon: meta.gps?.longitude ?? null,
+    gps_alt: meta.gps?.altitude ?? null,
+    orientation: meta.orientation,
+    place: image.place,
+    thumbhash: image.thumbhash,
+    created_at: now,
+    updated_at: now,
+    error: null,
+  } satisfies Partial<ImageRow> & { captured_at: string };
+}
+
+export function analysisColumns(analysis: Analysis, jobId: string, now: string) {
+  const p = analysis.provenance;
+  return {
+    summary: analysis.summary,
+    category: analysis.category,
+    tags: JSON.stringify(analysis.tags),
+    alt_text: analysis.altText,
+    text: analysis.text,
+    confidence: analysis.confidence,
+    extras: analysis.extras ? JSON.stringify(analysis.extras) : null,
+    provider: p.provider,
+    model: p.model,
+    prompt_version: p.promptVersion,
+    input_tokens: p.inputTokens,
+    output_tokens: p.outputTokens,
+    cost_usd: p.costUsd,
+    ms: p.ms,
+    analysed_at: now,
+    analysis_job_id: jobId,
+    status: "done",
+    error: null,
+    updated_at: now,
+  };
+}
+
+/** Float32 little-endian, the compact form both databases store as bytes. */
+export function encodeVector(vector: readonly number[]): Uint8Array {
+  const bytes = new Uint8Array(vector.length * 4);
+  const view = new DataView(bytes.buffer);
+  vector.forEach((value, i) => {
+    view.setFloat32(i * 4, value, true);
+  });
+  return bytes;
+}
+
+export function decodeVector(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values: number[] = [];
+  for (let offset = 0; offset + 4 <= bytes.byteLength; offset += 4) {
+    values.push(view.getFloat32(offset, true));
+  }
+  return values;
+}

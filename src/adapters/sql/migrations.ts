@@ -1,0 +1,151 @@
+import { type Kysely, type Migration, Migrator, sql } from "kysely";
+import { PhotocatError } from "../../domain/errors.js";
+import type { Logger } from "../../logger.js";
+
+// Migrations take `Kysely<unknown>`: they must not depend on today's table types.
+type AnyDb = Kysely<unknown>;
+
+/** The tables both dialects share; each dialect's first migration adds its search index around this. */
+export async function createCoreTables(db: AnyDb, dialect: "sqlite" | "postgres"): Promise<void> {
+  const pg = dialect === "postgres";
+  // PostgreSQL compares text by locale unless told otherwise; sort keys must compare bytewise.
+  const key = pg ? sql`text collate "C"` : sql`text`;
+  const real = pg ? sql`double precision` : sql`real`;
+  const big = pg ? sql`bigint` : sql`integer`;
+  const bytes = pg ? sql`bytea` : sql`blob`;
+
+  await db.schema
+    .createTable("images")
+    .$call((t) =>
+      pg
+        ? t.addColumn("id", key, (c) => c.primaryKey())
+        : t
+            // A stable integer key for the FTS5 index (a table's implicit rowid may change on VACUUM).
+            .addColumn("seq", "integer", (c) => c.primaryKey().autoIncrement())
+            .addColumn("id", key, (c) => c.notNull().unique()),
+    )
+    .addColumn("sha256", "text", (c) => c.notNull().unique())
+    .addColumn("status", "text", (c) => c.notNull())
+    .addColumn("original_name", "text", (c) => c.notNull())
+    .addColumn("media_type", "text", (c) => c.notNull())
+    .addColumn("byte_size", big, (c) => c.notNull())
+    .addColumn("width", "integer", (c) => c.notNull())
+    .addColumn("height", "integer", (c) => c.notNull())
+    .addColumn("taken_at", "text")
+    .addColumn("captured_at", key, (c) => c.notNull())
+    .addColumn("camera_make", "text")
+    .addColumn("camera_model", "text")
+    .addColumn("lens", "text")
+    .addColumn("gps_lat", real)
+    .addColumn("gps_lon", real)
+    .addColumn("gps_alt", real)
+    .addColumn("orientation", "integer")
+    .addColumn("place", "text")
+    .addColumn("thumbhash", "text")
+    .addColumn("created_at", key, (c) => c.notNull())
+    .addColumn("updated_at", "text", (c) => c.notNull())
+    .addColumn("error", "text")
+    .addColumn("summary", "text")
+    .addColumn("category", "text")
+    .addColumn("tags", "text")
+    .addColumn("alt_text", "text")
+    .addColumn("text", "text")
+    .addColumn("confidence", real)
+    .addColumn("extras", "text")
+    .addColumn("provider", "text")
+    .addColumn("model", "text")
+    .addColumn("prompt_version", "text")
+    .addColumn("input_tokens", big)
+    .addColumn("output_tokens", big)
+    .addColumn("cost_usd", real)
+    .addColumn("ms", big)
+    .addColumn("analysed_at", "text")
+    .addColumn("analysis_job_id", "text")
+    .addColumn("spent_input_tokens", big, (c) => c.notNull().defaultTo(0))
+    .addColumn("spent_output_tokens", big, (c) => c.notNull().defaultTo(0))
+    .addColumn("spent_cost_usd", real, (c) => c.notNull().defaultTo(0))
+    .addColumn("edit_summary", "text")
+    .addColumn("edit_category", "text")
+    .addColumn("edit_tags", "text")
+    .addColumn("edit_alt_text", "text")
+    .addColumn("edited_at", "text")
+    .addColumn("category_effective", "text", (c) => {
+      const generated = c.generatedAlwaysAs(sql`coalesce(edit_category, category)`);
+      return pg ? generated.stored() : generated;
+    })
+    .execute();
+
+  // Newest first, with and without the common filters: a page is an index range scan at any depth.
+  await db.schema.createIndex("images_created").on("images").columns(["created_at", "id"]).execute();
+  await db.schema
+    .createIndex("images_category_created")
+    .on("images")
+    .columns(["category_effective", "created_at", "id"])
+    .execute();
+  await db.schema
+    .createIndex("images_status_created")
+    .on("images")
+    .columns(["status", "created_at", "id"])
+    .execute();
+  await db.schema.createIndex("images_captured").on("images").column("captured_at").execute();
+
+  await db.schema
+    .createTable("embeddings")
+    .addColumn("image_id", key, (c) => c.notNull().references("images.id").onDelete("cascade"))
+    .addColumn("model", "text", (c) => c.notNull())
+    .addColumn("vector", bytes, (c) => c.notNull())
+    .addPrimaryKeyConstraint("embeddings_pk", ["image_id", "model"])
+    .execute();
+  await db.schema.createIndex("embeddings_model").on("embeddings").column("model").execute();
+
+  await db.schema
+    .createTable("jobs")
+    .addColumn("id", key, (c) => c.primaryKey())
+    .addColumn("image_id", key, (c) => c.notNull().references("images.id").onDelete("cascade"))
+    .addColumn("state", "text", (c) => c.notNull())
+    .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("max_attempts", "integer", (c) => c.notNull())
+    .addColumn("run_at", big, (c) => c.notNull())
+    .addColumn("lease_owner", "text")
+    .addColumn("lease_until", big)
+    .addColumn("last_error", "text")
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("updated_at", "text", (c) => c.notNull())
+    .execute();
+  // At most one pending job per photo: enqueue relies on it under concurrency.
+  await db.schema
+    .createIndex("jobs_pending_image")
+    .on("jobs")
+    .column("image_id")
+    .unique()
+    .where(sql.ref("state"), "in", sql`('queued', 'running')`)
+    .execute();
+  // Only pending jobs are looked at by claim, however many finished ones pile up.
+  await db.schema
+    .createIndex("jobs_due")
+    .on("jobs")
+    .column("run_at")
+    .where(sql.ref("state"), "in", sql`('queued', 'running')`)
+    .execute();
+  await db.schema.createIndex("jobs_image").on("jobs").column("image_id").execute();
+}
+
+/** Applies in-code migrations (nothing is read from disk, so dist/ works the same). */
+export async function migrate(
+  db: AnyDb,
+  migrations: Record<string, Migration>,
+  logger: Logger,
+  label: string,
+): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const result of results ?? []) {
+    if (result.status === "Success") logger.info({ migration: result.migrationName }, `${label}: migrated`);
+    if (result.status === "Error") logger.error({ migration: result.migrationName }, `${label}: failed`);
+  }
+  if (error) {
+    throw new PhotocatError("internal", `${label}: database migration failed: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}

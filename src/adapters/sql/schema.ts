@@ -1,0 +1,91 @@
+import type { Generated } from "kysely";
+
+/**
+ * The tables both SQL stores share. Timestamps of photos are ISO-8601 UTC text in both dialects, so
+ * cursors and comparisons are the same code; queue times are epoch milliseconds taken from the database
+ * clock where there is one (PostgreSQL), so many machines agree on leases.
+ */
+export interface ImagesTable {
+  id: string;
+  sha256: string;
+  status: string;
+  original_name: string;
+  media_type: string;
+  byte_size: number;
+  width: number;
+  height: number;
+  taken_at: string | null;
+  /** Capture time normalised to UTC ISO, or the upload time when unknown: what from/to filter on. */
+  captured_at: string;
+  camera_make: string | null;
+  camera_model: string | null;
+  lens: string | null;
+  gps_lat: number | null;
+  gps_lon: number | null;
+  gps_alt: number | null;
+  orientation: number | null;
+  place: string | null;
+  thumbhash: string | null;
+  created_at: string;
+  updated_at: string;
+  error: string | null;
+  // The latest analysis.
+  summary: string | null;
+  category: string | null;
+  /** JSON array of strings. */
+  tags: string | null;
+  alt_text: string | null;
+  text: string | null;
+  confidence: number | null;
+  /** JSON object. */
+  extras: string | null;
+  provider: string | null;
+  model: string | null;
+  prompt_version: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost_usd: number | null;
+  ms: number | null;
+  analysed_at: string | null;
+  analysis_job_id: string | null;
+  /** What every analysis of this photo cost together (re-analyses add up). */
+  spent_input_tokens: Generated<number>;
+  spent_output_tokens: Generated<number>;
+  spent_cost_usd: Generated<number>;
+  // Human edits, apart so that re-analysis never overwrites them.
+  edit_summary: string | null;
+  edit_category: string | null;
+  edit_tags: string | null;
+  edit_alt_text: string | null;
+  edited_at: string | null;
+  /** Generated: coalesce(edit_category, category). */
+  category_effective: Generated<string | null>;
+}
+
+export interface EmbeddingsTable {
+  image_id: string;
+  model: string;
+  /** Float32 little-endian values. */
+  vector: Uint8Array;
+}
+
+export interface JobsTable {
+  id: string;
+  image_id: string;
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  /** When the job is due: for a queued job its start time, for a running one its lease expiry. */
+  run_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Database {
+  images: ImagesTable;
+  embeddings: EmbeddingsTable;
+  jobs: JobsTable;
+}

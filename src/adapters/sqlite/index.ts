@@ -1,0 +1,148 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, type Migration, type SqlBool, SqliteDialect, sql } from "kysely";
+import { PhotocatError } from "../../domain/errors.js";
+import { type Logger, silentLogger } from "../../logger.js";
+import type { Catalog } from "../../ports/catalog.js";
+import type { JobQueue } from "../../ports/job-queue.js";
+import { createSqlCatalog } from "../sql/catalog.js";
+import type { SqlDialect } from "../sql/dialect.js";
+import { createSqlJobQueue } from "../sql/job-queue.js";
+import { afterReady, sharedCloser } from "../sql/lifecycle.js";
+import { createCoreTables, migrate } from "../sql/migrations.js";
+import type { Database } from "../sql/schema.js";
+
+export interface SqlStore {
+  catalog: Catalog;
+  queue: JobQueue;
+  close(): Promise<void>;
+}
+
+// What the search index holds: the effective (edited or analysed) description, visible text and file name.
+const FTS_VALUES = (row: "new" | "old") =>
+  `${row}.seq, coalesce(${row}.edit_summary, ${row}.summary), coalesce(${row}.edit_tags, ${row}.tags),
+   coalesce(${row}.edit_category, ${row}.category), ${row}.text, ${row}.original_name`;
+
+const migrations: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db) {
+      await createCoreTables(db, "sqlite");
+      // Contentless: the words live only in the index; triggers keep it in step with every write.
+      await sql`create virtual table images_fts using fts5(
+        summary, tags, category, text, name,
+        content = '', contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 2'
+      )`.execute(db);
+      await sql
+        .raw(`create trigger images_fts_insert after insert on images begin
+          insert into images_fts(rowid, summary, tags, category, text, name) values (${FTS_VALUES("new")});
+        end`)
+        .execute(db);
+      await sql
+        .raw(`create trigger images_fts_update after update of
+          summary, tags, category, text, original_name, edit_summary, edit_tags, edit_category on images begin
+          delete from images_fts where rowid = old.seq;
+          insert into images_fts(rowid, summary, tags, category, text, name) values (${FTS_VALUES("new")});
+        end`)
+        .execute(db);
+      await sql
+        .raw(`create trigger images_fts_delete after delete on images begin
+          delete from images_fts where rowid = old.seq;
+        end`)
+        .execute(db);
+    },
+  },
+};
+
+/** FTS5 syntax from plain words: each quoted, the last one a prefix. */
+export function ftsQuery(terms: readonly string[]): string {
+  return terms
+    .map((term, i) => `"${term.replaceAll('"', '""')}"${i === terms.length - 1 ? "*" : ""}`)
+    .join(" ");
+}
+
+const sqliteDialect: SqlDialect = {
+  name: "sqlite",
+  // One machine shares a SQLite file, so its clock is the database clock.
+  nowMs: () => sql<number>`${Date.now()}`,
+  matchesSearch: (terms) =>
+    sql<SqlBool>`"images"."seq" in (select rowid from images_fts where images_fts match ${ftsQuery(terms)})`,
+  skipLocked: false,
+  isForeignKeyViolation: (error) =>
+    error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY",
+};
+
+/**
+ * Kysely's SQLite migrator takes no lock, so processes opening a new file together would race: hold the
+ * write lock for the whole migration. Waits without blocking the thread, as another store of this same
+ * process may be the holder.
+ */
+async function migrateLocked(database: BetterSqlite3.Database, run: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  const busyTimeout = database.pragma("busy_timeout", { simple: true });
+  database.pragma("busy_timeout = 0");
+  try {
+    for (;;) {
+      try {
+        database.exec("begin immediate");
+        break;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+  } finally {
+    database.pragma(`busy_timeout = ${Number(busyTimeout)}`);
+  }
+  try {
+    await run();
+    database.exec("commit");
+  } catch (error) {
+    if (database.inTransaction) database.exec("rollback");
+    throw error;
+  }
+}
+
+/**
+ * The catalogue and the job queue in one SQLite file (or ":memory:"). Several processes on one machine
+ * may open the same file: WAL lets readers run beside the writer, busy_timeout makes writers wait.
+ * Opening is synchronous; migrations run at once and every call waits for them (await `ready` to fail fast).
+ */
+export function openSqliteStore(options: { path: string; logger?: Logger }): SqlStore & {
+  ready: Promise<void>;
+} {
+  if (!options.path) throw new PhotocatError("configuration", "[catalog:sqlite] missing option path");
+  const logger = options.logger ?? silentLogger();
+  const inMemory = options.path === ":memory:";
+  let database: BetterSqlite3.Database;
+  try {
+    if (!inMemory) mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
+    database = new BetterSqlite3(options.path);
+    if (!inMemory) database.pragma("journal_mode = WAL");
+    database.pragma("busy_timeout = 5000");
+    database.pragma("foreign_keys = ON");
+    database.pragma("synchronous = NORMAL");
+  } catch (error) {
+    throw new PhotocatError(
+      "configuration",
+      `[catalog:sqlite] cannot open database ${options.path}: ${String(error)}`,
+      { cause: error },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const ready = migrateLocked(database, () =>
+    migrate(db as unknown as Kysely<unknown>, migrations, logger, "[catalog:sqlite]"),
+  );
+  ready.catch(() => {}); // Reported by every call (and by `ready` to whoever awaits it).
+  const closer = sharedCloser(2, async () => {
+    await ready.catch(() => {});
+    await db.destroy();
+  });
+  return {
+    catalog: afterReady(createSqlCatalog(db, sqliteDialect, { kind: "sqlite", close: closer.part }), ready),
+    queue: afterReady(createSqlJobQueue(db, sqliteDialect, { kind: "sqlite", close: closer.part }), ready),
+    close: closer.all,
+    ready,
+  };
+}

@@ -1,0 +1,474 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { PhotocatError } from "../../src/domain/errors.js";
+import type { Catalog } from "../../src/ports/catalog.js";
+import type { JobQueue } from "../../src/ports/job-queue.js";
+import { analysis, newImage } from "./fixtures.js";
+
+export interface CatalogHarness {
+  catalog: Catalog;
+  queue: JobQueue;
+  close(): Promise<void>;
+}
+
+async function expectCode(promise: Promise<unknown>, code: string) {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PhotocatError);
+  expect((error as PhotocatError).code).toBe(code);
+}
+
+/** The behaviour every Catalog adapter must show. `makeStore` gives an empty store each time. */
+export function runCatalogContract(name: string, makeStore: () => Promise<CatalogHarness>) {
+  describe(`Catalog contract: ${name}`, () => {
+    let store: CatalogHarness;
+    let catalog: Catalog;
+
+    beforeEach(async () => {
+      store = await makeStore();
+      catalog = store.catalog;
+    });
+    afterEach(async () => {
+      vi.useRealTimers();
+      await store.close();
+    });
+
+    /** Inserts photos whose upload times all fall in the same millisecond. */
+    async function insertAtSameInstant(count: number, at = "2025-01-01T12:00:00.000Z") {
+      vi.useFakeTimers({ toFake: ["Date"], now: new Date(at) });
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) ids.push((await catalog.insertImage(newImage())).image.id);
+      vi.useRealTimers();
+      return ids;
+    }
+
+    async function allPages(query: Omit<Parameters<Catalog["listImages"]>[0], "cursor">) {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; page < 100; page++) {
+        const result = await catalog.listImages({ ...query, cursor });
+        ids.push(...result.items.map((i) => i.id));
+        cursor = result.nextCursor;
+        if (!cursor) break;
+      }
+      return ids;
+    }
+
+    describe("insertImage", () => {
+      it("stores a photo and round-trips every field", async () => {
+        const input = newImage({
+          originalName: "Holiday 2024 (1).HEIC",
+          mediaType: "image/heic",
+          metadata: {
+            takenAt: "2024-05-01T10:20:30.000Z",
+            cameraMake: "Apple",
+            cameraModel: "iPhone 13",
+            lens: "iPhone 13 back camera",
+            gps: { latitude: 51.5, longitude: -0.12, altitude: 11.5 },
+            orientation: 6,
+          },
+          place: "London, United Kingdom",
+          thumbhash: "1QcSHQRnh493V4dIh4eXh1h4kJUI",
+        });
+        const { image, created } = await catalog.insertImage(input);
+        expect(created).toBe(true);
+        expect(image).toMatchObject({
+          id: input.id,
+          sha256: input.sha256,
+          status: "queued",
+          originalName: input.originalName,
+          mediaType: "image/heic",
+          byteSize: input.byteSize,
+          width: 4032,
+          height: 3024,
+          metadata: input.metadata,
+          place: input.place,
+          thumbhash: input.thumbhash,
+          analysis: null,
+          edits: null,
+          error: null,
+        });
+        expect(Date.parse(image.createdAt)).not.toBeNaN();
+        expect(await catalog.getImage(input.id)).toEqual(image);
+        expect(await catalog.findBySha256(input.sha256)).toEqual(image);
+      });
+
+      it("returns the existing record for the same sha256", async () => {
+        const first = await catalog.insertImage(newImage());
+        const again = await catalog.insertImage(newImage({ sha256: first.image.sha256 }));
+        expect(again.created).toBe(false);
+        expect(again.image.id).toBe(first.image.id);
+        expect((await catalog.stats()).images).toBe(1);
+      });
+
+      it("gives one record when the same bytes arrive concurrently", async () => {
+        const sha256 = newImage().sha256;
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => catalog.insertImage(newImage({ sha256 }))),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.image.id)).size).toBe(1);
+        expect((await catalog.stats()).images).toBe(1);
+      });
+
+      it("answers null for unknown ids and hashes", async () => {
+        expect(await catalog.getImage("00000000-0000-4000-8000-000000000000")).toBeNull();
+        expect(await catalog.getImage("not a uuid ' or 1=1 --")).toBeNull();
+        expect(await catalog.findBySha256("0".repeat(64))).toBeNull();
+      });
+    });
+
+    describe("listImages", () => {
+      it("lists newest first", async () => {
+        const older = await insertAtSameInstant(1, "2025-01-01T00:00:00.000Z");
+        const newer = await insertAtSameInstant(1, "2025-02-01T00:00:00.000Z");
+        const page = await catalog.listImages({ limit: 10 });
+        expect(page.items.map((i) => i.id)).toEqual([...newer, ...older]);
+        expect(page.nextCursor).toBeNull();
+      });
+
+      it("pages through rows that share an upload time with no duplicate or gap", async () => {
+        const ids = await insertAtSameInstant(23);
+        await insertAtSameInstant(4, "2024-12-31T00:00:00.000Z");
+        const seen = await allPages({ limit: 5 });
+        expect(seen).toHaveLength(27);
+        expect(new Set(seen).size).toBe(27);
+        // Ties break on id, descending.
+        expect(seen.slice(0, 23)).toEqual([...ids].sort().reverse());
+      });
+
+      it("ends with a null cursor when the last page is exactly full", async () => {
+        await insertAtSameInstant(4);
+        const first = await catalog.listImages({ limit: 2 });
+        const second = await catalog.listImages({ limit: 2, cursor: first.nextCursor });
+        expect(second.items).toHaveLength(2);
+        expect(second.nextCursor).toBeNull();
+      });
+
+      it("rejects a forged cursor and a bad limit", async () => {
+        await expectCode(catalog.listImages({ limit: 5, cursor: "not-a-cursor!" }), "invalid_request");
+        await expectCode(
+          catalog.listImages({ limit: 5, cursor: Buffer.from('{"a":1}').toString("base64url") }),
+          "invalid_request",
+        );
+        await expectCode(catalog.listImages({ limit: 0 }), "invalid_request");
+        await expectCode(catalog.listImages({ limit: 5, from: "yesterday" }), "invalid_request");
+      });
+
+      it("filters by status", async () => {
+        const [a, b] = await insertAtSameInstant(2);
+        await catalog.setStatus(a!, "failed", "provider said no");
+        const failed = await catalog.listImages({ limit: 10, status: "failed" });
+        expect(failed.items.map((i) => i.id)).toEqual([a]);
+        expect(failed.items[0]!.error).toBe("provider said no");
+        const queued = await catalog.listImages({ limit: 10, status: "queued" });
+        expect(queued.items.map((i) => i.id)).toEqual([b]);
+      });
+
+      it("filters by the effective category: a human edit wins over the analysis", async () => {
+        const [cat, dog, car] = await insertAtSameInstant(3);
+        await catalog.saveAnalysis(cat!, analysis({ category: "animals" }), "job-1");
+        await catalog.saveAnalysis(dog!, analysis({ category: "animals" }), "job-2");
+        await catalog.saveAnalysis(car!, analysis({ category: "animals" }), "job-3");
+        await catalog.saveEdits(car!, { category: "vehicles" });
+        const animals = await catalog.listImages({ limit: 10, category: "animals" });
+        expect(animals.items.map((i) => i.id).sort()).toEqual([cat, dog].sort());
+        const vehicles = await catalog.listImages({ limit: 10, category: "vehicles" });
+        expect(vehicles.items.map((i) => i.id)).toEqual([car]);
+        const paged = await allPages({ limit: 1, category: "animals" });
+        expect(paged.sort()).toEqual([cat, dog].sort());
+      });
+
+      it("filters by capture date, falling back to the upload time, bounds inclusive", async () => {
+        vi.useFakeTimers({ toFake: ["Date"], now: new Date("2025-03-10T08:00:00.000Z") });
+        const meta = (takenAt: string | null) => ({ ...newImage().metadata, takenAt });
+        const mayDay = await catalog.insertImage(newImage({ metadata: meta("2024-05-01T23:59:59.000Z") }));
+        const noZone = await catalog.insertImage(newImage({ metadata: meta("2024-05-02T00:00:00") }));
+        const june = await catalog.insertImage(newImage({ metadata: meta("2024-06-15T12:00:00+02:00") }));
+        const unknown = await catalog.insertImage(newImage({ metadata: meta(null) }));
+        vi.useRealTimers();
+        const ids = async (from: string | null, to: string | null) =>
+          (await catalog.listImages({ limit: 10, from, to })).items.map((i) => i.id).sort();
+
+        expect(await ids("2024-05-01", "2024-05-01")).toEqual([mayDay.image.id]);
+        expect(await ids("2024-05-01", "2024-05-02")).toEqual([mayDay.image.id, noZone.image.id].sort());
+        expect(await ids("2024-05-02", null)).toEqual(
+          [noZone.image.id, june.image.id, unknown.image.id].sort(),
+        );
+        expect(await ids(null, "2024-06-15T10:00:00Z")).toEqual(
+          [mayDay.image.id, noZone.image.id, june.image.id].sort(),
+        );
+        expect(await ids(null, "2024-06-15T09:59:59Z")).toEqual([mayDay.image.id, noZone.image.id].sort());
+        expect(await ids("2025-03-10", "2025-03-10")).toEqual([unknown.image.id]);
+      });
+    });
+
+    describe("full-text search", () => {
+      async function seed() {
+        const [harbour, receipt, named, plain] = await insertAtSameInstant(4);
+        await catalog.saveAnalysis(
+          harbour!,
+          analysis({
+            summary: "Fishing boats moored in a harbour at sunset.",
+            category: "vehicles",
+            tags: ["boat", "harbour", "sunset"],
+          }),
+          "job-h",
+        );
+        await catalog.saveAnalysis(
+          receipt!,
+          analysis({
+            summary: "A shop receipt on a wooden table.",
+            category: "documents",
+            tags: ["receipt", "paper"],
+            text: "TOTAL 12.50 EUR Danke schön",
+          }),
+          "job-r",
+        );
+        await catalog.saveAnalysis(
+          plain!,
+          analysis({ summary: "A red bicycle.", tags: ["bicycle"] }),
+          "job-p",
+        );
+        return { harbour: harbour!, receipt: receipt!, named: named!, plain: plain! };
+      }
+      const search = async (q: string) =>
+        (await catalog.listImages({ limit: 50, q })).items.map((i) => i.id).sort();
+
+      it("finds words in the summary, tags, category, visible text and file name", async () => {
+        const s = await seed();
+        const named = (await catalog.getImage(s.named))!;
+        expect(await search("harbour")).toEqual([s.harbour]);
+        expect(await search("boat")).toEqual([s.harbour]);
+        expect(await search("documents")).toEqual([s.receipt]);
+        expect(await search("danke")).toEqual([s.receipt]);
+        expect(await search("Schön")).toEqual([s.receipt]);
+        expect(await search(named.originalName.replace(/\.jpg$/, ""))).toEqual([s.named]);
+        expect(await search("fishing sunset")).toEqual([s.harbour]);
+        expect(await search("fishing receipt")).toEqual([]);
+        expect(await search("elephant")).toEqual([]);
+      });
+
+      it("matches the last word as a prefix", async () => {
+        const s = await seed();
+        expect(await search("harb")).toEqual([s.harbour]);
+        expect(await search("red bicy")).toEqual([s.plain]);
+        expect(await search("bicy red")).toEqual([]);
+      });
+
+      it("returns nothing for punctuation only and never fails on query syntax", async () => {
+        await seed();
+        expect(await search("!!! ... ---")).toEqual([]);
+        expect(await search('"')).toEqual([]);
+        for (const hostile of [
+          '" OR * NEAR(',
+          "harbour OR NOT",
+          "'; drop table images; --",
+          "a:* & !b | (c",
+          "summary:harbour",
+          "^boat",
+          "\u0000\u202e",
+          "x".repeat(5000),
+          "word ".repeat(200),
+        ]) {
+          await expect(catalog.listImages({ limit: 5, q: hostile }), hostile).resolves.toBeTruthy();
+        }
+        // Operators are plain words: "OR" must appear, so nothing matches here.
+        expect(await search("harbour OR bicycle")).toEqual([]);
+        expect((await catalog.stats()).images).toBe(4);
+      });
+
+      it("searches the effective description and pages newest first", async () => {
+        const s = await seed();
+        await catalog.saveEdits(s.harbour, {
+          summary: "Old lighthouse keeper's cottage.",
+          tags: ["cottage"],
+        });
+        expect(await search("lighthouse")).toEqual([s.harbour]);
+        expect(await search("fishing")).toEqual([]);
+        // A later analysis does not bring the replaced words back.
+        await catalog.saveAnalysis(s.harbour, analysis({ summary: "Fishing boats again." }), "job-h2");
+        expect(await search("fishing")).toEqual([]);
+        expect(await search("cottage")).toEqual([s.harbour]);
+
+        const many = await insertAtSameInstant(5, "2026-01-01T00:00:00.000Z");
+        for (const [i, id] of many.entries()) {
+          await catalog.saveAnalysis(id, analysis({ summary: "A harbour crane." }), `job-c${i}`);
+        }
+        const paged = await allPages({ limit: 2, q: "harbour" });
+        expect(paged).toEqual([...many].sort().reverse());
+      });
+
+      it("combines search with the other filters", async () => {
+        const s = await seed();
+        await catalog.setStatus(s.plain, "failed", "boom");
+        expect(
+          (await catalog.listImages({ limit: 10, q: "wooden", category: "documents" })).items.map(
+            (i) => i.id,
+          ),
+        ).toEqual([s.receipt]);
+        expect(
+          (await catalog.listImages({ limit: 10, q: "bicycle", status: "done" })).items.map((i) => i.id),
+        ).toEqual([]);
+      });
+    });
+
+    describe("analysis and edits", () => {
+      it("saves an analysis with its provenance and marks the photo done", async () => {
+        const { image } = await catalog.insertImage(newImage());
+        await catalog.setStatus(image.id, "running");
+        const result = analysis({ text: "EXIT", extras: { faces: 2, colours: ["red"] } });
+        await catalog.saveAnalysis(image.id, result, "job-1");
+        const stored = (await catalog.getImage(image.id))!;
+        expect(stored.status).toBe("done");
+        expect(stored.error).toBeNull();
+        expect(stored.analysis).toEqual(result);
+        expect(await catalog.analysisJobId(image.id)).toBe("job-1");
+        expect(await catalog.analysisJobId("00000000-0000-4000-8000-000000000000")).toBeNull();
+      });
+
+      it("is idempotent per job id", async () => {
+        const { image } = await catalog.insertImage(newImage());
+        await catalog.saveAnalysis(image.id, analysis(), "job-1");
+        const first = await catalog.getImage(image.id);
+        await catalog.saveAnalysis(image.id, analysis({ summary: "Something else." }), "job-1");
+        expect(await catalog.getImage(image.id)).toEqual(first);
+        expect((await catalog.stats()).inputTokens).toBe(1000);
+      });
+
+      it("refuses to analyse a photo that is gone", async () => {
+        await expectCode(
+          catalog.saveAnalysis("00000000-0000-4000-8000-000000000000", analysis(), "job-x"),
+          "not_found",
+        );
+      });
+
+      it("merges edits and keeps them over any later analysis", async () => {
+        const { image } = await catalog.insertImage(newImage());
+        await catalog.saveAnalysis(image.id, analysis(), "job-1");
+        await catalog.saveEdits(image.id, { category: "people" });
+        const edited = await catalog.saveEdits(image.id, { tags: ["grandma", "garden"] });
+        expect(edited?.edits).toMatchObject({ category: "people", tags: ["grandma", "garden"] });
+        expect(edited?.edits?.summary).toBeUndefined();
+        expect(Date.parse(edited?.edits?.editedAt ?? "")).not.toBeNaN();
+
+        await catalog.saveAnalysis(image.id, analysis({ category: "nature", tags: ["tree"] }), "job-2");
+        const after = (await catalog.getImage(image.id))!;
+        expect(after.analysis?.category).toBe("nature");
+        expect(after.edits).toMatchObject({ category: "people", tags: ["grandma", "garden"] });
+        expect(await catalog.categoryCounts()).toEqual([{ category: "people", count: 1 }]);
+      });
+
+      it("answers null when editing a photo that is gone", async () => {
+        expect(await catalog.saveEdits("00000000-0000-4000-8000-000000000000", { summary: "x" })).toBeNull();
+      });
+    });
+
+    describe("counts, stats and selections", () => {
+      it("counts photos per effective category, largest first", async () => {
+        const [a, b, c, d] = await insertAtSameInstant(4);
+        await catalog.saveAnalysis(a!, analysis({ category: "food" }), "j1");
+        await catalog.saveAnalysis(b!, analysis({ category: "food" }), "j2");
+        await catalog.saveAnalysis(c!, analysis({ category: "art" }), "j3");
+        await catalog.saveEdits(d!, { category: "art" });
+        await catalog.saveEdits(b!, { category: "art" });
+        expect(await catalog.categoryCounts()).toEqual([
+          { category: "art", count: 3 },
+          { category: "food", count: 1 },
+        ]);
+      });
+
+      it("sums tokens and cost, including re-analyses, and groups by model", async () => {
+        const [a, b, c] = await insertAtSameInstant(3);
+        await catalog.saveAnalysis(a!, analysis({ model: "small" }), "j1");
+        await catalog.saveAnalysis(b!, analysis({ model: "small" }), "j2");
+        await catalog.saveAnalysis(b!, analysis({ model: "big" }), "j3");
+        await catalog.setStatus(c!, "failed", "no");
+        const stats = await catalog.stats();
+        expect(stats.images).toBe(3);
+        expect(stats.byStatus).toEqual({ queued: 0, running: 0, done: 2, failed: 1 });
+        expect(stats.inputTokens).toBe(3000);
+        expect(stats.outputTokens).toBe(300);
+        expect(stats.costUsd).toBeCloseTo(0.006, 9);
+        expect(stats.byModel).toEqual([
+          { provider: "test", model: "big", images: 1, costUsd: expect.closeTo(0.002, 9) },
+          { provider: "test", model: "small", images: 1, costUsd: expect.closeTo(0.002, 9) },
+        ]);
+      });
+
+      it("reports zeros when empty", async () => {
+        expect(await catalog.stats()).toEqual({
+          images: 0,
+          byStatus: { queued: 0, running: 0, done: 0, failed: 0 },
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+          byModel: [],
+        });
+        expect(await catalog.categoryCounts()).toEqual([]);
+      });
+
+      it("selects ids for bulk re-analysis", async () => {
+        const [a, b, c] = await insertAtSameInstant(3);
+        await catalog.saveAnalysis(a!, analysis({ category: "food" }), "j1");
+        await catalog.setStatus(b!, "failed", "x");
+        expect((await catalog.selectIds({ all: true })).sort()).toEqual([a, b, c].sort());
+        expect(await catalog.selectIds({ status: "failed" })).toEqual([b]);
+        expect(await catalog.selectIds({ category: "food" })).toEqual([a]);
+        expect(await catalog.selectIds({ status: "queued", category: "food" })).toEqual([]);
+        expect(await catalog.selectIds({})).toEqual([]);
+      });
+
+      it("learns only from photos whose category a person set", async () => {
+        const [a, b, c] = await insertAtSameInstant(3);
+        const vector = [0.25, -1.5, 3.125];
+        for (const [i, id] of [a, b, c].entries()) {
+          await catalog.saveAnalysis(
+            id!,
+            analysis({ embedding: { model: "mobilenet", vector: vector.map((v) => v + i) } }),
+            `j${i}`,
+          );
+        }
+        await catalog.saveEdits(a!, { category: "food" });
+        await catalog.saveEdits(b!, { summary: "Only the words changed." });
+        expect(await catalog.correctionExamples("mobilenet")).toEqual([
+          { imageId: a, category: "food", vector },
+        ]);
+        expect(await catalog.correctionExamples("other-model")).toEqual([]);
+        // A re-analysis replaces the embedding of the same model.
+        await catalog.saveAnalysis(
+          a!,
+          analysis({ embedding: { model: "mobilenet", vector: [1, 2, 3] } }),
+          "j-again",
+        );
+        expect((await catalog.correctionExamples("mobilenet"))[0]?.vector).toEqual([1, 2, 3]);
+      });
+    });
+
+    describe("deleteImage", () => {
+      it("removes the photo, its search entry, embedding and jobs", async () => {
+        const { image } = await catalog.insertImage(newImage());
+        const keep = await catalog.insertImage(newImage());
+        await catalog.saveAnalysis(
+          image.id,
+          analysis({ summary: "A zebra crossing.", embedding: { model: "m", vector: [1] } }),
+          "j1",
+        );
+        await catalog.saveEdits(image.id, { category: "architecture" });
+        await store.queue.enqueue(image.id);
+        await store.queue.enqueue(keep.image.id);
+
+        expect(await catalog.deleteImage(image.id)).toBe(true);
+        expect(await catalog.getImage(image.id)).toBeNull();
+        expect((await catalog.listImages({ limit: 10, q: "zebra" })).items).toEqual([]);
+        expect(await catalog.correctionExamples("m")).toEqual([]);
+        expect((await store.queue.counts()).queued).toBe(1);
+        expect(await catalog.categoryCounts()).toEqual([]);
+        expect(await catalog.deleteImage(image.id)).toBe(false);
+        // The same bytes may come back later as a new photo.
+        expect((await catalog.insertImage(newImage({ sha256: image.sha256 }))).created).toBe(true);
+      });
+    });
+  });
+}
