@@ -56,7 +56,7 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, ran
 
 export function contextFor(
   image: Pick<ImageRecord, "metadata" | "place">,
-  analyser: Analyser,
+  analyser: Pick<Analyser, "offline">,
   shareContext: boolean,
 ): AnalysisContext | undefined {
   if (!shareContext && !analyser.offline) return undefined;
