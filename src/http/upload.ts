@@ -43,6 +43,8 @@ export async function receiveUpload(
   try {
     parser = busboy({
       headers: { "content-type": contentType },
+      // Browsers send UTF-8 file names; busboy's default (latin1) would garble "été.jpg".
+      defParamCharset: "utf8",
       limits: {
         fileSize: limits.maxFileBytes,
         files: limits.maxFiles,

@@ -49,10 +49,12 @@ export async function sha256File(filePath: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** Keeps a display name: no folders, no control characters, at most 255 characters. */
+/** Keeps a display name: no folders, no control or bidi-override characters, at most 255 characters. */
 export function cleanOriginalName(name: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const base = path.basename(name.replace(/\\/g, "/")).replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
+  const base = path
+    .basename(name.replace(/\\/g, "/"))
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "");
   const trimmed = base.trim().slice(0, 255);
   return trimmed && trimmed !== "." && trimmed !== ".." ? trimmed : "unnamed";
 }

@@ -11,10 +11,12 @@ import { ingestFile } from "../../src/services/ingest.js";
 import { solidImage } from "../support/fake-analyser.js";
 
 const WORKER = path.resolve("test/support/worker-process.ts");
-const TSX = path.resolve("node_modules/.bin/tsx");
 
 function startWorker(dataDir: string): Promise<ChildProcess> {
-  const child = spawn(TSX, [WORKER, dataDir, "400"], { stdio: ["ignore", "pipe", "inherit"] });
+  // `node --import tsx` (not the tsx binary, which forks): the pid we kill is the worker itself.
+  const child = spawn(process.execPath, ["--import", "tsx", WORKER, dataDir, "400"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.once("data", () => resolve(child));
     child.once("exit", (code) => reject(new Error(`worker exited early with ${code}`)));

@@ -13,12 +13,18 @@ type Started = Awaited<ReturnType<typeof startPhotocat>>;
 
 async function upload(url: string, files: { name: string; bytes: Buffer; type?: string }[], headers = {}) {
   const form = new FormData();
-  for (const f of files) form.append("file", new Blob([new Uint8Array(f.bytes)], { type: f.type ?? "image/jpeg" }), f.name);
+  for (const f of files)
+    form.append("file", new Blob([new Uint8Array(f.bytes)], { type: f.type ?? "image/jpeg" }), f.name);
   const response = await fetch(`${url}/api/images`, { method: "POST", body: form, headers });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function waitForStatus(url: string, id: string, statuses: string[], timeoutMs = 10_000): Promise<ImageJson> {
+async function waitForStatus(
+  url: string,
+  id: string,
+  statuses: string[],
+  timeoutMs = 10_000,
+): Promise<ImageJson> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const image = (await (await fetch(`${url}/api/images/${id}`)).json()) as ImageJson;
@@ -44,7 +50,9 @@ describe("HTTP API", () => {
 
   it("answers health and serves its OpenAPI document", async () => {
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
-    const doc = (await (await fetch(`${app.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${app.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
     expect(Object.keys(doc.paths)).toContain("/api/images/{id}");
   });
 
@@ -62,7 +70,12 @@ describe("HTTP API", () => {
     const done = await waitForStatus(app.url, image!.id, ["done"]);
     expect(done.category).toBe("food");
     expect(done.summary).toBe("A mostly red picture.");
-    expect(done.analysis).toMatchObject({ provider: "fake", model: "fake-1", input_tokens: 100, output_tokens: 20 });
+    expect(done.analysis).toMatchObject({
+      provider: "fake",
+      model: "fake-1",
+      input_tokens: 100,
+      output_tokens: 20,
+    });
     // The original name is metadata only: never given to the analyser.
     expect(JSON.stringify(analyser.calls.at(-1)?.context ?? {})).not.toContain("holiday");
 
@@ -73,7 +86,9 @@ describe("HTTP API", () => {
 
   it("rejects bad files with a clear error and stores nothing for them", async () => {
     const before = ((await (await fetch(`${app.url}/api/stats`)).json()) as { images: number }).images;
-    const text = await upload(app.url, [{ name: "notes.jpg", bytes: Buffer.from("hello, not a photo"), type: "text/plain" }]);
+    const text = await upload(app.url, [
+      { name: "notes.jpg", bytes: Buffer.from("hello, not a photo"), type: "text/plain" },
+    ]);
     expect(text.status).toBe(415);
     expect(text.body.error).toMatchObject({ code: "unsupported_media_type" });
 
@@ -82,9 +97,12 @@ describe("HTTP API", () => {
     expect(truncated.status).toBe(422);
     expect(truncated.body.error).toMatchObject({ code: "corrupt_image" });
 
-    const noise = await sharp(Buffer.alloc(1200 * 1200 * 3, 7).map((_, i) => (i * 7919) % 256), {
-      raw: { width: 1200, height: 1200, channels: 3 },
-    })
+    const noise = await sharp(
+      Buffer.alloc(1200 * 1200 * 3, 7).map((_, i) => (i * 7919) % 256),
+      {
+        raw: { width: 1200, height: 1200, channels: 3 },
+      },
+    )
       .png({ compressionLevel: 0 })
       .toBuffer();
     const large = await upload(app.url, [{ name: "big.png", bytes: noise, type: "image/png" }]);
@@ -101,17 +119,27 @@ describe("HTTP API", () => {
   it("reports each file of a mixed upload, and keeps hostile names harmless", async () => {
     const good = await solidImage({ r: 20, g: 200, b: 20 }, 3, "png");
     const result = await upload(app.url, [
-      { name: "../../etc/\u0007evil<script>.png", bytes: good, type: "image/png" },
+      { name: "../../etc/\u00e9vil<script>\u202e.png", bytes: good, type: "image/png" },
       { name: "bad.gif", bytes: Buffer.from("GIF89a broken"), type: "image/gif" },
     ]);
     expect(result.status).toBe(201);
     const [image] = result.body.images as ImageJson[];
-    expect(image!.original_name).toBe("evil<script>.png");
-    expect(result.body.rejected).toEqual([{ name: "bad.gif", error: expect.objectContaining({ code: expect.any(String) }) }]);
+    expect(image!.original_name).toBe("\u00e9vil<script>.png");
+    expect(result.body.rejected).toEqual([
+      { name: "bad.gif", error: expect.objectContaining({ code: expect.any(String) }) },
+    ]);
+
+    // Raw control characters are not allowed in multipart headers: a clear 400, nothing stored.
+    const control = await upload(app.url, [{ name: "a\u0007b.png", bytes: good, type: "image/png" }]);
+    expect(control.status).toBe(400);
+    expect(control.body.error).toMatchObject({ code: "invalid_request" });
   });
 
   it("lists newest first with cursor pages and filters", async () => {
-    for (let i = 0; i < 3; i++) await upload(app.url, [{ name: `b${i}.jpg`, bytes: await solidImage({ r: 10, g: 10, b: 220 }, 10 + i) }]);
+    for (let i = 0; i < 3; i++)
+      await upload(app.url, [
+        { name: `b${i}.jpg`, bytes: await solidImage({ r: 10, g: 10, b: 220 }, 10 + i) },
+      ]);
     await app.running.worker!.drain();
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -127,7 +155,9 @@ describe("HTTP API", () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.length).toBe(5);
 
-    const vehicles = (await (await fetch(`${app.url}/api/images?category=vehicles`)).json()) as { items: ImageJson[] };
+    const vehicles = (await (await fetch(`${app.url}/api/images?category=vehicles`)).json()) as {
+      items: ImageJson[];
+    };
     expect(vehicles.items).toHaveLength(3);
     expect(vehicles.items[0]!.original_name).toBe("b2.jpg");
     const search = (await (await fetch(`${app.url}/api/images?q=blue`)).json()) as { items: ImageJson[] };
@@ -150,7 +180,9 @@ describe("HTTP API", () => {
   });
 
   it("keeps human edits over later analysis", async () => {
-    const list = (await (await fetch(`${app.url}/api/images?category=vehicles&limit=1`)).json()) as { items: ImageJson[] };
+    const list = (await (await fetch(`${app.url}/api/images?category=vehicles&limit=1`)).json()) as {
+      items: ImageJson[];
+    };
     const id = list.items[0]!.id;
     const patch = await fetch(`${app.url}/api/images/${id}`, {
       method: "PATCH",
@@ -194,7 +226,9 @@ describe("HTTP API", () => {
   });
 
   it("deletes a photo and its files", async () => {
-    const { body } = await upload(app.url, [{ name: "gone.jpg", bytes: await solidImage({ r: 1, g: 2, b: 250 }, 40) }]);
+    const { body } = await upload(app.url, [
+      { name: "gone.jpg", bytes: await solidImage({ r: 1, g: 2, b: 250 }, 40) },
+    ]);
     const image = (body.images as ImageJson[])[0]!;
     expect((await fetch(`${app.url}/api/images/${image.id}`, { method: "DELETE" })).status).toBe(204);
     expect((await fetch(`${app.url}/api/images/${image.id}`)).status).toBe(404);
@@ -234,9 +268,15 @@ describe("HTTP API with a password", () => {
 
   it("requires the password or a token", async () => {
     expect((await fetch(`${app.url}/api/images`)).status).toBe(401);
-    expect(await (await fetch(`${app.url}/api/session`)).json()).toEqual({ required: true, authenticated: false });
+    expect(await (await fetch(`${app.url}/api/session`)).json()).toEqual({
+      required: true,
+      authenticated: false,
+    });
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
-    const wrong = await fetch(`${app.url}/api/session`, { method: "POST", body: JSON.stringify({ password: "no" }) });
+    const wrong = await fetch(`${app.url}/api/session`, {
+      method: "POST",
+      body: JSON.stringify({ password: "no" }),
+    });
     expect(wrong.status).toBe(401);
     const login = await fetch(`${app.url}/api/session`, {
       method: "POST",
@@ -247,11 +287,15 @@ describe("HTTP API with a password", () => {
     expect(cookie).toContain("HttpOnly");
     const withCookie = await fetch(`${app.url}/api/images`, { headers: { cookie: cookie.split(";")[0]! } });
     expect(withCookie.status).toBe(200);
-    const forged = await fetch(`${app.url}/api/images`, { headers: { cookie: "photocat_session=v1.99999999999999.abc" } });
+    const forged = await fetch(`${app.url}/api/images`, {
+      headers: { cookie: "photocat_session=v1.99999999999999.abc" },
+    });
     expect(forged.status).toBe(401);
     const withToken = await fetch(`${app.url}/api/images`, { headers: { authorization: "Bearer token-1" } });
     expect(withToken.status).toBe(200);
-    expect((await fetch(`${app.url}/api/images`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await fetch(`${app.url}/api/images`, { headers: { authorization: "Bearer nope" } })).status).toBe(
+      401,
+    );
   });
 
   it("allows only the configured CORS origins", async () => {
