@@ -64,9 +64,13 @@ export type ModelOutput = z.infer<typeof modelOutputSchema>;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
+/** Removes control characters but tab and newline, and bidi overrides (which can disguise text). */
+export function stripControlCharacters(value: string): string {
+  return value.replace(CONTROL, "");
+}
+
 export function cleanText(value: string, maxChars: number): string {
-  const cleaned = value
-    .replace(CONTROL, "")
+  const cleaned = stripControlCharacters(value)
     .replace(/[ \t]+/g, " ")
     .trim();
   if (cleaned.length <= maxChars) return cleaned;

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { stripControlCharacters } from "../domain/analysis.js";
 import { PhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import type { Logger } from "../logger.js";
@@ -51,10 +52,7 @@ export async function sha256File(filePath: string): Promise<string> {
 
 /** Keeps a display name: no folders, no control or bidi-override characters, at most 255 characters. */
 export function cleanOriginalName(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const base = path
-    .basename(name.replace(/\\/g, "/"))
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "");
+  const base = stripControlCharacters(path.basename(name.replace(/\\/g, "/"))).replace(/\s+/g, " ");
   const trimmed = base.trim().slice(0, 255);
   return trimmed && trimmed !== "." && trimmed !== ".." ? trimmed : "unnamed";
 }
