@@ -76,7 +76,8 @@ async function waitForDescribed(page: Page, count: number): Promise<void> {
   await expect
     .poll(async () => (await photoItems(page)).count(), { timeout: 20_000, interval: 200 })
     .toBe(count);
-  await expect.poll(() => page.getByText("Describing…").count(), { timeout: 20_000, interval: 200 }).toBe(0);
+  const describing = page.getByRole("list", { name: "Photos" }).getByText("Describing…", { exact: true });
+  await expect.poll(() => describing.count(), { timeout: 20_000, interval: 200 }).toBe(0);
 }
 
 function expectCleanPage(problems: PageProblems): void {
@@ -98,9 +99,11 @@ describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "photocat-e2e-"));
     server = await startPhotocat({ dataDir, analyser: analyserWithHostileGrey() });
     chromium = await launchChromium();
+    // Reduced motion: no half-finished colour transitions when axe measures contrast.
     context = await chromium.browser.newContext({
       viewport: { width: 1280, height: 860 },
       colorScheme: "light",
+      reducedMotion: "reduce",
     });
     ({ page, problems } = await openPage(context));
   });
@@ -151,7 +154,7 @@ describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
         files[0]!,
         { name: "notes.jpg", mimeType: "image/jpeg", buffer: Buffer.from("this is not a photo at all") },
       ]);
-    await tray.getByText("Already in your library").waitFor();
+    await tray.getByText("Already in your library", { exact: true }).waitFor();
     const rejected = tray.getByRole("listitem").filter({ hasText: "notes.jpg" });
     await expect
       .poll(async () => (await rejected.textContent()) ?? "", { timeout: 10_000 })
@@ -385,6 +388,7 @@ describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
       isMobile: true,
       hasTouch: true,
       colorScheme: "light",
+      reducedMotion: "reduce",
     });
     const { page: mobile, problems: mobileProblems } = await openPage(phone);
     await mobile.goto(server.url);

@@ -42,7 +42,11 @@ describe.skipIf(!HAS_CHROMIUM)("gallery with many photos", () => {
     for (let start = 0; start < PHOTOS; start += 50) {
       const form = new FormData();
       for (let seed = start; seed < Math.min(PHOTOS, start + 50); seed++) {
-        form.append("file", new Blob([new Uint8Array(await tinyJpeg(seed))], { type: "image/jpeg" }), `tiny-${seed}.jpg`);
+        form.append(
+          "file",
+          new Blob([new Uint8Array(await tinyJpeg(seed))], { type: "image/jpeg" }),
+          `tiny-${seed}.jpg`,
+        );
       }
       const response = await fetch(`${server.url}/api/images`, { method: "POST", body: form });
       expect(response.status).toBe(201);

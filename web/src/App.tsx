@@ -108,7 +108,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   });
 
   const { uploads, addFiles, clearFinished } = useUploads((photo) => {
-    feed.upsert(photo, belongsInView(latestFilters.current, photo) || !hasFilters(latestFilters.current));
+    feed.upsert(photo, belongsInView(latestFilters.current, photo));
     refreshCategories(500);
   });
 
@@ -174,17 +174,21 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
     setOpenId(null);
   }, [openId]);
 
-  const navigateDialog = useCallback(
-    (delta: -1 | 1) => {
-      const items = latestItems.current;
-      const index = items.findIndex((p) => p.id === openId);
-      const next = index + delta;
-      if (next >= items.length - 3) feed.loadMore();
-      const target = items[next];
-      if (target) setOpenId(target.id);
-    },
-    [openId, feed.loadMore],
-  );
+  // Refs, so two quick arrow presses move two photos even before a re-render.
+  const openIdRef = useRef(openId);
+  openIdRef.current = openId;
+  const latestLoadMore = useRef(feed.loadMore);
+  latestLoadMore.current = feed.loadMore;
+  const navigateDialog = useCallback((delta: -1 | 1) => {
+    const items = latestItems.current;
+    const next = items.findIndex((p) => p.id === openIdRef.current) + delta;
+    if (next >= items.length - 3) latestLoadMore.current();
+    const target = items[next];
+    if (target) {
+      openIdRef.current = target.id;
+      setOpenId(target.id);
+    }
+  }, []);
 
   const onDeleted = (id: string) => {
     const items = latestItems.current;

@@ -41,6 +41,8 @@ export interface Photo {
   original: string;
   analysis: Provenance | null;
   created_at: string;
+  /** Orders versions of one photo: an upload's answer can arrive after the event that it was described. */
+  updated_at?: string;
 }
 
 export interface PhotoPage {

@@ -91,16 +91,14 @@ export function PhotoDialog(props: PhotoDialogProps) {
     setSpeaking(false);
   }, [photo.id]);
 
+  // Read through a ref: a key pressed right after a render must see that render's position.
+  const position = useRef({ index, count, hasMore, onNavigate });
+  position.current = { index, count, hasMore, onNavigate };
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (
-        confirmRef.current?.open ||
-        isTyping(event.target) ||
-        event.altKey ||
-        event.ctrlKey ||
-        event.metaKey
-      )
-        return;
+      const blocked = confirmRef.current?.open || isTyping(event.target);
+      if (blocked || event.altKey || event.ctrlKey || event.metaKey) return;
+      const { index, count, hasMore, onNavigate } = position.current;
       if (event.key === "ArrowLeft" && index > 0) {
         event.preventDefault();
         onNavigate(-1);
@@ -111,7 +109,7 @@ export function PhotoDialog(props: PhotoDialogProps) {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [index, count, hasMore, onNavigate]);
+  }, []);
 
   const finishEditing = () => {
     setEditing(false);
@@ -186,7 +184,9 @@ export function PhotoDialog(props: PhotoDialogProps) {
       aria-labelledby={titleId}
       onCancel={(event) => {
         event.preventDefault();
-        onClose();
+        // Esc first leaves the edit form, then closes the photo.
+        if (editing) finishEditing();
+        else onClose();
       }}
       onClick={(event) => {
         // A click on the backdrop (the dialog box itself, outside its content) closes it.

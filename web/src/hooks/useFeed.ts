@@ -18,6 +18,14 @@ export interface Feed {
   remove: (id: string) => void;
 }
 
+/** True when `incoming` is an older version of `current` (same-millisecond ties favour a finished state). */
+function isStale(incoming: Photo, current: Photo): boolean {
+  if (!incoming.updated_at || !current.updated_at) return false;
+  if (incoming.updated_at !== current.updated_at) return incoming.updated_at < current.updated_at;
+  const finished = (p: Photo) => p.status === "done" || p.status === "failed";
+  return finished(current) && !finished(incoming);
+}
+
 /** The photos for the current filters, fetched page by page on the API's cursor. */
 export function useFeed(filters: Filters): Feed {
   const [items, setItems] = useState<Photo[]>([]);
@@ -80,7 +88,14 @@ export function useFeed(filters: Filters): Feed {
   const upsert = useCallback((photo: Photo, insertIfNew: boolean) => {
     setItems((previous) => {
       const index = previous.findIndex((p) => p.id === photo.id);
-      if (index === -1) return insertIfNew ? [photo, ...previous] : previous;
+      if (index === -1) {
+        // Only photos newer than the top of the list go there; an older one belongs to a page not loaded yet.
+        const newest = previous[0];
+        const isNewest = !newest || photo.created_at >= newest.created_at;
+        return insertIfNew && isNewest ? [photo, ...previous] : previous;
+      }
+      const current = previous[index]!;
+      if (isStale(photo, current)) return previous;
       const next = previous.slice();
       next[index] = photo;
       return next;
