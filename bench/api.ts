@@ -1,0 +1,271 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import BetterSqlite3 from "better-sqlite3";
+import { analysisColumns, newImageRow } from "../src/adapters/sql/mapping.js";
+import { encodeCursor } from "../src/adapters/sql/query.js";
+import { openSqliteStore } from "../src/adapters/sqlite/index.js";
+import { PROMPT_VERSION } from "../src/domain/analysis.js";
+import { categorySlugs, DEFAULT_TAXONOMY } from "../src/domain/taxonomy.js";
+import { seededRandom } from "../test/faults/support/photos.js";
+import { startServerProcess } from "../test/faults/support/server-process.js";
+import { log, percentile, type Row, round, type Section } from "./report.js";
+
+export interface EndpointResult {
+  path: string;
+  requests: number;
+  errors: number;
+  rps: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+}
+
+export interface ApiResults {
+  records: number;
+  seed_s: number;
+  connections: number;
+  duration_s: number;
+  list_p95_ms: number;
+  deep_page_p95_ms: number;
+  category_p95_ms: number;
+  search_p95_ms: number;
+  search_rare_p95_ms: number;
+  get_p95_ms: number;
+  endpoints: Record<string, EndpointResult>;
+}
+
+const ADJECTIVES = [
+  "quiet",
+  "busy",
+  "sunny",
+  "misty",
+  "old",
+  "modern",
+  "colourful",
+  "dark",
+  "bright",
+  "snowy",
+];
+const SUBJECTS = [
+  "street",
+  "beach",
+  "market",
+  "garden",
+  "kitchen",
+  "bridge",
+  "forest",
+  "station",
+  "harbour",
+  "church",
+];
+const EXTRAS = ["at dusk", "in the rain", "with people walking", "seen from above", "in winter", "at noon"];
+/** In one record out of 100: the "rare word" search. */
+const RARE_WORD = "lighthouse";
+/** In one record out of 10: the usual search, many matches to sort. */
+const COMMON_WORD = "harbour";
+
+/**
+ * Writes `count` analysed photo records the way the SQLite adapter does (its own row mapping, one prepared
+ * statement, batched transactions): the catalogue port would take minutes per 100,000 rows.
+ */
+function seedRecords(dbPath: string, count: number): void {
+  const db = new BetterSqlite3(dbPath);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  const random = seededRandom(42);
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+  const slugs = categorySlugs(DEFAULT_TAXONOMY);
+  const start = Date.UTC(2020, 0, 1);
+  let insert: BetterSqlite3.Statement | null = null;
+  const batch = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      // One photo a minute from 2020 on: distinct, ordered creation times like a real library.
+      const now = new Date(start + i * 60_000).toISOString();
+      const subject = i % 10 === 0 ? COMMON_WORD : pick(SUBJECTS);
+      const summary = `A ${pick(ADJECTIVES)} ${subject} ${pick(EXTRAS)}${i % 100 === 7 ? ` near a ${RARE_WORD}` : ""}.`;
+      const row = {
+        ...newImageRow(
+          {
+            id: randomUUID(),
+            sha256: i.toString(16).padStart(64, "0"),
+            originalName: `IMG_${String(i).padStart(7, "0")}.jpg`,
+            mediaType: "image/jpeg",
+            byteSize: 2_000_000 + (i % 1000),
+            width: 4032,
+            height: 3024,
+            metadata: {
+              takenAt: now,
+              cameraMake: "Bench",
+              cameraModel: "Cam 1",
+              lens: null,
+              gps: null,
+              orientation: 1,
+            },
+            place: null,
+            thumbhash: "3OcRJYB4d3h/iIeHeEh3eIhw+j2w",
+          },
+          now,
+        ),
+        ...analysisColumns(
+          {
+            summary,
+            category: slugs[i % slugs.length]!,
+            tags: [subject, pick(ADJECTIVES), "bench"],
+            altText: summary.slice(0, 100),
+            text: null,
+            confidence: 0.8,
+            provenance: {
+              provider: "bench",
+              model: "bench-1",
+              promptVersion: PROMPT_VERSION,
+              inputTokens: 1000,
+              outputTokens: 80,
+              costUsd: 0.0001,
+              ms: 900,
+            },
+          },
+          randomUUID(),
+          now,
+        ),
+      };
+      const columns = Object.keys(row);
+      insert ??= db.prepare(
+        `insert into images (${columns.join(", ")}) values (${columns.map((c) => `@${c}`).join(", ")})`,
+      );
+      insert.run(row);
+    }
+  });
+  const BATCH = 10_000;
+  for (let from = 0; from < count; from += BATCH) {
+    batch(from, Math.min(count, from + BATCH));
+    if ((from / BATCH) % 10 === 9) log(`api: ${from + BATCH} records written`);
+  }
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  db.close();
+}
+
+async function load(
+  url: string,
+  paths: readonly string[],
+  connections: number,
+  durationS: number,
+): Promise<EndpointResult> {
+  const times: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        duration: durationS,
+        requests: [
+          {
+            method: "GET",
+            setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length]! }),
+          },
+        ],
+      },
+      (error, finished) => (error ? reject(error) : resolve(finished)),
+    );
+    instance.on("response", (_client, status, _bytes, responseTime) => {
+      times.push(responseTime);
+      if (status >= 400) errors++;
+    });
+  });
+  errors += result.errors + result.timeouts;
+  return {
+    path: paths[0]!,
+    requests: times.length,
+    errors,
+    rps: round(times.length / durationS, 0),
+    p50_ms: round(percentile(times, 50), 2),
+    p95_ms: round(percentile(times, 95), 2),
+    p99_ms: round(percentile(times, 99), 2),
+  };
+}
+
+/** The catalogue at scale: seeded records served by a separate `photocat serve` process under load. */
+export async function benchApi(options: { quick: boolean; records: number }): Promise<Section<ApiResults>> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), "photocat-bench-api-"));
+  try {
+    const dbPath = path.join(dataDir, "photocat.db");
+    const store = openSqliteStore({ path: dbPath });
+    await store.ready;
+    await store.close();
+    const seedStarted = performance.now();
+    seedRecords(dbPath, options.records);
+    const seedS = (performance.now() - seedStarted) / 1000;
+    log(`api: ${options.records} records seeded in ${round(seedS)} s`);
+
+    const probe = new BetterSqlite3(dbPath, { readonly: true });
+    const deep = probe
+      .prepare("select created_at, id from images order by created_at desc, id desc limit 1 offset ?")
+      .get(Math.floor(options.records * 0.9)) as { created_at: string; id: string };
+    const sample = probe
+      .prepare("select id from images where rowid % ? = 0 limit 2000")
+      .all(Math.max(1, Math.floor(options.records / 2000))) as { id: string }[];
+    probe.close();
+
+    const server = await startServerProcess({ dataDir, args: ["--no-worker"] });
+    const connections = 8;
+    const durationS = options.quick ? 5 : 15;
+    const endpoints: Record<string, string[]> = {
+      list: ["/api/images?limit=50"],
+      deep_page: [`/api/images?limit=50&cursor=${encodeCursor({ createdAt: deep.created_at, id: deep.id })}`],
+      category: ["/api/images?limit=50&category=food"],
+      search: [`/api/images?limit=50&q=${COMMON_WORD}`],
+      search_rare: [`/api/images?limit=50&q=${RARE_WORD}`],
+      get: sample.map((s) => `/api/images/${s.id}`),
+    };
+    const measured: Record<string, EndpointResult> = {};
+    try {
+      for (const [name, paths] of Object.entries(endpoints)) {
+        const check = await fetch(`${server.url}${paths[0]}`);
+        const body = (await check.json()) as { items?: unknown[]; id?: string };
+        if (check.status !== 200 || (body.items ? body.items.length === 0 : !body.id)) {
+          throw new Error(`${paths[0]} answered ${check.status} with no photo`);
+        }
+        await load(server.url, paths, connections, 1); // warm-up
+        measured[name] = await load(server.url, paths, connections, durationS);
+        log(`api: ${name} p95 ${measured[name].p95_ms} ms, ${measured[name].rps} req/s`);
+      }
+    } finally {
+      await server.stop();
+    }
+    const results: ApiResults = {
+      records: options.records,
+      seed_s: round(seedS),
+      connections,
+      duration_s: durationS,
+      list_p95_ms: measured.list!.p95_ms,
+      deep_page_p95_ms: measured.deep_page!.p95_ms,
+      category_p95_ms: measured.category!.p95_ms,
+      search_p95_ms: measured.search!.p95_ms,
+      search_rare_p95_ms: measured.search_rare!.p95_ms,
+      get_p95_ms: measured.get!.p95_ms,
+      endpoints: measured,
+    };
+    const labels: Record<string, { label: string; target: number }> = {
+      list: { label: "first page (50)", target: 20 },
+      deep_page: { label: "deep cursor page (90% down)", target: 20 },
+      category: { label: "category filter", target: 20 },
+      search: { label: `full-text search "${COMMON_WORD}" (10% match)`, target: 50 },
+      search_rare: { label: `full-text search "${RARE_WORD}" (1% match)`, target: 50 },
+      get: { label: "single photo", target: 20 },
+    };
+    const rows: Row[] = Object.entries(measured).map(([name, r]) => ({
+      area: `api ${options.records.toLocaleString("en")}`,
+      measure: `${labels[name]!.label}: p50/p95/p99 ms, req/s${r.errors ? `, ${r.errors} errors` : ""}`,
+      value: `${r.p50_ms}/${r.p95_ms}/${r.p99_ms}, ${r.rps}`,
+      target: `p95 < ${labels[name]!.target}`,
+      ok: r.p95_ms < labels[name]!.target && r.errors === 0,
+    }));
+    return { results, rows };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
