@@ -8,7 +8,7 @@ import { startPhotocat } from "../../src/entry/start.js";
 import { fakeAnalyser } from "../support/fake-analyser.js";
 import { CHROMIUM_SKIP_REASON, ensureWebBuilt, HAS_CHROMIUM, launchChromium, openPage } from "./browser.js";
 
-const PHOTOS = 230; // more than two pages of the gallery's 100
+const PHOTOS = 205; // three pages of the gallery's 100
 
 /** Tiny distinct JPEGs: each seed gives other bytes, so none is a duplicate. */
 async function tinyJpeg(seed: number): Promise<Buffer> {

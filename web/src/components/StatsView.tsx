@@ -63,7 +63,9 @@ export function StatsView({ refreshKey }: { refreshKey: number }) {
           <thead>
             <tr>
               <th scope="col">Category</th>
-              <th scope="col">Photos</th>
+              <th scope="col" class="num">
+                Photos
+              </th>
               <th scope="col">
                 <span class="visually-hidden">Share</span>
               </th>
@@ -76,7 +78,7 @@ export function StatsView({ refreshKey }: { refreshKey: number }) {
                 <td class="num">{formatCount(c.count)}</td>
                 <td class="bar-cell" aria-hidden="true">
                   <span
-                    class="bar"
+                    class={c.count > 0 ? "bar" : "bar empty"}
                     style={{ "--hue": categoryHue(c.slug), width: `${(c.count / largest) * 100}%` }}
                   />
                 </td>
