@@ -1,0 +1,70 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { type Container, createContainer } from "../../src/container.js";
+import { silentLogger } from "../../src/logger.js";
+import { watchFolder } from "../../src/services/watch-folder.js";
+import { solidImage } from "../support/fake-analyser.js";
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("watched incoming folder", () => {
+  let dir: string;
+  let container: Container;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "photocat-watch-"));
+    container = await createContainer(loadConfig({}, { PHOTOCAT_DATA_DIR: path.join(dir, "data") }), {
+      logger: silentLogger(),
+    });
+  });
+  afterAll(async () => {
+    await container?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("ingests files present at start and dropped later, moving each to processed/ or rejected/ with a reason", async () => {
+    const incoming = path.join(dir, "incoming");
+    await mkdir(path.join(incoming, "trip"), { recursive: true });
+    const photo = await solidImage({ r: 30, g: 60, b: 200 }, 5);
+    await writeFile(path.join(incoming, "early.jpg"), photo);
+    const watcher = watchFolder(container.ingestDeps, container.ingestLimits, incoming);
+    try {
+      await watcher.ready;
+      await writeFile(
+        path.join(incoming, "trip", "late.png"),
+        await solidImage({ r: 1, g: 99, b: 1 }, 6, "png"),
+      );
+      await writeFile(path.join(incoming, "broken.jpg"), "definitely not a jpeg");
+      await writeFile(path.join(incoming, "copy of early.jpg"), photo);
+
+      const processed = path.join(incoming, "processed");
+      const rejected = path.join(incoming, "rejected");
+      await until(async () => existsSync(processed) && (await readdir(processed)).length === 3);
+      await until(() => existsSync(path.join(rejected, "broken.jpg.reason.txt")));
+
+      expect((await readdir(processed)).sort()).toEqual(["copy of early.jpg", "early.jpg", "late.png"]);
+      expect(await readFile(path.join(rejected, "broken.jpg.reason.txt"), "utf8")).toMatch(
+        /^unsupported_media_type: /,
+      );
+      const stats = await container.catalog.stats();
+      expect(stats.images).toBe(2); // the copy was a duplicate
+      expect(stats.byStatus.queued).toBe(2);
+
+      // A second file with a name already in processed/ does not replace the first.
+      await writeFile(path.join(incoming, "early.jpg"), await solidImage({ r: 9, g: 9, b: 9 }, 7));
+      await until(() => existsSync(path.join(processed, "early (1).jpg")));
+    } finally {
+      await watcher.close();
+    }
+  });
+});
