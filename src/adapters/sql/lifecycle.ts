@@ -1,3 +1,13 @@
+import type { Catalog } from "../../ports/catalog.js";
+import type { JobQueue } from "../../ports/job-queue.js";
+
+/** A catalogue and a job queue sharing one database. */
+export interface SqlStore {
+  catalog: Catalog;
+  queue: JobQueue;
+  close(): Promise<void>;
+}
+
 /**
  * The catalogue and the queue share one connection pool: it closes when both parts are closed, or at
  * once through the store's own close().

@@ -192,11 +192,10 @@ export function analysisColumns(analysis: Analysis, jobId: string, now: string) 
 }
 
 /** Float32 little-endian, the compact form both databases store as bytes. */
-export function encodeVector(vector: readonly number[]): Uint8Array {
-  const bytes = new Uint8Array(vector.length * 4);
-  const view = new DataView(bytes.buffer);
+export function encodeVector(vector: readonly number[]): Buffer {
+  const bytes = Buffer.alloc(vector.length * 4);
   vector.forEach((value, i) => {
-    view.setFloat32(i * 4, value, true);
+    bytes.writeFloatLE(value, i * 4);
   });
   return bytes;
 }

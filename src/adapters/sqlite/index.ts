@@ -4,20 +4,14 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, type Migration, type SqlBool, SqliteDialect, sql } from "kysely";
 import { PhotocatError } from "../../domain/errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
-import type { Catalog } from "../../ports/catalog.js";
-import type { JobQueue } from "../../ports/job-queue.js";
 import { createSqlCatalog } from "../sql/catalog.js";
 import type { SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
-import { afterReady, sharedCloser } from "../sql/lifecycle.js";
+import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import { createCoreTables, migrate } from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
-export interface SqlStore {
-  catalog: Catalog;
-  queue: JobQueue;
-  close(): Promise<void>;
-}
+export type { SqlStore };
 
 // What the search index holds: the effective (edited or analysed) description, visible text and file name.
 const FTS_VALUES = (row: "new" | "old") =>

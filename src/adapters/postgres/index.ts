@@ -1,0 +1,116 @@
+import { Kysely, type Migration, PostgresDialect, type SqlBool, sql } from "kysely";
+import pg from "pg";
+import { PhotocatError } from "../../domain/errors.js";
+import { type Logger, silentLogger } from "../../logger.js";
+import { createSqlCatalog } from "../sql/catalog.js";
+import type { SqlDialect } from "../sql/dialect.js";
+import { createSqlJobQueue } from "../sql/job-queue.js";
+import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
+import { createCoreTables, migrate } from "../sql/migrations.js";
+import type { Database } from "../sql/schema.js";
+
+/** The search document: the effective description, visible text and file name, punctuation as spaces. */
+const SEARCH_DOCUMENT = sql`to_tsvector('simple', regexp_replace(
+  coalesce(edit_summary, summary, '') || ' ' || coalesce(edit_tags, tags, '') || ' ' ||
+  coalesce(edit_category, category, '') || ' ' || coalesce(text, '') || ' ' || original_name,
+  '[[:punct:]]+', ' ', 'g'))`;
+
+const migrations: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db) {
+      await createCoreTables(db, "postgres");
+      await db.schema
+        .alterTable("images")
+        .addColumn("search", sql`tsvector`, (c) => c.generatedAlwaysAs(SEARCH_DOCUMENT).stored().notNull())
+        .execute();
+      await db.schema.createIndex("images_search").on("images").using("gin").column("search").execute();
+    },
+  },
+};
+
+/** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */
+export function tsQuery(terms: readonly string[]): string {
+  return terms
+    .map((term, i) => `'${term.replaceAll("'", "''")}'${i === terms.length - 1 ? ":*" : ""}`)
+    .join(" & ");
+}
+
+const postgresDialect: SqlDialect = {
+  name: "postgres",
+  // The database clock: workers on many machines agree on when a lease runs out.
+  nowMs: () => sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`,
+  matchesSearch: (terms) => sql<SqlBool>`"images"."search" @@ to_tsquery('simple', ${tsQuery(terms)})`,
+  skipLocked: true,
+  isForeignKeyViolation: (error) => (error as { code?: unknown }).code === "23503",
+};
+
+const INT8_OID = 20;
+
+/** Where to connect, without the password: safe for error messages and logs. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+/**
+ * The catalogue and the job queue on PostgreSQL, for many API and worker processes on many machines.
+ * `schema` (optional) keeps Photocat's tables in their own schema, created when missing.
+ */
+export async function openPostgresStore(options: {
+  url: string;
+  logger?: Logger;
+  schema?: string;
+  poolSize?: number;
+}): Promise<SqlStore> {
+  if (!options.url) throw new PhotocatError("configuration", "[catalog:postgres] missing option url");
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/i.test(schema)) {
+    throw new PhotocatError("configuration", "[catalog:postgres] schema must be a plain SQL name");
+  }
+  const logger = options.logger ?? silentLogger();
+  const where = describeUrl(options.url);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // Counts and epoch milliseconds are int8: safe as numbers, and easier to use.
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8_OID && format !== "binary"
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  pool.on("error", (error) => logger.warn({ err: error }, "[catalog:postgres] idle connection failed"));
+
+  try {
+    if (schema) await pool.query(`create schema if not exists "${schema}"`);
+    else await pool.query("select 1");
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new PhotocatError(
+      "configuration",
+      `[catalog:postgres] cannot connect to ${where}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrate(db as unknown as Kysely<unknown>, migrations, logger, "[catalog:postgres]");
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    throw error;
+  }
+  const closer = sharedCloser(2, () => db.destroy());
+  return {
+    catalog: createSqlCatalog(db, postgresDialect, { kind: "postgres", close: closer.part }),
+    queue: createSqlJobQueue(db, postgresDialect, { kind: "postgres", close: closer.part }),
+    close: closer.all,
+  };
+}
