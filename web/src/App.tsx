@@ -97,12 +97,12 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   useLive(true, {
     onPhoto: (photo) => {
       feed.upsert(photo, belongsInView(latestFilters.current, photo));
-      if (!isPending(photo)) refreshCategories(800);
+      if (!isPending(photo)) refreshCategories(400);
     },
     onDeleted: (id) => {
       feed.remove(id);
       setOpenId((current) => (current === id ? null : current));
-      refreshCategories(800);
+      refreshCategories(400);
     },
     pendingIds: () => latestItems.current.filter(isPending).map((p) => p.id),
   });
