@@ -74,7 +74,7 @@ describe("analysis worker", () => {
 
   it("gives capture date and place only to offline analysers or when the user allows it", () => {
     const image = { metadata: { takenAt: "2019-08-01T18:00:00" }, place: "Biarritz, France" } as never;
-    const remote = { provider: "x", model: "y", analyse: async () => null as never };
+    const remote: Analyser = { provider: "x", model: "y", analyse: async () => null as never };
     expect(contextFor(image, remote, false)).toBeUndefined();
     expect(contextFor(image, remote, true)).toEqual({
       takenAt: "2019-08-01T18:00:00",
