@@ -255,7 +255,11 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
                 </button>
               </div>
             )}
-            {feed.loaded && feed.items.length === 0 && !feed.error ? (
+            {!feed.loaded && feed.items.length === 0 ? (
+              <p class="muted loading-text" role="status">
+                <span class="spinner small" aria-hidden="true" /> Loading photos…
+              </p>
+            ) : feed.items.length === 0 && !feed.error ? (
               filtered ? (
                 <div class="empty">
                   <h2>No photos match</h2>
