@@ -71,7 +71,7 @@ const COMMON_WORD = "harbour";
  * Writes `count` analysed photo records the way the SQLite adapter does (its own row mapping, one prepared
  * statement, batched transactions): the catalogue port would take minutes per 100,000 rows.
  */
-function seedRecords(dbPath: string, count: number): void {
+export function seedRecords(dbPath: string, count: number): void {
   const db = new BetterSqlite3(dbPath);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");

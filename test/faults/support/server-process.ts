@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const PROJECT_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const CLI = path.join(PROJECT_ROOT, "src", "cli", "main.ts");
+const FAULT_SERVE = path.join(PROJECT_ROOT, "test", "faults", "support", "serve.ts");
 
 export interface ServerProcess {
   url: string;
@@ -20,15 +21,18 @@ export interface ServerProcess {
 
 /**
  * Runs `photocat serve` in its own Node process (tsx loaded in-process, so the pid is the server's own),
- * on 127.0.0.1 and a free port. Resolves once it says where it listens.
+ * on 127.0.0.1 and a free port. Resolves once it says where it listens. `shortLeases` runs the same
+ * server through serve.ts, whose worker reclaims a killed process's jobs within seconds.
  */
 export function startServerProcess(options: {
   dataDir: string;
   env?: Record<string, string>;
   args?: string[];
   timeoutMs?: number;
+  shortLeases?: boolean;
 }): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", ...(options.args ?? [])], {
+  const entry = options.shortLeases ? [FAULT_SERVE] : [CLI, "serve"];
+  const child = spawn(process.execPath, ["--import", "tsx", ...entry, ...(options.args ?? [])], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
