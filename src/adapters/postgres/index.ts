@@ -6,7 +6,7 @@ import { createSqlCatalog } from "../sql/catalog.js";
 import type { SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
-import { createCoreTables, migrate } from "../sql/migrations.js";
+import { coverCaptureTime, createCoreTables, migrate } from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
 /** The search document: the effective description, visible text and file name, punctuation as spaces. */
@@ -26,6 +26,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("images_search").on("images").using("gin").column("search").execute();
     },
   },
+  "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
 };
 
 /** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */
@@ -39,7 +40,9 @@ const postgresDialect: SqlDialect = {
   name: "postgres",
   // The database clock: workers on many machines agree on when a lease runs out.
   nowMs: () => sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`,
-  matchesSearch: (terms) => sql<SqlBool>`"images"."search" @@ to_tsquery('simple', ${tsQuery(terms)})`,
+  matchesSearch: async (terms) => sql<SqlBool>`"images"."search" @@ to_tsquery('simple', ${tsQuery(terms)})`,
+  capturedBetween: async (from, to) =>
+    sql<SqlBool>`"images"."captured_at" >= ${from ?? ""} and "images"."captured_at" < ${to ?? "~"}`,
   skipLocked: true,
   isForeignKeyViolation: (error) => (error as { code?: unknown }).code === "23503",
 };

@@ -85,13 +85,16 @@ export function createSqlCatalog(
       }
       if (query.category) select = select.where("category_effective", "=", query.category);
       if (query.status) select = select.where("status", "=", checkStatus(query.status));
-      if (query.from) select = select.where("captured_at", ">=", fromBound(query.from));
-      if (query.to) select = select.where("captured_at", "<", toBoundExclusive(query.to));
+      if (query.from || query.to) {
+        const from = query.from ? fromBound(query.from) : null;
+        const to = query.to ? toBoundExclusive(query.to) : null;
+        select = select.where(await dialect.capturedBetween(from, to));
+      }
       if (query.q?.trim()) {
         const terms = searchTerms(query.q);
         // Only punctuation: no word to look for, so nothing matches.
         if (terms.length === 0) return { items: [], nextCursor: null };
-        select = select.where(dialect.matchesSearch(terms));
+        select = select.where(await dialect.matchesSearch(terms));
       }
       const rows = await select
         .orderBy("created_at", "desc")

@@ -5,8 +5,13 @@ export interface SqlDialect {
   readonly name: "sqlite" | "postgres";
   /** The current time in epoch milliseconds, as SQL (the database clock where many machines share it). */
   nowMs(): RawBuilder<number>;
-  /** Restricts `images` to rows matching every term (the last one as a prefix). Terms are plain words. */
-  matchesSearch(terms: readonly string[]): Expression<SqlBool>;
+  /**
+   * Restricts `images` to rows matching every term (the last one as a prefix). Terms are plain words.
+   * Async so a dialect may look at how many rows match before it picks the fastest form.
+   */
+  matchesSearch(terms: readonly string[]): Promise<Expression<SqlBool>>;
+  /** Restricts `images` to capture times in [from, toExclusive) (UTC ISO text; either may be absent). */
+  capturedBetween(from: string | null, toExclusive: string | null): Promise<Expression<SqlBool>>;
   /** PostgreSQL: claimers skip rows another claimer has locked, so many workers never wait on each other. */
   readonly skipLocked: boolean;
   isForeignKeyViolation(error: unknown): boolean;

@@ -130,6 +130,16 @@ export async function createCoreTables(db: AnyDb, dialect: "sqlite" | "postgres"
   await db.schema.createIndex("jobs_image").on("jobs").column("image_id").execute();
 }
 
+/** Lets a date-range page walk the newest-first index and test capture times without reading rows. */
+export async function coverCaptureTime(db: AnyDb): Promise<void> {
+  await db.schema
+    .createIndex("images_created_captured")
+    .on("images")
+    .columns(["created_at", "id", "captured_at"])
+    .execute();
+  await db.schema.dropIndex("images_created").execute();
+}
+
 /** Applies in-code migrations (nothing is read from disk, so dist/ works the same). */
 export async function migrate(
   db: AnyDb,

@@ -8,7 +8,7 @@ import { createSqlCatalog } from "../sql/catalog.js";
 import type { SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
-import { createCoreTables, migrate } from "../sql/migrations.js";
+import { coverCaptureTime, createCoreTables, migrate } from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
 export type { SqlStore };
@@ -47,6 +47,7 @@ const migrations: Record<string, Migration> = {
         .execute(db);
     },
   },
+  "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
 };
 
 /** FTS5 syntax from plain words: each quoted, the last one a prefix. */
@@ -56,16 +57,47 @@ export function ftsQuery(terms: readonly string[]): string {
     .join(" ");
 }
 
-const sqliteDialect: SqlDialect = {
-  name: "sqlite",
-  // One machine shares a SQLite file, so its clock is the database clock.
-  nowMs: () => sql<number>`${Date.now()}`,
-  matchesSearch: (terms) =>
-    sql<SqlBool>`"images"."seq" in (select rowid from images_fts where images_fts match ${ftsQuery(terms)})`,
-  skipLocked: false,
-  isForeignKeyViolation: (error) =>
-    error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY",
-};
+/**
+ * Up to this many matches (of a search or a date range), the page is built from the search index's matches, sorted; beyond it, the
+ * newest-first index is walked and each row checked against the matches, which finds a page of a
+ * common word after a few hundred rows. Either way a page stays a few milliseconds.
+ */
+const FEW_MATCHES = 2000;
+
+function createSqliteDialect(database: BetterSqlite3.Database): SqlDialect {
+  // Prepared on first use: the table exists only once migrations have run.
+  let countMatches: BetterSqlite3.Statement<[string, number], { n: number }> | undefined;
+  let countInRange: BetterSqlite3.Statement<[string, string, number], { n: number }> | undefined;
+  return {
+    name: "sqlite",
+    // One machine shares a SQLite file, so its clock is the database clock.
+    nowMs: () => sql<number>`${Date.now()}`,
+    matchesSearch: async (terms) => {
+      const query = ftsQuery(terms);
+      countMatches ??= database.prepare(
+        "select count(*) as n from (select rowid from images_fts where images_fts match ? limit ?)",
+      );
+      const matches = countMatches.get(query, FEW_MATCHES + 1)?.n ?? 0;
+      // A unary + keeps SQLite from driving the query by seq, so it walks the newest-first index.
+      const seq = matches > FEW_MATCHES ? sql`+"images"."seq"` : sql`"images"."seq"`;
+      return sql<SqlBool>`${seq} in (select rowid from images_fts where images_fts match ${query})`;
+    },
+    capturedBetween: async (from, to) => {
+      const lower = from ?? "";
+      const upper = to ?? "~"; // After every ISO time.
+      countInRange ??= database.prepare(
+        "select count(*) as n from (select 1 from images where captured_at >= ? and captured_at < ? limit ?)",
+      );
+      const rows = countInRange.get(lower, upper, FEW_MATCHES + 1)?.n ?? 0;
+      // Many rows in range: walk the newest-first index (it holds captured_at) instead of sorting them.
+      const column = rows > FEW_MATCHES ? sql`+"images"."captured_at"` : sql`"images"."captured_at"`;
+      return sql<SqlBool>`${column} >= ${lower} and ${column} < ${upper}`;
+    },
+    skipLocked: false,
+    isForeignKeyViolation: (error) =>
+      error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY",
+  };
+}
 
 /**
  * Kysely's SQLite migrator takes no lock, so processes opening a new file together would race: hold the
@@ -129,6 +161,7 @@ export function openSqliteStore(options: { path: string; logger?: Logger }): Sql
     migrate(db as unknown as Kysely<unknown>, migrations, logger, "[catalog:sqlite]"),
   );
   ready.catch(() => {}); // Reported by every call (and by `ready` to whoever awaits it).
+  const sqliteDialect = createSqliteDialect(database);
   const closer = sharedCloser(2, async () => {
     await ready.catch(() => {});
     await db.destroy();
