@@ -112,6 +112,15 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
         expect((await catalog.stats()).images).toBe(1);
       });
 
+      it("stores untrusted text without failing on NUL characters", async () => {
+        const { image } = await catalog.insertImage(newImage({ originalName: "evil\0name.jpg" }));
+        expect(image.originalName).toBe("evilname.jpg");
+        const edited = await catalog.saveEdits(image.id, { summary: "a\0b", tags: ["x\0y"] });
+        expect(edited?.edits).toMatchObject({ summary: "ab", tags: ["xy"] });
+        await catalog.setStatus(image.id, "failed", "bad\0 reply");
+        expect((await catalog.getImage(image.id))?.error).toBe("bad reply");
+      });
+
       it("answers null for unknown ids and hashes", async () => {
         expect(await catalog.getImage("00000000-0000-4000-8000-000000000000")).toBeNull();
         expect(await catalog.getImage("not a uuid ' or 1=1 --")).toBeNull();

@@ -18,6 +18,7 @@ import {
   encodeVector,
   IMAGE_COLUMNS,
   newImageRow,
+  storableText,
   toImageRecord,
 } from "./mapping.js";
 import {
@@ -115,7 +116,7 @@ export function createSqlCatalog(
         .updateTable("images")
         .set({
           status: checkStatus(status),
-          error: error ? error.slice(0, MAX_ERROR_CHARS) : null,
+          error: error ? storableText(error, MAX_ERROR_CHARS) : null,
           updated_at: nowIso(),
         })
         .where("id", "=", id)
@@ -172,10 +173,10 @@ export function createSqlCatalog(
         edit_tags?: string;
         edit_alt_text?: string;
       } = {};
-      if (edits.summary !== undefined) set.edit_summary = String(edits.summary);
-      if (edits.category !== undefined) set.edit_category = String(edits.category);
-      if (edits.tags !== undefined) set.edit_tags = JSON.stringify(edits.tags.map(String));
-      if (edits.altText !== undefined) set.edit_alt_text = String(edits.altText);
+      if (edits.summary !== undefined) set.edit_summary = storableText(edits.summary);
+      if (edits.category !== undefined) set.edit_category = storableText(edits.category);
+      if (edits.tags !== undefined) set.edit_tags = JSON.stringify(edits.tags.map((t) => storableText(t)));
+      if (edits.altText !== undefined) set.edit_alt_text = storableText(edits.altText);
       if (Object.keys(set).length > 0) {
         const now = nowIso();
         await db

@@ -3,6 +3,7 @@ import { type ExpressionBuilder, type Kysely, type Selectable, sql } from "kysel
 import { PhotocatError } from "../../domain/errors.js";
 import type { EnqueueOptions, Job, JobQueue, JobState, QueueCounts } from "../../ports/job-queue.js";
 import type { SqlDialect } from "./dialect.js";
+import { storableText } from "./mapping.js";
 import type { Database, JobsTable } from "./schema.js";
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -179,7 +180,7 @@ export function createSqlJobQueue(
           run_at: later(retryIn),
           lease_owner: null,
           lease_until: null,
-          last_error: String(error).slice(0, MAX_ERROR_CHARS),
+          last_error: storableText(error, MAX_ERROR_CHARS),
           updated_at: nowIso(),
         }))
         .where("id", "=", jobId)

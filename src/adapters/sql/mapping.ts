@@ -53,6 +53,11 @@ export const IMAGE_COLUMNS = [
 
 export type ImageRow = Pick<Selectable<ImagesTable>, (typeof IMAGE_COLUMNS)[number]>;
 
+/** PostgreSQL text cannot hold NUL, and no stored text needs it: removed from whatever comes in. */
+export function storableText(value: unknown, maxChars = Number.POSITIVE_INFINITY): string {
+  return String(value).replaceAll("\0", "").slice(0, maxChars);
+}
+
 function parseJson(value: string | null): unknown {
   if (value === null) return null;
   try {
@@ -144,7 +149,7 @@ export function newImageRow(image: NewImage, now: string) {
     id: image.id,
     sha256: image.sha256,
     status: "queued",
-    original_name: image.originalName,
+    original_name: storableText(image.originalName),
     media_type: image.mediaType,
     byte_size: image.byteSize,
     width: image.width,
