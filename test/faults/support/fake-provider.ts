@@ -35,6 +35,8 @@ export interface FakeProviderStats {
   answered: number;
   rateLimited: number;
   unavailable: number;
+  /** Accepted requests not answered yet. */
+  inFlight: number;
   /** Epoch ms of every accepted request's arrival. */
   acceptedAt: number[];
 }
@@ -76,6 +78,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     answered: 0,
     rateLimited: 0,
     unavailable: 0,
+    inFlight: 0,
     acceptedAt: [],
   };
   let outageUntil = options.outageMs ? Date.now() + options.outageMs : 0;
@@ -125,7 +128,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       window.push(now);
     }
     stats.acceptedAt.push(now);
+    stats.inFlight++;
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    stats.inFlight--;
     stats.answered++;
     send(res, 200, {
       id: `chatcmpl-${stats.requests}`,
