@@ -1,0 +1,172 @@
+import exifr from "exifr";
+import type { Analysis } from "../../domain/analysis.js";
+import { isPhotocatError, PhotocatError } from "../../domain/errors.js";
+import { type Logger, silentLogger } from "../../logger.js";
+import type { Analyser, AnalyserInput, AnalysisContext } from "../../ports/analyser.js";
+import { caption } from "./caption.js";
+import { decideCategory, decideDefault } from "./category.js";
+import { type HeadWeights, headInput, predict } from "./classifier.js";
+import { colourStats } from "./colours.js";
+import { placeFromExif } from "./geocode.js";
+import { LocalModels } from "./models.js";
+import { TextReader, textLikely } from "./ocr.js";
+import { preparePixels } from "./pixels.js";
+import { EMBEDDING_MODEL, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
+import head from "./weights/category-head.json" with { type: "json" };
+
+export { EMBEDDING_MODEL, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
+
+const HEAD = head as HeadWeights;
+/** The head reads the pooled embedding plus the cues when it was trained with them. */
+const HEAD_FEATURES = { cues: HEAD.inputs.length > 720, cuePenalty: 1 };
+
+export interface LocalAnalyserOptions {
+  logger?: Logger;
+  /** Pixel limit when decoding (ingest has already checked it; this guards direct use). */
+  maxPixels?: number;
+  /** Set false to skip OCR entirely (text stays null). */
+  ocr?: boolean;
+}
+
+export interface LocalAnalyser extends Analyser {
+  /** tfjs tensors alive: constant between photos when nothing leaks (used by the memory test). */
+  tensorCount(): number;
+}
+
+let sharedModels: Promise<LocalModels> | null = null;
+let loadedModels: LocalModels | null = null;
+let sharedReader: TextReader | null = null;
+
+/** Models are loaded once per process and shared by every analyser instance and concurrent job. */
+function models(): Promise<LocalModels> {
+  sharedModels ??= LocalModels.load().then((m) => {
+    loadedModels = m;
+    return m;
+  });
+  sharedModels.catch(() => {
+    sharedModels = null;
+  });
+  return sharedModels;
+}
+
+/** Date and place from the file itself, when the caller gave no context (e.g. a one-off CLI run). */
+async function contextFromFile(bytes: Buffer): Promise<AnalysisContext> {
+  const tags = (await exifr.parse(bytes, { pick: ["DateTimeOriginal", "CreateDate"] }).catch(() => null)) as {
+    DateTimeOriginal?: Date;
+    CreateDate?: Date;
+  } | null;
+  const date = tags?.DateTimeOriginal ?? tags?.CreateDate;
+  return {
+    takenAt: date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null,
+    place: await placeFromExif(bytes),
+  };
+}
+
+export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): Promise<LocalAnalyser> {
+  const logger = options.logger ?? silentLogger();
+  const maxPixels = options.maxPixels ?? 100_000_000;
+  const useOcr = options.ocr ?? true;
+  sharedReader ??= new TextReader();
+  const reader = sharedReader;
+
+  async function analyse(input: AnalyserInput): Promise<Analysis> {
+    const started = performance.now();
+    input.signal?.throwIfAborted();
+    const loaded = await models().catch((cause: unknown) => {
+      throw new PhotocatError("analyser_failed", "the local models could not be loaded", { cause });
+    });
+    const pixels = await preparePixels(input.bytes, { mediaType: input.mediaType, maxPixels }).catch(
+      (cause: unknown) => {
+        if (isPhotocatError(cause)) throw cause;
+        throw new PhotocatError("corrupt_image", "the image could not be decoded", { cause });
+      },
+    );
+    input.signal?.throwIfAborted();
+    const signals = await loaded.infer(pixels).catch((cause: unknown) => {
+      throw new PhotocatError("analyser_failed", "the local models failed on this image", {
+        cause,
+        retryable: false,
+      });
+    });
+    const colours = colourStats(pixels.tiny);
+    const cues = { signals, colours };
+    const ranking = predict(HEAD, headInput(cues, HEAD_FEATURES));
+    const modelView = decideDefault(ranking, signals, colours);
+    const decision = decideCategory(ranking, signals, colours, input.taxonomy);
+
+    const documentP = ranking.find((r) => r.label === "documents")?.p ?? 0;
+    let text: string | null = null;
+    if (useOcr && (modelView.category === "documents" || textLikely(documentP, colours))) {
+      input.signal?.throwIfAborted();
+      try {
+        text = (await reader.read(pixels.base)).text;
+      } catch (error) {
+        // Text is a bonus: a failed OCR never fails the photo.
+        logger.warn({ err: error }, "local analyser: OCR failed");
+      }
+    }
+
+    const context = input.context ?? (await contextFromFile(input.bytes));
+    const faces = signals.faceScores.filter((s) => s >= 0.9).length;
+    const drawing = (signals.nsfw.Drawing ?? 0) >= 0.5;
+    const nsfwScore = (signals.nsfw.Porn ?? 0) + (signals.nsfw.Hentai ?? 0) + (signals.nsfw.Sexy ?? 0) * 0.5;
+    const described = caption({
+      category: modelView.category,
+      objects: signals.objects,
+      faces,
+      drawing,
+      colours: colours.dominant,
+      text,
+      takenAt: context.takenAt,
+      place: context.place,
+    });
+    const tags = described.tags.map((t) => (t === modelView.category ? decision.category : t));
+    return {
+      summary: described.summary,
+      category: decision.category,
+      tags: [...new Set(tags)],
+      altText: described.altText,
+      text,
+      confidence: Math.round(Math.min(1, Math.max(0, decision.confidence)) * 1000) / 1000,
+      extras: {
+        objects: signals.objects,
+        faces,
+        drawing,
+        nsfw: nsfwScore >= 0.6,
+        colours: colours.dominant,
+        place: context.place ?? null,
+        categoryRule: decision.rule,
+        ranking: ranking.slice(0, 3).map((r) => ({ category: r.label, p: Math.round(r.p * 1000) / 1000 })),
+      },
+      embedding: { model: EMBEDDING_MODEL, vector: signals.feature.map((v) => Math.round(v * 1e5) / 1e5) },
+      provenance: {
+        provider: "local",
+        model: LOCAL_MODEL,
+        promptVersion: PIPELINE_VERSION,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+        ms: Math.round(performance.now() - started),
+      },
+    };
+  }
+
+  return {
+    provider: "local",
+    model: LOCAL_MODEL,
+    offline: true,
+    analyse,
+    async warmUp() {
+      const started = performance.now();
+      await models();
+      logger.info({ ms: Math.round(performance.now() - started) }, "local analyser: models loaded");
+    },
+    tensorCount() {
+      return loadedModels?.tensorCount() ?? 0;
+    },
+    async close() {
+      await reader.close();
+      if (sharedReader === reader) sharedReader = null;
+    },
+  };
+}
