@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import BetterSqlite3 from "better-sqlite3";
 import { encodeCursor } from "../../src/adapters/sql/query.js";
 import { openSqliteStore } from "../../src/adapters/sqlite/index.js";
-import type { ImageQuery } from "../../src/ports/catalog.js";
+import { timeGalleryQueries } from "./perf-queries.js";
 
 const rows = Number(process.argv[2] ?? 100_000);
 const dir = mkdtempSync(path.join(tmpdir(), "photocat-perf-"));
@@ -45,25 +45,7 @@ raw.exec("analyze");
 raw.close();
 const seedMs = performance.now() - seedStart;
 
-async function time(label: string, query: ImageQuery, runs = 30) {
-  const samples: number[] = [];
-  let count = 0;
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    const page = await store.catalog.listImages(query);
-    samples.push(performance.now() - start);
-    count = page.items.length;
-  }
-  samples.sort((a, b) => a - b);
-  const median = samples[Math.floor(runs / 2)]!;
-  const p95 = samples[Math.floor(runs * 0.95)]!;
-  console.log(
-    `${label.padEnd(44)} median ${median.toFixed(2).padStart(7)} ms   p95 ${p95.toFixed(2).padStart(7)} ms   (${count} items)`,
-  );
-}
-
-// A cursor 90% of the way down the newest-first order: as deep as anyone pages.
-const deepKey = (offset: number, where = "1 = 1") => {
+const deepCursor = (offset: number, where = "1 = 1") => {
   const db = new BetterSqlite3(file, { readonly: true });
   const row = db
     .prepare(
@@ -77,32 +59,6 @@ const deepKey = (offset: number, where = "1 = 1") => {
 console.log(
   `SQLite catalogue, ${rows.toLocaleString("en")} photos (seeded in ${(seedMs / 1000).toFixed(1)} s)`,
 );
-const limit = 50;
-await time("first page", { limit });
-await time("deep cursor page (90%)", { limit, cursor: deepKey(Math.floor(rows * 0.9)) });
-await time("category filter, first page", { limit, category: "documents" });
-await time("category filter, deep cursor page", {
-  limit,
-  category: "documents",
-  cursor: deepKey(Math.floor(rows * 0.09), "category_effective = 'documents'"),
-});
-await time("edited category (art), first page", { limit, category: "art" });
-await time("status filter (failed, 2%)", { limit, status: "failed" });
-await time("date range (five days)", { limit, from: "2020-09-20", to: "2020-09-24" });
-await time("FTS common word: cat", { limit, q: "cat" });
-await time("FTS two words: red car", { limit, q: "red car" });
-await time("FTS prefix: mount", { limit, q: "mount" });
-await time("FTS rare word: zeppelin", { limit, q: "zeppelin" });
-await time("FTS + category: snow / nature", { limit, q: "snow", category: "nature" });
-await time("FTS no match: xylophone", { limit, q: "xylophone" });
-for (const [label, run] of [
-  ["categoryCounts", () => store.catalog.categoryCounts()],
-  ["stats", () => store.catalog.stats()],
-] as const) {
-  const start = performance.now();
-  await run();
-  console.log(`${label.padEnd(44)} ${(performance.now() - start).toFixed(1).padStart(7)} ms (one run)`);
-}
-
+await timeGalleryQueries(store.catalog, rows, async (offset, where) => deepCursor(offset, where));
 await store.close();
 rmSync(dir, { recursive: true, force: true });

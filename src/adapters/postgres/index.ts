@@ -3,7 +3,7 @@ import pg from "pg";
 import { PhotocatError } from "../../domain/errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { createSqlCatalog } from "../sql/catalog.js";
-import type { SqlDialect } from "../sql/dialect.js";
+import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import { coverCaptureTime, createCoreTables, migrate } from "../sql/migrations.js";
@@ -36,16 +36,26 @@ export function tsQuery(terms: readonly string[]): string {
     .join(" & ");
 }
 
-const postgresDialect: SqlDialect = {
-  name: "postgres",
-  // The database clock: workers on many machines agree on when a lease runs out.
-  nowMs: () => sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`,
-  matchesSearch: async (terms) => sql<SqlBool>`"images"."search" @@ to_tsquery('simple', ${tsQuery(terms)})`,
-  capturedBetween: async (from, to) =>
-    sql<SqlBool>`"images"."captured_at" >= ${from ?? ""} and "images"."captured_at" < ${to ?? "~"}`,
-  skipLocked: true,
-  isForeignKeyViolation: (error) => (error as { code?: unknown }).code === "23503",
-};
+function createPostgresDialect(db: Kysely<Database>): SqlDialect {
+  return {
+    name: "postgres",
+    // The database clock: workers on many machines agree on when a lease runs out.
+    nowMs: () => sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`,
+    matchesSearch: async (terms) => {
+      const query = sql`to_tsquery('simple', ${tsQuery(terms)})`;
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from (
+        select 1 from images where search @@ ${query} limit ${FEW_MATCHES + 1}) as capped`.execute(db);
+      if ((rows[0]?.n ?? 0) > FEW_MATCHES) return sql<SqlBool>`"images"."search" @@ ${query}`;
+      // Few matches: the planner would still walk the newest-first index hoping to fill the page soon,
+      // reading every row for a rare word. OFFSET 0 makes it take the matches from the GIN index first.
+      return sql<SqlBool>`"images"."id" in (select "id" from images where search @@ ${query} offset 0)`;
+    },
+    capturedBetween: async (from, to) =>
+      sql<SqlBool>`"images"."captured_at" >= ${from ?? ""} and "images"."captured_at" < ${to ?? "~"}`,
+    skipLocked: true,
+    isForeignKeyViolation: (error) => (error as { code?: unknown }).code === "23503",
+  };
+}
 
 const INT8_OID = 20;
 
@@ -110,6 +120,7 @@ export async function openPostgresStore(options: {
     await db.destroy().catch(() => {});
     throw error;
   }
+  const postgresDialect = createPostgresDialect(db);
   const closer = sharedCloser(2, () => db.destroy());
   return {
     catalog: createSqlCatalog(db, postgresDialect, { kind: "postgres", close: closer.part }),

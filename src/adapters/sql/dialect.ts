@@ -1,5 +1,12 @@
 import type { Expression, RawBuilder, SqlBool } from "kysely";
 
+/**
+ * Up to this many matches (of a search or a date range), a page is best built from the matches,
+ * sorted; beyond it, by walking the newest-first index and checking each row, which finds a page of a
+ * common word within a few hundred rows. Dialects count (capped) and pick; planners guess wrong here.
+ */
+export const FEW_MATCHES = 2000;
+
 /** What differs between the SQL stores; everything else is shared Kysely code. */
 export interface SqlDialect {
   readonly name: "sqlite" | "postgres";

@@ -5,7 +5,7 @@ import { Kysely, type Migration, type SqlBool, SqliteDialect, sql } from "kysely
 import { PhotocatError } from "../../domain/errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { createSqlCatalog } from "../sql/catalog.js";
-import type { SqlDialect } from "../sql/dialect.js";
+import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import { coverCaptureTime, createCoreTables, migrate } from "../sql/migrations.js";
@@ -56,13 +56,6 @@ export function ftsQuery(terms: readonly string[]): string {
     .map((term, i) => `"${term.replaceAll('"', '""')}"${i === terms.length - 1 ? "*" : ""}`)
     .join(" ");
 }
-
-/**
- * Up to this many matches (of a search or a date range), the page is built from the search index's matches, sorted; beyond it, the
- * newest-first index is walked and each row checked against the matches, which finds a page of a
- * common word after a few hundred rows. Either way a page stays a few milliseconds.
- */
-const FEW_MATCHES = 2000;
 
 function createSqliteDialect(database: BetterSqlite3.Database): SqlDialect {
   // Prepared on first use: the table exists only once migrations have run.
