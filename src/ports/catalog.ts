@@ -1,18 +1,20 @@
 import type { Analysis } from "../domain/analysis.js";
-import type { HumanEdits, ImageRecord, ImageStatus, PhotoMetadata } from "../domain/image.js";
+import type { HumanEdits, ImageRecord, ImageStatus } from "../domain/image.js";
 
-export interface NewImage {
-  id: string;
-  sha256: string;
-  originalName: string;
-  mediaType: ImageRecord["mediaType"];
-  byteSize: number;
-  width: number;
-  height: number;
-  metadata: PhotoMetadata;
-  place: string | null;
-  thumbhash: string | null;
-}
+/** What ingest knows of a new photo; the catalogue adds status, times, analysis and edits. */
+export type NewImage = Pick<
+  ImageRecord,
+  | "id"
+  | "sha256"
+  | "originalName"
+  | "mediaType"
+  | "byteSize"
+  | "width"
+  | "height"
+  | "metadata"
+  | "place"
+  | "thumbhash"
+>;
 
 export interface ImageQuery {
   limit: number;

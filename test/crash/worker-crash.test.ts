@@ -9,6 +9,7 @@ import { type Container, createContainer } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
 import { ingestFile } from "../../src/services/ingest.js";
 import { solidImage } from "../support/fake-analyser.js";
+import { until } from "../support/wait.js";
 
 const WORKER = path.resolve("test/support/worker-process.ts");
 
@@ -21,14 +22,6 @@ function startWorker(dataDir: string): Promise<ChildProcess> {
     child.stdout!.once("data", () => resolve(child));
     child.once("exit", (code) => reject(new Error(`worker exited early with ${code}`)));
   });
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("a worker killed with SIGKILL mid-job", () => {

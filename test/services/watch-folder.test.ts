@@ -8,14 +8,7 @@ import { type Container, createContainer } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
 import { watchFolder } from "../../src/services/watch-folder.js";
 import { solidImage } from "../support/fake-analyser.js";
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from "../support/wait.js";
 
 describe("watched incoming folder", () => {
   let dir: string;
