@@ -33,7 +33,7 @@ export interface WorkerOptions extends AnalyseSettings {
   leaseMs?: number;
   /** How often an idle worker looks for work (it is also woken when work is queued here). */
   pollMs?: number;
-  /** First retry delay; doubles per attempt, with jitter, up to maxBackoffMs. */
+  /** First retry delay (default 5 s); doubles per attempt, with jitter, up to maxBackoffMs. */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   workerId?: string;
@@ -185,7 +185,9 @@ export function startWorker(deps: AnalyseDeps, options: WorkerOptions): Worker {
     language: options.language,
     shareContext: options.shareContext,
     leaseMs: options.leaseMs ?? 60_000,
-    baseBackoffMs: options.baseBackoffMs ?? 2_000,
+    // 5 s doubling: a job's 5 attempts span at least 37 s (equal jitter), so a half-minute provider outage
+    // delays photos instead of failing them (with 2 s they gave up after 15-30 s).
+    baseBackoffMs: options.baseBackoffMs ?? 5_000,
     maxBackoffMs: options.maxBackoffMs ?? 300_000,
     workerId: options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
   };
