@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
@@ -8,6 +8,7 @@ import { run } from "../../src/entry/runtime.js";
 import { startPhotocat } from "../../src/entry/start.js";
 import type { ImageJson } from "../../src/http/present.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
+import { HAS_TESTDATA, robustnessFiles, TESTDATA_SKIP_REASON, testdataPath } from "../support/testdata.js";
 
 type Started = Awaited<ReturnType<typeof startPhotocat>>;
 
@@ -33,6 +34,8 @@ async function waitForStatus(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+if (!HAS_TESTDATA) console.warn(`[skip] robustness sample over HTTP: ${TESTDATA_SKIP_REASON}`);
 
 describe("HTTP API", () => {
   let dataDir: string;
@@ -235,6 +238,49 @@ describe("HTTP API", () => {
     expect((await fetch(`${app.url}${image.thumbnails.small}`)).status).toBe(404);
     expect((await fetch(`${app.url}/api/images/not-a-uuid`)).status).toBe(404);
   });
+
+  it("streams photo changes as server-sent events", async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${app.url}/api/events`, { signal: controller.signal });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const reader = response.body!.getReader();
+    const { body } = await upload(app.url, [
+      { name: "live.jpg", bytes: await solidImage({ r: 250, g: 5, b: 5 }, 41) },
+    ]);
+    const id = (body.images as ImageJson[])[0]!.id;
+    let received = "";
+    while (!received.includes(`"status":"done"`) || !received.includes(id)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(received).toContain("event: image");
+    expect(received).toContain(id);
+  });
+
+  it.skipIf(!HAS_TESTDATA)(
+    "answers every sampled robustness file of the test collection within 10 s",
+    async () => {
+      const sample = robustnessFiles().filter((_, i) => i % 6 === 0);
+      expect(sample.length).toBeGreaterThan(10);
+      for (const row of sample) {
+        const started = Date.now();
+        const bytes = await readFile(testdataPath(row.path));
+        const result = await upload(app.url, [
+          { name: path.basename(row.path), bytes, type: "application/octet-stream" },
+        ]);
+        expect(Date.now() - started, row.path).toBeLessThan(10_000);
+        if (result.status >= 400) {
+          expect([413, 415, 422], row.path).toContain(result.status);
+          expect((result.body.error as { message: string }).message.length, row.path).toBeGreaterThan(10);
+        } else {
+          expect([200, 201], row.path).toContain(result.status);
+        }
+      }
+    },
+    120_000,
+  );
 
   it("sends security headers and no CORS by default", async () => {
     const response = await fetch(`${app.url}/api/images`, { headers: { origin: "https://evil.example" } });
