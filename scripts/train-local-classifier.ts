@@ -31,10 +31,13 @@ const classes = DEFAULT_TAXONOMY.categories.map((c) => c.slug);
 const settings = DEFAULT_CV_SETTINGS;
 
 const rows = labelledRows();
-let models = null as Promise<LocalModels> | null;
+let models: Promise<LocalModels> | undefined;
 const signals = await signalsFor(
   rows.map((r) => r.path),
-  () => (models ??= LocalModels.load()),
+  () => {
+    models ??= LocalModels.load();
+    return models;
+  },
   (done, total) => {
     if (done % 50 === 0 || done === total) process.stderr.write(`signals ${done}/${total}\n`);
   },

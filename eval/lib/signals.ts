@@ -7,16 +7,17 @@ import type { CueSignals } from "../../src/analysers/local/classifier.js";
 import { colourStats } from "../../src/analysers/local/colours.js";
 import type { LocalModels } from "../../src/analysers/local/models.js";
 import { preparePixels } from "../../src/analysers/local/pixels.js";
-import { PIPELINE_VERSION } from "../../src/analysers/local/version.js";
 import { TESTDATA_DIR } from "./dataset.js";
 
 /** Extracted signals are cached here (gitignored) so evaluation and training reruns take seconds. */
 export const CACHE_DIR = path.resolve(import.meta.dirname, "../../.tmp/local-signals");
+/** Bump when what models.ts or colours.ts extract changes, so stale cached signals are recomputed. */
+const SIGNALS_VERSION = "local-2026-11-26.3";
 
 function cacheFile(relative: string): string {
   const stat = statSync(path.join(TESTDATA_DIR, relative));
   const key = createHash("sha256")
-    .update(`${PIPELINE_VERSION}\0${relative}\0${stat.size}\0${stat.mtimeMs}`)
+    .update(`${SIGNALS_VERSION}\0${relative}\0${stat.size}\0${stat.mtimeMs}`)
     .digest("hex")
     .slice(0, 32);
   return path.join(CACHE_DIR, `${key}.json`);

@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import exifr from "exifr";
 import type { Analysis } from "../../domain/analysis.js";
-import { isPhotocatError, PhotocatError } from "../../domain/errors.js";
+import { PhotocatError } from "../../domain/errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
+import { decodeError } from "../../media/decode.js";
 import type { Analyser, AnalyserInput, AnalysisContext } from "../../ports/analyser.js";
 import { caption } from "./caption.js";
 import { decideCategory, decideDefault } from "./category.js";
@@ -11,14 +13,29 @@ import { placeFromExif } from "./geocode.js";
 import { LocalModels } from "./models.js";
 import { TextReader, textLikely } from "./ocr.js";
 import { preparePixels } from "./pixels.js";
-import { EMBEDDING_MODEL, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
+import { EMBEDDING_BASE, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
 import head from "./weights/category-head.json" with { type: "json" };
 
-export { EMBEDDING_MODEL, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
+export { LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
 
 const HEAD = head as HeadWeights;
+const EMBEDDING_SIZE = HEAD.inputs.filter((name) => name.startsWith("embedding_")).length;
+
+/**
+ * The stored embedding is the pooled feature standardised with the head's training statistics: centred
+ * vectors make cosine similarity meaningful for learning from corrections. The name carries a digest of
+ * those statistics, so vectors from a retrained head are never compared with older ones.
+ */
+export const EMBEDDING_MODEL = `${EMBEDDING_BASE}-z-${createHash("sha256")
+  .update(JSON.stringify([HEAD.mean.slice(0, EMBEDDING_SIZE), HEAD.std.slice(0, EMBEDDING_SIZE)]))
+  .digest("hex")
+  .slice(0, 8)}`;
+
+function standardised(feature: readonly number[]): number[] {
+  return feature.map((v, i) => Math.round(((v - HEAD.mean[i]!) / HEAD.std[i]!) * 1e4) / 1e4);
+}
 /** The head reads the pooled embedding plus the cues when it was trained with them. */
-const HEAD_FEATURES = { cues: HEAD.inputs.length > 720, cuePenalty: 1 };
+const HEAD_FEATURES = { cues: HEAD.inputs.some((name) => !name.startsWith("embedding_")), cuePenalty: 1 };
 
 export interface LocalAnalyserOptions {
   logger?: Logger;
@@ -77,8 +94,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     });
     const pixels = await preparePixels(input.bytes, { mediaType: input.mediaType, maxPixels }).catch(
       (cause: unknown) => {
-        if (isPhotocatError(cause)) throw cause;
-        throw new PhotocatError("corrupt_image", "the image could not be decoded", { cause });
+        throw decodeError(input.mediaType, cause);
       },
     );
     input.signal?.throwIfAborted();
@@ -138,7 +154,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
         categoryRule: decision.rule,
         ranking: ranking.slice(0, 3).map((r) => ({ category: r.label, p: Math.round(r.p * 1000) / 1000 })),
       },
-      embedding: { model: EMBEDDING_MODEL, vector: signals.feature.map((v) => Math.round(v * 1e5) / 1e5) },
+      embedding: { model: EMBEDDING_MODEL, vector: standardised(signals.feature) },
       provenance: {
         provider: "local",
         model: LOCAL_MODEL,

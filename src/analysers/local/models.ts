@@ -28,8 +28,6 @@ export interface ModelSignals {
   faceScores: number[];
   /** nsfwjs class probabilities: Drawing, Hentai, Neutral, Porn, Sexy. */
   nsfw: Record<string, number>;
-  /** nsfwjs MobileNetV2's first dense layer (256 values): sensitive to drawing versus photo style. */
-  style: number[];
 }
 
 const NSFW_CLASSES = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"] as const;
@@ -106,13 +104,7 @@ export class LocalModels {
       human.load(),
       withoutInfoLogs(() => nsfwjs.load("MobileNetV2")),
     ]);
-    // One pass gives the class probabilities and the style embedding.
-    const layers = nsfw.model as tfTypes.LayersModel;
-    const styleModel = tf.model({
-      inputs: layers.inputs,
-      outputs: [layers.getLayer("dense_1").output, layers.outputs[0]!] as tfTypes.SymbolicTensor[],
-    });
-    return new LocalModels(tf, centernet, human, styleModel);
+    return new LocalModels(tf, centernet, human, nsfw.model as tfTypes.LayersModel);
   }
 
   infer(pixels: PreparedPixels): Promise<ModelSignals> {
@@ -162,20 +154,18 @@ export class LocalModels {
       faceInput.dispose();
     }
 
-    const [styleT, classesT] = tf.tidy(() => {
-      const input = this.floatTensor(pixels.square224).div(255);
-      return this.nsfw.predict(input) as tfTypes.Tensor[];
-    }) as [tfTypes.Tensor, tfTypes.Tensor];
-    let style: number[];
+    // nsfwjs' own preprocessing: 224x224 in 0..1.
+    const classesT = tf.tidy(
+      () => this.nsfw.predict(this.floatTensor(pixels.square224).div(255)) as tfTypes.Tensor,
+    );
     let nsfw: Record<string, number>;
     try {
-      style = Array.from(await styleT.data());
       const probs = await classesT.data();
       nsfw = Object.fromEntries(NSFW_CLASSES.map((name, i) => [name, probs[i] ?? 0]));
     } finally {
-      tf.dispose([styleT, classesT]);
+      classesT.dispose();
     }
-    return { feature: Array.from(feature), objects, faceScores, nsfw, style };
+    return { feature: Array.from(feature), objects, faceScores, nsfw };
   }
 
   private floatTensor(image: RgbImage): tfTypes.Tensor4D {

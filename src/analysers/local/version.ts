@@ -1,7 +1,7 @@
 /** Version of the local pipeline (models, inputs, cues, head): stored as the analysis' prompt version. */
-export const PIPELINE_VERSION = "local-2026-11-26.2";
+export const PIPELINE_VERSION = "local-2026-11-26.4";
 
 export const LOCAL_MODEL = "photocat-local-1";
 
-/** Names the embedding the category head and correction learning use; bump when the vector changes. */
-export const EMBEDDING_MODEL = "centernet-mbv3-se14-mean-720";
+/** centernet's pooled MobileNetV3 layer (720 values); the stored name adds the standardisation's digest. */
+export const EMBEDDING_BASE = "centernet-mbv3-se14-720";
