@@ -5,7 +5,7 @@ import { DEFAULT_TAXONOMY, parseTaxonomy, type Taxonomy } from "./domain/taxonom
 
 /** The only module that reads the environment. Every setting also has a CLI flag (see cli/options.ts). */
 
-export const ANALYSER_NAMES = ["local", "metadata", "anthropic", "bedrock", "openai", "ollama"] as const;
+export const ANALYSER_NAMES = ["local", "anthropic", "bedrock", "openai", "ollama"] as const;
 export type AnalyserName = (typeof ANALYSER_NAMES)[number];
 
 export interface ProviderSettings {

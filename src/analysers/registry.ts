@@ -11,14 +11,6 @@ export interface CreateAnalyserOptions {
   fetch?: typeof fetch;
 }
 
-interface LocalModule {
-  createLocalAnalyser(options: { logger?: Logger }): Promise<Analyser>;
-}
-
-// Computed so TypeScript does not require the local analyser's module while it is being built;
-// replace with a plain `import("./local/index.js")` once src/analysers/local/index.ts exists.
-const LOCAL_MODULE = "./local/index.js";
-
 /**
  * Picks the configured analyser. Each provider module is imported lazily, so an SDK loads only when
  * its provider is used. Missing settings throw a ConfigurationError that names the setting.
@@ -28,8 +20,8 @@ export async function createAnalyser(config: Config, options: CreateAnalyserOpti
   const { logger, fetch } = options;
   switch (name) {
     case "local": {
-      const local = (await import(LOCAL_MODULE)) as LocalModule;
-      return local.createLocalAnalyser({ logger });
+      const { createLocalAnalyser } = await import("./local/index.js");
+      return createLocalAnalyser({ logger });
     }
     case "anthropic": {
       const { createAnthropicAnalyser } = await import("./anthropic/index.js");
@@ -47,10 +39,6 @@ export async function createAnalyser(config: Config, options: CreateAnalyserOpti
       const { createOllamaAnalyser } = await import("./ollama/index.js");
       return createOllamaAnalyser(config, { logger, fetch });
     }
-    case "metadata":
-      throw new ConfigurationError(
-        'PHOTOCAT_ANALYSER=metadata is not available: use "local" for offline analysis or a model provider',
-      );
     default:
       throw new ConfigurationError(`PHOTOCAT_ANALYSER: unknown analyser "${String(name)}"`);
   }

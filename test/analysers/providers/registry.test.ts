@@ -30,12 +30,13 @@ describe("createAnalyser", () => {
       ["anthropic", /ANTHROPIC_API_KEY is not set/],
       ["bedrock", /AWS_REGION is not set/],
       ["openai", /OPENAI_API_KEY is not set/],
-      ["metadata", /PHOTOCAT_ANALYSER=metadata is not available/],
     ];
     for (const [name, message] of cases) {
       const attempt = createAnalyser(testConfig({ PHOTOCAT_ANALYSER: name }));
       await expect(attempt).rejects.toBeInstanceOf(ConfigurationError);
       await expect(createAnalyser(testConfig({ PHOTOCAT_ANALYSER: name }))).rejects.toThrow(message);
     }
+    // The interim metadata analyser was replaced by the local one: the name is refused at start.
+    expect(() => testConfig({ PHOTOCAT_ANALYSER: "metadata" })).toThrow(/must be one of local, anthropic/);
   });
 });
