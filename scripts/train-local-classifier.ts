@@ -3,7 +3,10 @@
  * Extracts (or reads cached) signals, prints k-fold cross-validated accuracy, fits the softmax temperature
  * on the out-of-fold predictions, trains on all rows and writes src/analysers/local/weights/category-head.json.
  *
- *   npx tsx scripts/train-local-classifier.ts [--folds 5] [--dry-run]
+ *   npx tsx scripts/train-local-classifier.ts [--folds 5] [--dry-run] [--exclude imagenet-samples,av1-avif/Netflix]
+ *
+ * --exclude leaves out rows whose path starts with any of the given prefixes (e.g. sources under
+ * non-commercial terms), to build a head free of them.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -24,13 +27,19 @@ import { PIPELINE_VERSION } from "../src/analysers/local/version.js";
 import { DEFAULT_TAXONOMY } from "../src/domain/taxonomy.js";
 
 const { values } = parseArgs({
-  options: { folds: { type: "string", default: "5" }, "dry-run": { type: "boolean", default: false } },
+  options: {
+    folds: { type: "string", default: "5" },
+    "dry-run": { type: "boolean", default: false },
+    exclude: { type: "string", default: "" },
+  },
 });
 const folds = Number(values.folds);
 const classes = DEFAULT_TAXONOMY.categories.map((c) => c.slug);
 const settings = DEFAULT_CV_SETTINGS;
 
-const rows = labelledRows();
+const excluded = values.exclude.split(",").filter(Boolean);
+const rows = labelledRows().filter((r) => !excluded.some((prefix) => r.path.startsWith(prefix)));
+if (excluded.length) console.log(`excluding rows under: ${excluded.join(", ")}`);
 let models: Promise<LocalModels> | undefined;
 const signals = await signalsFor(
   rows.map((r) => r.path),
@@ -71,6 +80,7 @@ const weights = {
   trainedOn: {
     rows: examples.length,
     sources: [...new Set(examples.map((e) => sourceOf(e.row.path)))].sort(),
+    excluded,
     settings,
     folds: { accuracy: accuracy(scored), highAccuracy: accuracy(high) },
   },
