@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { formatTable, log, type Row, type Section } from "./report.js";
 
@@ -43,6 +43,8 @@ const results: Record<string, unknown> = {
     cpu_model: cpus()[0]?.model ?? "unknown",
     memory_gb: Math.round(totalmem() / 1024 ** 3),
     node: process.version,
+    // The machine may be shared: a high load at the start explains noisy figures.
+    load_average_at_start: loadavg().map((l) => Math.round(l * 10) / 10),
   },
   mode: quick ? "quick" : "full",
   commit: commit(),
@@ -83,9 +85,14 @@ await section("local", "local_analyser", async () =>
   (await import("./analysers.js")).benchLocalAnalyser({ quick }),
 );
 await section("provider", "provider", async () => (await import("./analysers.js")).benchProvider({ quick }));
-const memory = await section("memory", "memory", async () => (await import("./memory.js")).benchMemory());
+const memory = await section("memory", "memory", async () =>
+  (await import("./memory.js")).benchMemory({ quick }),
+);
 if (memory) results.import_peak_rss_mb = memory.import_peak_rss_mb;
 results.duration_s = Math.round((performance.now() - started) / 1000);
+(results.machine as Record<string, unknown>).load_average_at_end = loadavg().map(
+  (l) => Math.round(l * 10) / 10,
+);
 
 const table = formatTable(rows);
 process.stdout.write(`\nPhotocat bench (${quick ? "quick" : "full"}, ${results.duration_s} s)\n\n${table}\n`);
