@@ -2,8 +2,21 @@ import { type Logger, pino } from "pino";
 
 export type { Logger };
 
-/** JSON logs to stderr (stdout stays free for CLI output such as `--json` lines). */
+/**
+ * Logs to stderr (stdout stays free for CLI output such as `--json` lines): readable lines when a person
+ * watches a terminal, JSON otherwise (services, containers, log collectors).
+ */
 export function createLogger(level = "info", name = "photocat"): Logger {
+  if (process.stderr.isTTY) {
+    return pino({
+      name,
+      level,
+      transport: {
+        target: "pino-pretty",
+        options: { destination: 2, translateTime: "HH:MM:ss", ignore: "pid,hostname,name", singleLine: true },
+      },
+    });
+  }
   return pino({ name, level }, pino.destination({ dest: 2, sync: false }));
 }
 
