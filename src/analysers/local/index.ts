@@ -1,15 +1,15 @@
 import { createHash } from "node:crypto";
-import exifr from "exifr";
 import type { Analysis } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { decodeError } from "../../media/decode.js";
+import { readPhotoMetadata } from "../../media/exif.js";
+import { reverseGeocode } from "../../media/geocode.js";
 import type { Analyser, AnalyserInput, AnalysisContext } from "../../ports/analyser.js";
 import { caption } from "./caption.js";
 import { decideCategory, decideDefault } from "./category.js";
 import { type HeadWeights, headInput, predict } from "./classifier.js";
 import { colourStats } from "./colours.js";
-import { placeFromExif } from "./geocode.js";
 import { LocalModels } from "./models.js";
 import { TextReader, textLikely } from "./ocr.js";
 import { preparePixels } from "./pixels.js";
@@ -66,17 +66,11 @@ function models(): Promise<LocalModels> {
   return sharedModels;
 }
 
-/** Date and place from the file itself, when the caller gave no context (e.g. a one-off CLI run). */
+/** Date and place from the file itself, when the caller gave no context (e.g. a direct library call). */
 async function contextFromFile(bytes: Buffer): Promise<AnalysisContext> {
-  const tags = (await exifr.parse(bytes, { pick: ["DateTimeOriginal", "CreateDate"] }).catch(() => null)) as {
-    DateTimeOriginal?: Date;
-    CreateDate?: Date;
-  } | null;
-  const date = tags?.DateTimeOriginal ?? tags?.CreateDate;
-  return {
-    takenAt: date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null,
-    place: await placeFromExif(bytes),
-  };
+  const metadata = await readPhotoMetadata(bytes);
+  const place = metadata.gps ? await reverseGeocode(metadata.gps.latitude, metadata.gps.longitude) : null;
+  return { takenAt: metadata.takenAt, place };
 }
 
 export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): Promise<LocalAnalyser> {
