@@ -5,6 +5,7 @@ import { type Config, isExposed } from "../config.js";
 import { type Container, createContainer } from "../container.js";
 import { ConfigurationError } from "../domain/errors.js";
 import { createApp, readPackageVersion } from "../http/app.js";
+import { sweepStaleUploads } from "../http/upload.js";
 import type { Logger } from "../logger.js";
 import type { Analyser } from "../ports/analyser.js";
 import { requeueOrphans, startWorker, type Worker } from "../services/analyse.js";
@@ -70,6 +71,8 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
   let url: string | null = null;
   let server: ReturnType<typeof serve> | null = null;
   if (options.http) {
+    const swept = await sweepStaleUploads(path.join(config.dataDir, "tmp"));
+    if (swept > 0) logger.info({ swept }, "removed upload files left by an earlier crash");
     const app = createApp({
       config,
       gallery: container.gallery,

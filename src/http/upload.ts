@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -117,4 +117,22 @@ export async function receiveUpload(
 
 export async function discard(files: readonly { path: string }[]): Promise<void> {
   await Promise.allSettled(files.map((f) => rm(f.path, { force: true })));
+}
+
+/**
+ * Removes upload files a killed process left behind. Only old ones: other processes sharing the data
+ * folder may be receiving uploads right now. Returns how many were removed.
+ */
+export async function sweepStaleUploads(tmpDir: string, maxAgeMs = 3_600_000): Promise<number> {
+  const names = await readdir(tmpDir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names.filter((n) => n.endsWith(".upload"))) {
+    const file = path.join(tmpDir, name);
+    const info = await stat(file).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > maxAgeMs) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
