@@ -37,6 +37,8 @@ export interface ApiResults {
   endpoints: Record<string, EndpointResult>;
   /** The same requests from a single connection. */
   one_connection: Record<string, EndpointResult>;
+  /** Median time to the first thumbnail on screen in Chromium, cold cache; null without Chromium. */
+  gallery_first_thumbnail_ms: number | null;
 }
 
 const ADJECTIVES = [
@@ -212,6 +214,8 @@ export async function benchApi(options: { quick: boolean; records: number }): Pr
       .all(Math.max(1, Math.floor(options.records / 2000))) as { id: string }[];
     probe.close();
 
+    const gallery = await import("./gallery.js");
+    await gallery.writeNewestThumbnails(dbPath, path.join(dataDir, "blobs"));
     const server = await startServerProcess({ dataDir, args: ["--no-worker"] });
     const connections = 8;
     const durationS = options.quick ? 5 : 15;
@@ -225,6 +229,7 @@ export async function benchApi(options: { quick: boolean; records: number }): Pr
     };
     const measured: Record<string, EndpointResult> = {};
     const alone: Record<string, EndpointResult> = {};
+    let firstPaint: Awaited<ReturnType<typeof gallery.firstThumbnailMs>> | null = null;
     try {
       for (const [name, paths] of Object.entries(endpoints)) {
         const check = await fetch(`${server.url}${paths[0]}`);
@@ -239,6 +244,12 @@ export async function benchApi(options: { quick: boolean; records: number }): Pr
         log(
           `api: ${name} p95 ${measured[name].p95_ms} ms at ${connections} connections (${alone[name].p95_ms} ms alone), ${measured[name].rps} req/s`,
         );
+      }
+      try {
+        firstPaint = await gallery.firstThumbnailMs(server.url, options.records, options.quick ? 3 : 5);
+        log(`api: gallery first thumbnail p50 ${firstPaint.first_thumbnail_p50_ms} ms (cold cache)`);
+      } catch (error) {
+        log(`api: gallery first thumbnail not measured: ${(error as Error).message}`);
       }
     } finally {
       await server.stop();
@@ -256,6 +267,7 @@ export async function benchApi(options: { quick: boolean; records: number }): Pr
       get_p95_ms: measured.get!.p95_ms,
       endpoints: measured,
       one_connection: alone,
+      gallery_first_thumbnail_ms: firstPaint?.first_thumbnail_p50_ms ?? null,
     };
     const labels: Record<string, { label: string; target: number }> = {
       list: { label: "first page (50)", target: 20 },
@@ -282,6 +294,15 @@ export async function benchApi(options: { quick: boolean; records: number }): Pr
           value: `${single.p50_ms}/${single.p95_ms}/${single.p99_ms}, ${single.rps}`,
         },
       ];
+    });
+    rows.push({
+      area,
+      measure: "gallery: first thumbnail on screen, cold cache (median ms)",
+      value: firstPaint
+        ? `${firstPaint.first_thumbnail_p50_ms} (max ${firstPaint.first_thumbnail_max_ms})`
+        : "not measured",
+      target: "< 1000",
+      ok: firstPaint ? firstPaint.first_thumbnail_p50_ms < 1000 : false,
     });
     return { results, rows };
   } finally {
