@@ -3,13 +3,14 @@ import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAnthropicAnalyser } from "../../../src/analysers/anthropic/index.js";
 import { ANSWER_TOOL_NAME, PROMPT_VERSION } from "../../../src/analysers/shared/prompt.js";
-import { ConfigurationError, PhotocatError } from "../../../src/domain/errors.js";
+import { ConfigurationError } from "../../../src/domain/errors.js";
 import { categorySlugs, DEFAULT_TAXONOMY } from "../../../src/domain/taxonomy.js";
 import {
   at,
   FAST_RETRY,
   type FakeReply,
   type FakeServer,
+  failure,
   makePhoto,
   startFakeServer,
   testConfig,
@@ -78,15 +79,6 @@ const photoInput = async (extra: Record<string, unknown> = {}) => ({
   context: { takenAt: "2024-05-01T10:00:00Z", place: "Paris, France" },
   ...extra,
 });
-
-async function failure(promise: Promise<unknown>): Promise<PhotocatError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PhotocatError);
-  return error as PhotocatError;
-}
 
 describe("anthropic analyser", () => {
   it("sends a prepared image with a forced tool and records the validated answer with provenance", async () => {

@@ -2,13 +2,14 @@ import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createBedrockAnalyser, defaultBedrockModel } from "../../../src/analysers/bedrock/index.js";
 import { ANSWER_TOOL_NAME, PROMPT_VERSION } from "../../../src/analysers/shared/prompt.js";
-import { ConfigurationError, PhotocatError } from "../../../src/domain/errors.js";
+import { ConfigurationError } from "../../../src/domain/errors.js";
 import { categorySlugs, DEFAULT_TAXONOMY } from "../../../src/domain/taxonomy.js";
 import {
   at,
   FAST_RETRY,
   type FakeReply,
   type FakeServer,
+  failure,
   makePhoto,
   startFakeServer,
   testConfig,
@@ -97,15 +98,6 @@ const photoInput = async (extra: Record<string, unknown> = {}) => ({
   context: { takenAt: "2024-05-01T10:00:00Z", place: "Lisbon, Portugal" },
   ...extra,
 });
-
-async function failure(promise: Promise<unknown>): Promise<PhotocatError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PhotocatError);
-  return error as PhotocatError;
-}
 
 describe("bedrock analyser", () => {
   it("defaults to the Claude Haiku 4.5 inference profile of the region", () => {

@@ -1,13 +1,13 @@
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaAnalyser, DEFAULT_OLLAMA_MODEL } from "../../../src/analysers/ollama/index.js";
-import { PhotocatError } from "../../../src/domain/errors.js";
 import { categorySlugs, DEFAULT_TAXONOMY } from "../../../src/domain/taxonomy.js";
 import {
   at,
   FAST_RETRY,
   type FakeReply,
   type FakeServer,
+  failure,
   makePhoto,
   startFakeServer,
   testConfig,
@@ -54,15 +54,6 @@ const photoInput = async () => ({
   taxonomy: DEFAULT_TAXONOMY,
   language: "fr",
 });
-
-async function failure(promise: Promise<unknown>): Promise<PhotocatError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PhotocatError);
-  return error as PhotocatError;
-}
 
 describe("ollama analyser", () => {
   it("sends a base64 image with the JSON schema as format and records a free analysis", async () => {

@@ -2,13 +2,14 @@ import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOpenAIAnalyser, reasoningEffortFor } from "../../../src/analysers/openai/index.js";
 import { ANSWER_TOOL_NAME } from "../../../src/analysers/shared/prompt.js";
-import { ConfigurationError, PhotocatError } from "../../../src/domain/errors.js";
+import { ConfigurationError } from "../../../src/domain/errors.js";
 import { categorySlugs, DEFAULT_TAXONOMY } from "../../../src/domain/taxonomy.js";
 import {
   at,
   FAST_RETRY,
   type FakeReply,
   type FakeServer,
+  failure,
   makePhoto,
   startFakeServer,
   testConfig,
@@ -69,15 +70,6 @@ const photoInput = async (extra: Record<string, unknown> = {}) => ({
   context: { takenAt: "2024-05-01", place: "Berlin" },
   ...extra,
 });
-
-async function failure(promise: Promise<unknown>): Promise<PhotocatError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PhotocatError);
-  return error as PhotocatError;
-}
 
 describe("openai analyser", () => {
   it("sends a data-URL image with a strict JSON schema and records the answer", async () => {

@@ -14,7 +14,9 @@ import {
 } from "node:http2";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
+import { expect } from "vitest";
 import { type Config, loadConfig } from "../../../src/config.js";
+import { PhotocatError } from "../../../src/domain/errors.js";
 
 /** A photo made on the fly: a gradient with a few shapes, optionally with EXIF orientation and GPS. */
 export async function makePhoto(options: {
@@ -211,4 +213,14 @@ export function validAnswer(overrides: Record<string, unknown> = {}): Record<str
     confidence: 0.8,
     ...overrides,
   };
+}
+
+/** Awaits a promise that must reject with a PhotocatError, and returns that error for further checks. */
+export async function failure(promise: Promise<unknown>): Promise<PhotocatError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PhotocatError);
+  return error as PhotocatError;
 }
