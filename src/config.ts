@@ -40,6 +40,8 @@ export interface Config {
   taxonomy: Taxonomy;
   logLevel: string;
   providers: ProviderSettings;
+  /** For PHOTOCAT_STORAGE_URL=s3://...: the AWS SDK's standard settings (credentials come from its chain). */
+  s3: { region: string | null; endpoint: string | null };
 }
 
 /** Setting name (environment variable) -> value given on the command line, both optional. */
@@ -207,6 +209,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
     corsOrigins: list(get("PHOTOCAT_CORS_ORIGINS")),
     taxonomy,
     logLevel: get("PHOTOCAT_LOG_LEVEL") ?? "info",
+    s3: {
+      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || null,
+      endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || null,
+    },
     providers: {
       anthropic: { apiKey: env.ANTHROPIC_API_KEY || null, baseUrl: env.ANTHROPIC_BASE_URL || null },
       bedrock: {

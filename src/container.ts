@@ -58,7 +58,13 @@ async function openBlobStore(config: Config): Promise<BlobStore> {
     const [bucket = "", ...prefix] = url.slice("s3://".length).split("/");
     if (!bucket)
       throw new ConfigurationError("PHOTOCAT_STORAGE_URL: s3:// needs a bucket, as in s3://bucket/prefix");
-    return createS3BlobStore({ bucket, prefix: prefix.join("/") });
+    return createS3BlobStore({
+      bucket,
+      prefix: prefix.join("/"),
+      ...(config.s3.region ? { region: config.s3.region } : {}),
+      // S3-compatible servers (MinIO, Garage...) are reached by path, as most need.
+      ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+    });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith("file://")) {
     throw new ConfigurationError(
