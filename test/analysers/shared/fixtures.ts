@@ -129,6 +129,7 @@ export async function startFakeServer(
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const handle = (req: AnyRequest, res: AnyResponse) => {
+    req.on("error", () => {});
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -162,7 +163,10 @@ export async function startFakeServer(
     h2.on("session", (session) => {
       sessions.add(session);
       session.on("close", () => sessions.delete(session));
+      // A client that resets or a session we destroy on purpose must not crash the test process.
+      session.on("error", () => {});
     });
+    h2.on("stream", (stream) => stream.on("error", () => {}));
     closeConnections = () => {
       for (const session of sessions) session.destroy();
     };
