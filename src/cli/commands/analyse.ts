@@ -3,7 +3,10 @@ import type { Command } from "commander";
 import { createAnalyser } from "../../analysers/registry.js";
 import { errorMessage, isPhotocatError } from "../../domain/errors.js";
 import { createLogger } from "../../logger.js";
-import { inspectImage } from "../../media/inspect.js";
+import { assertWithinPixelLimit, readImageHeader } from "../../media/decode.js";
+import { detectMediaType } from "../../media/detect.js";
+import { readPhotoMetadata } from "../../media/exif.js";
+import { reverseGeocode } from "../../media/geocode.js";
 import { contextFor } from "../../services/analyse.js";
 import { expandPaths, forEachLimited } from "../files.js";
 import { EXIT } from "../output.js";
@@ -36,14 +39,21 @@ async function runAnalyse(inputs: string[], options: AnalyseOptions): Promise<nu
     await forEachLimited(expandPaths(inputs), config.concurrency, async (file) => {
       const started = performance.now();
       try {
-        const inspected = await inspectImage(file, { maxPixels: config.maxPixels });
+        // Nothing is stored, so no thumbnails: the file is read once, typed by content, decoded by the analyser.
         const bytes = await readFile(file);
+        const mediaType = await detectMediaType(bytes);
+        const header = await readImageHeader(bytes, mediaType);
+        if (header) assertWithinPixelLimit(header.width, header.height, config.maxPixels);
+        const metadata = await readPhotoMetadata(bytes);
+        const place = metadata.gps
+          ? await reverseGeocode(metadata.gps.latitude, metadata.gps.longitude)
+          : null;
         const a = await analyser.analyse({
           bytes,
-          mediaType: inspected.mediaType,
+          mediaType,
           taxonomy: config.taxonomy,
           language: config.language,
-          context: contextFor(inspected, analyser, config.shareContext),
+          context: contextFor({ metadata, place }, analyser, config.shareContext),
         });
         const line = {
           file,
