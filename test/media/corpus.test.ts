@@ -19,6 +19,11 @@ const SAMPLE_SIZE = 80;
 const PNG_BOMB = readManifests().find((row) => /PNG image data, 65536 x 65536/.test(row.format));
 
 if (!HAS_TESTDATA) console.warn(`[skip] media corpus tests: ${TESTDATA_SKIP_REASON}`);
+else if (!PNG_BOMB) {
+  console.warn(
+    "[skip] 65536x65536 PNG bomb: not in this copy of ../shared/testdata (held out for evaluation)",
+  );
+}
 
 function corpusSample(): ManifestRow[] {
   const robustness = robustnessFiles();
