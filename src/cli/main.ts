@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ConfigurationError, errorMessage, isPhotocatError } from "../domain/errors.js";
 import { PROJECT_ROOT, run } from "../entry/runtime.js";
+import { createLogger } from "../logger.js";
+import { installProcessGuards } from "../process-guards.js";
 import { analyseCommand } from "./commands/analyse.js";
 import { catalogueCommands } from "./commands/catalogue.js";
 import { importCommand } from "./commands/import.js";
@@ -101,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && /(cli[/\\]main\.[jt]s|photocat(\.js)?)$/.test(process.argv[1]);
 if (isEntry) {
+  installProcessGuards(createLogger(process.env.PHOTOCAT_LOG_LEVEL || "info"));
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -14,6 +14,10 @@ export type ErrorCode =
   | "conflict"
   | "analyser_failed"
   | "analyser_output_invalid"
+  | "payload_too_large"
+  | "request_timeout"
+  | "storage_full"
+  | "storage_unavailable"
   | "configuration"
   | "internal";
 
@@ -29,6 +33,10 @@ const statusByCode: Record<ErrorCode, number> = {
   conflict: 409,
   analyser_failed: 502,
   analyser_output_invalid: 502,
+  payload_too_large: 413,
+  request_timeout: 408,
+  storage_full: 507,
+  storage_unavailable: 503,
   configuration: 500,
   internal: 500,
 };
@@ -68,4 +76,60 @@ export function isPhotocatError(error: unknown): error is PhotocatError {
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** Errno and database codes that mean "no space left"; the disk, a quota, SQLite or PostgreSQL. */
+const FULL_CODES = new Set(["ENOSPC", "EDQUOT", "SQLITE_FULL", "53100"]);
+/** Codes that mean "storage refuses writes": read-only mounts, lost permissions, read-only databases. */
+const UNWRITABLE_CODES = new Set([
+  "EROFS",
+  "EACCES",
+  "EPERM",
+  "SQLITE_READONLY",
+  "SQLITE_CANTOPEN",
+  "SQLITE_IOERR",
+  "25006",
+]);
+
+function errorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  for (let e = error, depth = 0; e && typeof e === "object" && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") codes.push(code.startsWith("SQLITE_IOERR") ? "SQLITE_IOERR" : code);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+/**
+ * Names a storage failure for people: a full disk answers 507 and says how to free space, an unwritable
+ * one 503. Null when the error is not about storage. `action` says what could not be done ("store the upload").
+ */
+export function storageFailure(error: unknown, action: string): PhotocatError | null {
+  const codes = errorCodes(error);
+  if (codes.some((c) => FULL_CODES.has(c))) {
+    return new PhotocatError(
+      "storage_full",
+      `storage full: could not ${action}. Free space (delete photos or empty the trash) and try again`,
+      { cause: error, retryable: true },
+    );
+  }
+  const unwritable = codes.find((c) => UNWRITABLE_CODES.has(c));
+  if (unwritable) {
+    return new PhotocatError(
+      "storage_unavailable",
+      `storage not writable (${unwritable}): could not ${action}`,
+      { cause: error, retryable: true },
+    );
+  }
+  return null;
+}
+
+/** Any thrown value as a PhotocatError: ours as they are, storage failures named, the rest internal. */
+export function asPhotocatError(error: unknown, action = "complete the request"): PhotocatError {
+  if (isPhotocatError(error)) return error;
+  return (
+    storageFailure(error, action) ??
+    new PhotocatError("internal", `could not ${action}: ${errorMessage(error)}`, { cause: error })
+  );
 }

@@ -69,6 +69,8 @@ export interface ImageRecord {
   thumbhash: string | null;
   createdAt: string;
   updatedAt: string;
+  /** When the photo was moved to the trash; null (or absent) while it is in the catalogue. */
+  trashedAt?: string | null;
   analysis: Analysis | null;
   edits: HumanEdits | null;
   /** Why the last analysis failed, when status is failed. */

@@ -46,31 +46,39 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
   }
   const container = await createContainer(config, { logger: options.logger, analyser: options.analyser });
   const { logger } = container;
-  let worker: Worker | null = null;
-  if (options.worker) {
-    const analyser = await container.analyser();
-    await analyser.warmUp?.();
-    const deps = { ...container.ingestDeps, analyser };
-    const requeued = await requeueOrphans(deps);
-    if (requeued > 0) logger.info({ requeued }, "photos waiting for analysis checked");
-    worker = startWorker(deps, {
-      concurrency: config.concurrency,
-      taxonomy: config.taxonomy,
-      language: config.language,
-      shareContext: config.shareContext,
-      pollMs: options.pollMs,
-      baseBackoffMs: options.baseBackoffMs,
-      leaseMs: options.leaseMs,
-    });
-    const wake = worker.wake;
-    container.events.subscribe((event) => {
-      if (event.type === "image" && event.image.status === "queued") wake();
-    });
-  }
-
-  let url: string | null = null;
   let server: ReturnType<typeof serve> | null = null;
-  if (options.http) {
+  let worker: Worker | null = null;
+  let watcher: FolderWatcher | null = null;
+  let url: string | null = null;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await watcher?.close();
+    if (server) {
+      const s = server as ReturnType<typeof serve>;
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        // Server-sent event streams never end by themselves.
+        (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+    }
+    await worker?.stop();
+    await container.close();
+  };
+
+  try {
+    // Listen first: a process that cannot serve must not go on analysing (and spending) in the background.
+    if (options.http) url = await listen();
+    if (options.worker) worker = await startAnalysisWorker();
+    if (options.watch) watcher = watchFolder(container.ingestDeps, container.ingestLimits, options.watch);
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  return { container, url, worker, watcher, close };
+
+  async function listen(): Promise<string> {
     const swept = await sweepStaleUploads(path.join(config.dataDir, "tmp"));
     if (swept > 0) logger.info({ swept }, "removed upload files left by an earlier crash");
     const app = createApp({
@@ -85,38 +93,61 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
       version: await readPackageVersion(PROJECT_ROOT),
     });
     const started = await new Promise<{ port: number }>((resolve, reject) => {
-      server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => resolve(info));
-      server.once("error", reject);
+      const s = serve(
+        {
+          fetch: app.fetch,
+          hostname: config.host,
+          port: config.port,
+          // Node ends any request after 5 minutes by default, which fails a large upload over a slow
+          // link with 408; uploads are bounded by their own idle timeout instead (http/upload.ts).
+          serverOptions: { requestTimeout: 0, headersTimeout: 60_000 },
+        },
+        (info) => resolve(info),
+      );
+      server = s;
+      s.once("error", (error: NodeJS.ErrnoException) => {
+        server = null;
+        s.close();
+        reject(listenFailure(error, config.host, config.port));
+      });
     });
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    url = `http://${host}:${started.port}`;
-    logger.info({ url }, "serving");
+    const address = `http://${host}:${started.port}`;
+    logger.info({ url: address }, "serving");
+    return address;
   }
 
-  const watcher = options.watch
-    ? watchFolder(container.ingestDeps, container.ingestLimits, options.watch)
-    : null;
+  async function startAnalysisWorker(): Promise<Worker> {
+    const analyser = await container.analyser();
+    await analyser.warmUp?.();
+    const deps = { ...container.ingestDeps, analyser };
+    const requeued = await requeueOrphans(deps);
+    if (requeued > 0) logger.info({ requeued }, "photos waiting for analysis checked");
+    const started = startWorker(deps, {
+      concurrency: config.concurrency,
+      taxonomy: config.taxonomy,
+      language: config.language,
+      shareContext: config.shareContext,
+      pollMs: options.pollMs,
+      baseBackoffMs: options.baseBackoffMs,
+      leaseMs: options.leaseMs,
+    });
+    container.events.subscribe((event) => {
+      if (event.type === "image" && event.image.status === "queued") started.wake();
+    });
+    return started;
+  }
+}
 
-  let closed = false;
-  return {
-    container,
-    url,
-    worker,
-    watcher,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await watcher?.close();
-      if (server) {
-        const s = server as ReturnType<typeof serve>;
-        await new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          // Server-sent event streams never end by themselves.
-          (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        });
-      }
-      await worker?.stop();
-      await container.close();
-    },
-  };
+function listenFailure(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === "EADDRINUSE") {
+    return new ConfigurationError(
+      `cannot listen on ${host}:${port}: the port is in use (is Photocat already running?); ` +
+        "choose another with --port or PHOTOCAT_PORT",
+    );
+  }
+  if (error.code === "EADDRNOTAVAIL" || error.code === "EACCES") {
+    return new ConfigurationError(`cannot listen on ${host}:${port}: ${error.code}; check --host and --port`);
+  }
+  return error;
 }

@@ -7,12 +7,13 @@ import { cors } from "hono/cors";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { errorMessage, isPhotocatError, PhotocatError } from "../domain/errors.js";
+import { asPhotocatError, isPhotocatError, PhotocatError } from "../domain/errors.js";
 import { IMAGE_STATUSES } from "../domain/image.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageEvents } from "../services/events.js";
 import type { GalleryService } from "../services/gallery.js";
+import { HealthService } from "../services/health.js";
 import { type IngestDeps, type IngestLimits, type IngestResult, ingestFile } from "../services/ingest.js";
 import { originalKey, THUMBNAIL_SIZES, type ThumbnailSize, thumbnailKey } from "../services/storage-keys.js";
 import { Auth } from "./auth.js";
@@ -46,6 +47,9 @@ const listQuery = z.object({
   to: z.string().regex(DATE, "to must be a date such as 2024-05-31").optional(),
   q: z.string().max(200).optional(),
 });
+
+const deleteQuery = z.object({ permanent: z.enum(["true", "false"]).optional() });
+const trashQuery = listQuery.pick({ cursor: true, limit: true });
 
 const editBody = z
   .object({
@@ -86,13 +90,14 @@ export function createApp(deps: AppDeps): Hono {
   const auth = new Auth({ password: config.password, apiTokens: config.apiTokens });
   const app = new Hono();
 
-  app.onError((error, c) => {
-    if (isPhotocatError(error)) {
-      if (error.status >= 500) logger.error({ err: error }, "request failed");
-      return c.json({ error: error.toJSON() }, error.status as 400);
+  app.onError((thrown, c) => {
+    const error = asPhotocatError(thrown);
+    if (error.code === "internal") {
+      logger.error({ err: thrown, path: c.req.path }, "unexpected error");
+      return c.json({ error: { code: "internal", message: "internal error; see the server log" } }, 500);
     }
-    logger.error({ err: error, path: c.req.path }, "unexpected error");
-    return c.json({ error: { code: "internal", message: "internal error; see the server log" } }, 500);
+    if (error.status >= 500) logger.error({ err: error, path: c.req.path }, "request failed");
+    return c.json({ error: error.toJSON() }, error.status as 400);
   });
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
@@ -116,7 +121,17 @@ export function createApp(deps: AppDeps): Hono {
     ),
   );
 
-  app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version ?? "dev" }));
+  // 503 when the database or photo store cannot be written (full disk, read-only mount), so a load
+  // balancer or a person sees it before uploads fail.
+  const health = new HealthService({
+    catalog: deps.ingestDeps.catalog,
+    blobs: deps.blobs,
+    dataDir: config.dataDir,
+  });
+  app.get("/healthz", async (c) => {
+    const report = await health.check();
+    return c.json({ ...report, version: deps.version ?? "dev" }, report.status === "ok" ? 200 : 503);
+  });
   app.get("/api/openapi.json", (c) => c.json(openApiDocument(deps.version ?? "dev")));
 
   app.get("/api/session", (c) => c.json({ required: auth.required, authenticated: auth.isAuthenticated(c) }));
@@ -160,6 +175,7 @@ export function createApp(deps: AppDeps): Hono {
     const images: ReturnType<typeof presentImage>[] = [];
     const rejected: { name: string; error: { code: string; message: string } }[] = [];
     let created = false;
+    let firstFailure: PhotocatError | null = null;
     try {
       for (const file of files) {
         try {
@@ -178,11 +194,10 @@ export function createApp(deps: AppDeps): Hono {
           created ||= !result.duplicate;
           images.push(presentImage(result.image, { duplicate: result.duplicate }));
         } catch (error) {
+          const failure = asPhotocatError(error, "store the file");
           if (!isPhotocatError(error))
             logger.error({ err: error, name: file.name }, "ingest failed unexpectedly");
-          const failure = isPhotocatError(error)
-            ? error
-            : new PhotocatError("internal", `could not store the file: ${errorMessage(error)}`);
+          firstFailure ??= failure;
           rejected.push({ name: file.name.slice(0, 255), error: failure.toJSON() });
           if (files.length === 1) throw failure;
         }
@@ -191,8 +206,10 @@ export function createApp(deps: AppDeps): Hono {
       await discard(files);
     }
     if (images.length === 0) {
-      const first = rejected[0]!.error;
-      return c.json({ error: first, images, rejected }, 422);
+      // Every file refused: a storage failure keeps its own status (507), bad files answer 422.
+      const first = firstFailure!;
+      const status = first.status >= 500 ? first.status : 422;
+      return c.json({ error: first.toJSON(), images, rejected }, status as 422);
     }
     return c.json({ images, rejected }, created ? 201 : 200);
   });
@@ -208,10 +225,21 @@ export function createApp(deps: AppDeps): Hono {
     });
     return c.json(presentImage(image));
   });
+  // Deleting moves a photo to the trash, which forgives a wrong click; ?permanent=true deletes at once.
   app.delete("/api/images/:id", async (c) => {
-    await gallery.delete(imageId(c));
+    const permanent = parse(deleteQuery, c.req.query()).permanent === "true";
+    if (permanent) await gallery.delete(imageId(c));
+    else await gallery.trash(imageId(c));
     return c.body(null, 204);
   });
+
+  app.get("/api/trash", async (c) => {
+    const q = parse(trashQuery, c.req.query());
+    const page = await gallery.listTrash({ limit: q.limit, cursor: q.cursor ?? null });
+    return c.json({ items: page.items.map((i) => presentImage(i)), next_cursor: page.nextCursor });
+  });
+  app.post("/api/trash/:id/restore", async (c) => c.json(presentImage(await gallery.restore(imageId(c)))));
+  app.delete("/api/trash", async (c) => c.json({ deleted: await gallery.emptyTrash() }));
   app.post("/api/images/:id/reanalyse", async (c) =>
     c.json(presentImage(await gallery.reanalyse(imageId(c))), 202),
   );

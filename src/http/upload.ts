@@ -6,7 +6,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
-import { PhotocatError } from "../domain/errors.js";
+import { PhotocatError, storageFailure } from "../domain/errors.js";
 
 export interface ReceivedFile {
   name: string;
@@ -20,7 +20,14 @@ export interface ReceivedFile {
 export interface UploadLimits {
   maxFileBytes: number;
   maxFiles: number;
+  /**
+   * An upload that sends nothing for this long is dropped (408). There is no limit on its total time:
+   * a large photo over a slow link may take as long as it needs while bytes keep coming.
+   */
+  idleTimeoutMs?: number;
 }
+
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * Streams a multipart upload's `file` parts to temporary files, hashing them on the way, so a 50 MB photo
@@ -38,7 +45,11 @@ export async function receiveUpload(
       "send the photos as multipart/form-data in a field named file",
     );
   }
-  await mkdir(tmpDir, { recursive: true });
+  try {
+    await mkdir(tmpDir, { recursive: true });
+  } catch (cause) {
+    throw storageFailure(cause, "receive the upload") ?? cause;
+  }
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -59,6 +70,10 @@ export async function receiveUpload(
   const files: ReceivedFile[] = [];
   const writes: Promise<void>[] = [];
   let tooManyFiles = false;
+  // A failed write (disk full, unwritable folder) stops the whole upload at once: nothing waits for a
+  // body it cannot keep, and no write promise is ever left rejected with nobody listening.
+  let writeFailure: unknown = null;
+  const stop = new AbortController();
 
   parser.on("file", (field, stream, info) => {
     if (field !== "file") {
@@ -85,28 +100,61 @@ export async function receiveUpload(
       },
     });
     writes.push(
-      pipeline(stream, counter, createWriteStream(received.path)).then(() => {
-        received.sha256 = hash.digest("hex");
-      }),
+      pipeline(stream, counter, createWriteStream(received.path)).then(
+        () => {
+          received.sha256 = hash.digest("hex");
+        },
+        (error: unknown) => {
+          writeFailure ??= error;
+          stop.abort(error);
+        },
+      ),
     );
   });
   parser.on("filesLimit", () => {
     tooManyFiles = true;
   });
 
+  const idleMs = limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  let stalled = false;
+  const idle = setTimeout(() => {
+    stalled = true;
+    stop.abort(new Error("upload stalled"));
+  }, idleMs);
+  const watchdog = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      idle.refresh();
+      callback(null, chunk);
+    },
+  });
   try {
-    await pipeline(Readable.fromWeb(body), parser);
+    await pipeline(Readable.fromWeb(body), watchdog, parser, { signal: stop.signal });
     await Promise.all(writes);
+    if (writeFailure) throw writeFailure;
   } catch (cause) {
     await Promise.allSettled(writes);
     await discard(files);
+    if (stalled) {
+      throw new PhotocatError(
+        "request_timeout",
+        `the upload sent nothing for ${Math.round(idleMs / 1000)} s and was dropped; send it again`,
+        { cause },
+      );
+    }
+    const storage = writeFailure ? storageFailure(writeFailure, "store the upload") : null;
+    if (storage) throw storage;
+    if (writeFailure) {
+      throw new PhotocatError("internal", "could not write the upload to the server's disk", {
+        cause: writeFailure,
+      });
+    }
     throw new PhotocatError(
       "invalid_request",
       "the upload was interrupted or its multipart body is malformed",
-      {
-        cause,
-      },
+      { cause },
     );
+  } finally {
+    clearTimeout(idle);
   }
   if (tooManyFiles) {
     await discard(files);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Hono } from "hono";
+import { PhotocatError } from "../domain/errors.js";
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -30,7 +31,16 @@ export function serveWeb(app: Hono, webRoot: string): void {
     if (!existsSync(index)) {
       return c.text("The web gallery is not built: run `npm run build` (npm ci does it).", 503);
     }
-    let file = path.join(root, path.normalize(decodeURIComponent(c.req.path)).replace(/^([/\\])+/, ""));
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(c.req.path);
+    } catch {
+      throw new PhotocatError(
+        "invalid_request",
+        "the path has a malformed percent-escape (such as a lone %)",
+      );
+    }
+    let file = path.join(root, path.normalize(decoded).replace(/^([/\\])+/, ""));
     if (!file.startsWith(root + path.sep) && file !== root) return c.text("not found", 404);
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) {

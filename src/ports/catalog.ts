@@ -77,10 +77,21 @@ export interface Catalog {
   /** Merges edits over the stored ones; returns the updated record, or null when the photo is gone. */
   saveEdits(id: string, edits: Omit<HumanEdits, "editedAt">): Promise<ImageRecord | null>;
   deleteImage(id: string): Promise<boolean>;
+  /**
+   * Moves a photo to the trash: it keeps its files and record but leaves listings, search, counts,
+   * statistics and bulk selections until restored or deleted. Returns the record, or null when missing.
+   */
+  trashImage(id: string): Promise<ImageRecord | null>;
+  /** Takes a photo out of the trash; returns the record, or null when missing. */
+  restoreImage(id: string): Promise<ImageRecord | null>;
+  /** The trash, most recently trashed first. */
+  listTrash(query: { limit: number; cursor?: string | null }): Promise<ImagePage>;
   categoryCounts(): Promise<{ category: string; count: number }[]>;
   stats(): Promise<CatalogStats>;
   /** Ids of the photos a bulk re-analysis should touch. */
   selectIds(filter: SelectFilter): Promise<string[]>;
   correctionExamples(embeddingModel: string): Promise<CorrectionExample[]>;
+  /** Writes a tiny row: throws when the database cannot record anything (full disk, read-only). */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 }

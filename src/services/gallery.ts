@@ -1,5 +1,5 @@
 import { cleanText, LIMITS, normaliseSummary, normaliseTags } from "../domain/analysis.js";
-import { PhotocatError } from "../domain/errors.js";
+import { PhotocatError, storageFailure } from "../domain/errors.js";
 import type { HumanEdits, ImageRecord } from "../domain/image.js";
 import { isCategory, type Taxonomy } from "../domain/taxonomy.js";
 import type { BlobStore } from "../ports/blob-store.js";
@@ -88,13 +88,71 @@ export class GalleryService {
     return ids.length;
   }
 
-  /** Removes the record first (so nobody sees a photo without files), then its job and files. */
+  /** Moves a photo to the trash (nothing is freed; restore brings it back as it was). */
+  async trash(id: string): Promise<ImageRecord> {
+    const image = await this.deps.catalog.trashImage(id);
+    if (!image) throw new PhotocatError("not_found", `no photo with id ${id}`);
+    // A trashed photo is not worth paying a model for; restore queues it again.
+    await this.deps.queue.cancel(id);
+    this.deps.events.publish({ type: "deleted", id });
+    return image;
+  }
+
+  async restore(id: string): Promise<ImageRecord> {
+    const image = await this.deps.catalog.restoreImage(id);
+    if (!image) throw new PhotocatError("not_found", `no photo with id ${id}`);
+    if (image.status === "queued" || image.status === "running") return this.reanalyse(id);
+    this.deps.events.publish({ type: "image", image });
+    return image;
+  }
+
+  listTrash(query: { limit: number; cursor?: string | null }): Promise<ImagePage> {
+    return this.deps.catalog.listTrash(query);
+  }
+
+  /**
+   * Deletes a photo for good. The record goes first, so nobody sees a photo without files. On a full
+   * disk the database may be unable to record even a deletion: then the files go first, which frees
+   * the space the database needs, and the record follows.
+   */
   async delete(id: string): Promise<void> {
     const image = await this.get(id);
-    await this.deps.catalog.deleteImage(id);
+    const files = allKeys(id, image.mediaType);
+    try {
+      await this.deps.catalog.deleteImage(id);
+    } catch (error) {
+      if (storageFailure(error, "delete the photo")?.code !== "storage_full") throw error;
+      await this.#deleteFiles(files);
+      await this.deps.catalog.deleteImage(id);
+    }
     await this.deps.queue.cancel(id);
-    await Promise.allSettled(allKeys(id, image.mediaType).map((key) => this.deps.blobs.delete(key)));
+    // The record is gone: a file that cannot be removed now is an orphan, swept at a later start.
+    await Promise.allSettled(files.map((key) => this.deps.blobs.delete(key)));
     this.deps.events.publish({ type: "deleted", id });
+  }
+
+  /**
+   * Deletes every photo in the trash for good, files first: a crash halfway leaves trashed records
+   * whose files are gone, which the next emptying removes. Works on a full disk, since deleting files
+   * frees what the database needs to record the deletions. Returns how many photos were deleted.
+   */
+  async emptyTrash(): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const page = await this.deps.catalog.listTrash({ limit: 100 });
+      if (page.items.length === 0) return deleted;
+      for (const image of page.items) {
+        await this.#deleteFiles(allKeys(image.id, image.mediaType));
+        if (await this.deps.catalog.deleteImage(image.id)) deleted++;
+        this.deps.events.publish({ type: "deleted", id: image.id });
+      }
+    }
+  }
+
+  async #deleteFiles(keys: readonly string[]): Promise<void> {
+    const results = await Promise.allSettled(keys.map((key) => this.deps.blobs.delete(key)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   /** Every category of the taxonomy with its count, then any stored category no longer in it. */

@@ -79,6 +79,12 @@ export async function ingestFile(
   }
   const sha256 = file.sha256 ?? (await sha256File(file.path));
   const existing = await deps.catalog.findBySha256(sha256);
+  if (existing?.trashedAt) {
+    // Adding a photo that is in the trash again means it is wanted: it comes back as it was.
+    const restored = (await deps.catalog.restoreImage(existing.id)) ?? existing;
+    deps.events.publish({ type: "image", image: restored });
+    return { image: restored, duplicate: true };
+  }
   if (existing) return { image: existing, duplicate: true };
 
   const inspected = await inspectImage(file.path, { maxPixels: limits.maxPixels });

@@ -455,6 +455,56 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
       });
     });
 
+    describe("trash", () => {
+      it("hides a trashed photo from listings, search, counts, statistics and selections", async () => {
+        const { image } = await catalog.insertImage(newImage());
+        const keep = await catalog.insertImage(newImage());
+        await catalog.saveAnalysis(image.id, analysis({ summary: "A zebra crossing." }), "j1");
+        await catalog.saveAnalysis(keep.image.id, analysis({ summary: "A red kite." }), "j2");
+
+        const trashed = await catalog.trashImage(image.id);
+        expect(trashed?.trashedAt).toEqual(expect.any(String));
+        expect((await catalog.getImage(image.id))?.trashedAt).toBe(trashed?.trashedAt);
+        expect((await catalog.listImages({ limit: 10 })).items.map((i) => i.id)).toEqual([keep.image.id]);
+        expect((await catalog.listImages({ limit: 10, q: "zebra" })).items).toEqual([]);
+        expect(await catalog.categoryCounts()).toEqual([{ category: "animals", count: 1 }]);
+        expect((await catalog.stats()).images).toBe(1);
+        expect(await catalog.selectIds({ all: true })).toEqual([keep.image.id]);
+        // Uploading the same bytes again finds the trashed record (ingest restores it).
+        expect((await catalog.findBySha256(image.sha256))?.id).toBe(image.id);
+      });
+
+      it("lists the trash most recently trashed first, in pages, and restores", async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const { image } = await catalog.insertImage(newImage());
+          vi.useFakeTimers({ toFake: ["Date"], now: new Date(Date.UTC(2025, 0, 1, 0, 0, i)) });
+          await catalog.trashImage(image.id);
+          vi.useRealTimers();
+          ids.push(image.id);
+        }
+        const first = await catalog.listTrash({ limit: 2 });
+        expect(first.items.map((i) => i.id)).toEqual([ids[2], ids[1]]);
+        const second = await catalog.listTrash({ limit: 2, cursor: first.nextCursor });
+        expect(second.items.map((i) => i.id)).toEqual([ids[0]]);
+        expect(second.nextCursor).toBeNull();
+
+        const restored = await catalog.restoreImage(ids[1]!);
+        expect(restored?.trashedAt ?? null).toBeNull();
+        expect((await catalog.listImages({ limit: 10 })).items.map((i) => i.id)).toEqual([ids[1]]);
+        expect((await catalog.listTrash({ limit: 10 })).items.map((i) => i.id)).toEqual([ids[2], ids[0]]);
+      });
+
+      it("answers null for photos that do not exist, and trashing twice keeps the first time", async () => {
+        expect(await catalog.trashImage("00000000-0000-4000-8000-000000000000")).toBeNull();
+        expect(await catalog.restoreImage("00000000-0000-4000-8000-000000000000")).toBeNull();
+        const { image } = await catalog.insertImage(newImage());
+        const once = await catalog.trashImage(image.id);
+        const twice = await catalog.trashImage(image.id);
+        expect(twice?.trashedAt).toBe(once?.trashedAt);
+      });
+    });
+
     describe("deleteImage", () => {
       it("removes the photo, its search entry, embedding and jobs", async () => {
         const { image } = await catalog.insertImage(newImage());

@@ -228,15 +228,53 @@ describe("HTTP API", () => {
     expect(Buffer.from(await original.arrayBuffer()).equals(withGps)).toBe(true);
   });
 
-  it("deletes a photo and its files", async () => {
+  it("moves a deleted photo to the trash, restores it, and deletes for good", async () => {
     const { body } = await upload(app.url, [
       { name: "gone.jpg", bytes: await solidImage({ r: 1, g: 2, b: 250 }, 40) },
     ]);
     const image = (body.images as ImageJson[])[0]!;
+    const listed = async () =>
+      ((await (await fetch(`${app.url}/api/images?limit=200`)).json()) as { items: ImageJson[] }).items.map(
+        (i) => i.id,
+      );
+    const trash = async () =>
+      ((await (await fetch(`${app.url}/api/trash`)).json()) as { items: ImageJson[] }).items.map((i) => i.id);
+
     expect((await fetch(`${app.url}/api/images/${image.id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await listed()).not.toContain(image.id);
+    expect(await trash()).toContain(image.id);
+    // Still reachable by id (the trash view shows it), files kept.
+    expect((await fetch(`${app.url}${image.thumbnails.small}`)).status).toBe(200);
+
+    const restored = await fetch(`${app.url}/api/trash/${image.id}/restore`, { method: "POST" });
+    expect(restored.status).toBe(200);
+    expect(await listed()).toContain(image.id);
+    expect(await trash()).not.toContain(image.id);
+
+    // Trash, then empty the trash: record and files are gone.
+    await fetch(`${app.url}/api/images/${image.id}`, { method: "DELETE" });
+    const emptied = await fetch(`${app.url}/api/trash`, { method: "DELETE" });
+    expect(await emptied.json()).toEqual({ deleted: 1 });
     expect((await fetch(`${app.url}/api/images/${image.id}`)).status).toBe(404);
     expect((await fetch(`${app.url}${image.thumbnails.small}`)).status).toBe(404);
     expect((await fetch(`${app.url}/api/images/not-a-uuid`)).status).toBe(404);
+  });
+
+  it("deletes a photo for good with ?permanent=true", async () => {
+    const { body } = await upload(app.url, [
+      { name: "now.jpg", bytes: await solidImage({ r: 9, g: 2, b: 250 }, 40) },
+    ]);
+    const image = (body.images as ImageJson[])[0]!;
+    const response = await fetch(`${app.url}/api/images/${image.id}?permanent=true`, { method: "DELETE" });
+    expect(response.status).toBe(204);
+    expect((await fetch(`${app.url}/api/images/${image.id}`)).status).toBe(404);
+    expect((await fetch(`${app.url}${image.thumbnails.small}`)).status).toBe(404);
+  });
+
+  it("answers 400, not 500, for a malformed percent-escape in a gallery path", async () => {
+    const response = await fetch(`${app.url}/%`);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
   });
 
   it("streams photo changes as server-sent events", async () => {

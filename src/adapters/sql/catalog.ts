@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { Kysely } from "kysely";
 import type { Analysis } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
@@ -33,6 +34,7 @@ import {
 import type { Database } from "./schema.js";
 
 const MAX_ERROR_CHARS = 2000;
+const PROCESS_ID = `${hostname()}:${process.pid}`;
 
 const notFound = (id: string) => new PhotocatError("not_found", `no photo with id ${id}`);
 
@@ -77,7 +79,7 @@ export function createSqlCatalog(
 
     async listImages(query: ImageQuery): Promise<ImagePage> {
       const limit = checkLimit(query.limit);
-      let select = db.selectFrom("images").select(IMAGE_COLUMNS);
+      let select = db.selectFrom("images").select(IMAGE_COLUMNS).where("trashed_at", "is", null);
       if (query.cursor) {
         const cursor = decodeCursor(query.cursor);
         select = select.where(({ eb, refTuple, tuple }) =>
@@ -194,11 +196,58 @@ export function createSqlCatalog(
       return Number(result.numDeletedRows) > 0;
     },
 
+    async trashImage(id: string) {
+      const now = nowIso();
+      await db
+        .updateTable("images")
+        .set({ trashed_at: now, updated_at: now })
+        .where("id", "=", id)
+        .where("trashed_at", "is", null)
+        .execute();
+      return getImage(id);
+    },
+
+    async restoreImage(id: string) {
+      await db
+        .updateTable("images")
+        .set({ trashed_at: null, updated_at: nowIso() })
+        .where("id", "=", id)
+        .where("trashed_at", "is not", null)
+        .execute();
+      return getImage(id);
+    },
+
+    async listTrash(query) {
+      const limit = checkLimit(query.limit);
+      let select = db.selectFrom("images").select(IMAGE_COLUMNS).where("trashed_at", "is not", null);
+      if (query.cursor) {
+        const cursor = decodeCursor(query.cursor);
+        select = select.where(({ eb, refTuple, tuple }) =>
+          eb(refTuple("trashed_at", "id"), "<", tuple(cursor.createdAt, cursor.id)),
+        );
+      }
+      const rows = await select
+        .orderBy("trashed_at", "desc")
+        .orderBy("id", "desc")
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toImageRecord),
+        nextCursor:
+          rows.length > limit && last?.trashed_at
+            ? encodeCursor({ createdAt: last.trashed_at, id: last.id })
+            : null,
+      };
+    },
+
     async categoryCounts() {
       const rows = await db
         .selectFrom("images")
         .select(({ fn }) => ["category_effective", fn.countAll<number>().as("count")])
         .where("category_effective", "is not", null)
+        .where("trashed_at", "is", null)
         .groupBy("category_effective")
         .orderBy("count", "desc")
         .orderBy("category_effective")
@@ -216,10 +265,12 @@ export function createSqlCatalog(
             fn.sum<number>("spent_output_tokens").as("output_tokens"),
             fn.sum<number>("spent_cost_usd").as("cost_usd"),
           ])
+          .where("trashed_at", "is", null)
           .executeTakeFirstOrThrow(),
         db
           .selectFrom("images")
           .select(({ fn }) => ["status", fn.countAll<number>().as("count")])
+          .where("trashed_at", "is", null)
           .groupBy("status")
           .execute(),
         db
@@ -231,6 +282,7 @@ export function createSqlCatalog(
             fn.sum<number>("cost_usd").as("cost_usd"),
           ])
           .where("provider", "is not", null)
+          .where("trashed_at", "is", null)
           .groupBy(["provider", "model"])
           .orderBy("provider")
           .orderBy("model")
@@ -257,7 +309,7 @@ export function createSqlCatalog(
 
     async selectIds(filter: SelectFilter) {
       if (!filter.all && !filter.status && !filter.category) return [];
-      let select = db.selectFrom("images").select("id");
+      let select = db.selectFrom("images").select("id").where("trashed_at", "is", null);
       if (filter.status) select = select.where("status", "=", checkStatus(filter.status));
       if (filter.category) select = select.where("category_effective", "=", filter.category);
       const rows = await select.orderBy("created_at").orderBy("id").execute();
@@ -271,6 +323,7 @@ export function createSqlCatalog(
         .select(["embeddings.image_id", "images.edit_category", "embeddings.vector"])
         .where("embeddings.model", "=", embeddingModel)
         .where("images.edit_category", "is not", null)
+        .where("images.trashed_at", "is", null)
         .orderBy("images.created_at")
         .execute();
       return rows.map((r) => ({
@@ -278,6 +331,15 @@ export function createSqlCatalog(
         category: String(r.edit_category),
         vector: decodeVector(r.vector),
       }));
+    },
+
+    async probeWrite() {
+      const row = { process: PROCESS_ID, probed_at: nowIso() };
+      await db
+        .insertInto("health_probes")
+        .values(row)
+        .onConflict((oc) => oc.column("process").doUpdateSet({ probed_at: row.probed_at }))
+        .execute();
     },
 
     close: options.close,

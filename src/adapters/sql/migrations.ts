@@ -140,6 +140,26 @@ export async function coverCaptureTime(db: AnyDb): Promise<void> {
   await db.schema.dropIndex("images_created").execute();
 }
 
+/** The trash: a trashed photo keeps its row and files, hidden from listings, until the trash is emptied. */
+export async function addTrash(db: AnyDb): Promise<void> {
+  await db.schema.alterTable("images").addColumn("trashed_at", "text").execute();
+  await db.schema
+    .createIndex("images_trashed")
+    .on("images")
+    .columns(["trashed_at", "id"])
+    .where(sql.ref("trashed_at"), "is not", null)
+    .execute();
+}
+
+/** A row per process that health checks rewrite: a full disk or read-only database shows at once. */
+export async function addHealthProbes(db: AnyDb): Promise<void> {
+  await db.schema
+    .createTable("health_probes")
+    .addColumn("process", "text", (c) => c.primaryKey())
+    .addColumn("probed_at", "text", (c) => c.notNull())
+    .execute();
+}
+
 /** Applies in-code migrations (nothing is read from disk, so dist/ works the same). */
 export async function migrate(
   db: AnyDb,

@@ -28,6 +28,8 @@ export interface ImagesTable {
   thumbhash: string | null;
   created_at: string;
   updated_at: string;
+  /** Set while the photo is in the trash (its files are kept until the trash is emptied). */
+  trashed_at: string | null;
   error: string | null;
   // The latest analysis.
   summary: string | null;
@@ -84,8 +86,15 @@ export interface JobsTable {
   updated_at: string;
 }
 
+/** One row per process, rewritten by health checks to prove the database still accepts writes. */
+export interface HealthProbesTable {
+  process: string;
+  probed_at: string;
+}
+
 export interface Database {
   images: ImagesTable;
   embeddings: EmbeddingsTable;
   jobs: JobsTable;
+  health_probes: HealthProbesTable;
 }

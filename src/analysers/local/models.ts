@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Config, Human } from "@vladmandic/human";
+import { reclaimProcessGuards } from "../../process-guards.js";
 import { OBJECT_CLASSES } from "./labels.js";
 import type { PreparedPixels, RgbImage } from "./pixels.js";
 import { HUMAN_DIR, tensorflow, WASM_DIR } from "./runtime.js";
@@ -104,6 +105,8 @@ export class LocalModels {
       human.load(),
       withoutInfoLogs(() => nsfwjs.load("MobileNetV2")),
     ]);
+    // The wasm runtimes just installed process handlers that rethrow unhandled rejections: ours decide.
+    reclaimProcessGuards();
     return new LocalModels(tf, centernet, human, nsfw.model as tfTypes.LayersModel);
   }
 
