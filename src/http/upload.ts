@@ -70,13 +70,14 @@ export async function receiveUpload(
   const files: ReceivedFile[] = [];
   const writes: Promise<void>[] = [];
   let tooManyFiles = false;
-  // A failed write (disk full, unwritable folder) stops the whole upload at once: nothing waits for a
-  // body it cannot keep, and no write promise is ever left rejected with nobody listening.
+  // A failed write (disk full, unwritable folder) is recorded when it happens; the rest of the body is
+  // read and dropped so the client gets a clean answer (507) instead of a reset connection, and no
+  // write promise is ever left rejected with nobody listening.
   let writeFailure: unknown = null;
   const stop = new AbortController();
 
   parser.on("file", (field, stream, info) => {
-    if (field !== "file") {
+    if (field !== "file" || writeFailure) {
       stream.resume();
       return;
     }
@@ -99,17 +100,28 @@ export async function receiveUpload(
         callback(null, chunk);
       },
     });
+    const file = createWriteStream(received.path);
     writes.push(
-      pipeline(stream, counter, createWriteStream(received.path)).then(
-        () => {
+      new Promise<void>((resolve) => {
+        file.once("finish", () => {
           received.sha256 = hash.digest("hex");
-        },
-        (error: unknown) => {
+          resolve();
+        });
+        file.once("error", (error) => {
           writeFailure ??= error;
-          stop.abort(error);
-        },
-      ),
+          counter.unpipe(file);
+          counter.resume();
+          resolve();
+        });
+        // The request was cut off: busboy destroys the part without ending it.
+        stream.once("close", () => {
+          if (stream.readableEnded) return;
+          file.destroy();
+          resolve();
+        });
+      }),
     );
+    stream.pipe(counter).pipe(file);
   });
   parser.on("filesLimit", () => {
     tooManyFiles = true;
