@@ -6,7 +6,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
-import { PhotocatError, storageFailure } from "../domain/errors.js";
+import { asPhotocatError, PhotocatError, storageFailure } from "../domain/errors.js";
 
 export interface ReceivedFile {
   name: string;
@@ -48,7 +48,7 @@ export async function receiveUpload(
   try {
     await mkdir(tmpDir, { recursive: true });
   } catch (cause) {
-    throw storageFailure(cause, "receive the upload") ?? cause;
+    throw asPhotocatError(cause, "prepare the upload folder");
   }
   let parser: busboy.Busboy;
   try {
@@ -113,7 +113,9 @@ export async function receiveUpload(
           counter.resume();
           resolve();
         });
-        // The request was cut off: busboy destroys the part without ending it.
+        // The request was cut off: busboy destroys the part with the request's error (reported by the
+        // pipeline below) without ending it.
+        stream.on("error", () => {});
         stream.once("close", () => {
           if (stream.readableEnded) return;
           file.destroy();
