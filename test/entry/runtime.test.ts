@@ -28,7 +28,12 @@ describe("process start", () => {
       blocker!.listen(0, "127.0.0.1", () => resolve((blocker!.address() as { port: number }).port)),
     );
     let warmedUp = false;
-    const analyser = { ...fakeAnalyser(), warmUp: async () => void (warmedUp = true) };
+    const analyser = {
+      ...fakeAnalyser(),
+      warmUp: async () => {
+        warmedUp = true;
+      },
+    };
     const config = loadConfig({}, { PHOTOCAT_DATA_DIR: dataDir, PHOTOCAT_PORT: String(port) });
     await expect(run(config, { http: true, worker: true, analyser })).rejects.toThrow(/port is in use/);
     expect(warmedUp).toBe(false);
