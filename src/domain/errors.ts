@@ -7,6 +7,7 @@ export type ErrorCode =
   | "corrupt_image"
   | "image_too_large"
   | "file_too_large"
+  | "payload_too_large"
   | "empty_file"
   | "not_found"
   | "invalid_request"
@@ -22,6 +23,7 @@ const statusByCode: Record<ErrorCode, number> = {
   corrupt_image: 422,
   image_too_large: 422,
   file_too_large: 413,
+  payload_too_large: 413,
   empty_file: 422,
   not_found: 404,
   invalid_request: 400,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Running, run } from "../../src/entry/runtime.js";
-import type { ImageJson } from "../../src/http/present.js";
+import type { ImageJson } from "../../src/api/present.js";
 import { silentLogger } from "../../src/logger.js";
 import { inspectStore } from "./support/consistency.js";
 import {

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ImageJson } from "../../src/api/present.js";
 import { loadConfig } from "../../src/config.js";
 import { run } from "../../src/entry/runtime.js";
 import { startPhotocat } from "../../src/entry/start.js";
-import type { ImageJson } from "../../src/http/present.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
 import { HAS_TESTDATA, robustnessFiles, TESTDATA_SKIP_REASON, testdataPath } from "../support/testdata.js";
 
@@ -321,11 +321,13 @@ describe("HTTP API with a password", () => {
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     const wrong = await fetch(`${app.url}/api/session`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ password: "no" }),
     });
     expect(wrong.status).toBe(401);
     const login = await fetch(`${app.url}/api/session`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ password: "correct horse" }),
     });
     expect(login.status).toBe(204);
