@@ -63,8 +63,8 @@ describe("the served OpenAPI document describes every real answer", () => {
   }
 
   function pointerTo(template: string, method: string, status: number, mediaType: string): string {
-    const escape = (s: string) => s.replaceAll("~", "~0").replaceAll("/", "~1");
-    return `#/paths/${escape(template)}/${method}/responses/${status}/content/${escape(mediaType)}/schema`;
+    const escapePointer = (s: string) => s.replaceAll("~", "~0").replaceAll("/", "~1");
+    return `#/paths/${escapePointer(template)}/${method}/responses/${status}/content/${escapePointer(mediaType)}/schema`;
   }
 
   /** Sends a request and checks its answer against the document; returns the response and its JSON body. */
