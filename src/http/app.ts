@@ -60,12 +60,15 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 const ERROR_MEANINGS = {
   400: "The request is not valid (the message says why)",
-  401: "Not signed in: sign in or send an API token",
+  401: "Not signed in (or a wrong password or token)",
   404: "No such photo, file or route",
   413: "The body is too large",
   415: "The body's type is not accepted",
   422: "The file could not be stored",
+  429: "Too many attempts; try again later",
   500: "Something failed on the server; see its log",
+  503: "Busy or unavailable; try again (after Retry-After when given)",
+  507: "The storage is full",
 } as const;
 /** The `{"error":{"code","message"}}` answers a route can give, by status. */
 const errors = <S extends keyof typeof ERROR_MEANINGS>(...statuses: S[]) =>

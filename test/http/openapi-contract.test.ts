@@ -134,6 +134,17 @@ describe("the served OpenAPI document describes every real answer", () => {
     expect(image.Image!.additionalProperties).toBe(false);
   });
 
+  it("gives parameter patterns a client can use (a UUID matches the id pattern)", () => {
+    const params = (
+      doc.paths["/api/images/{id}"]!.get as unknown as {
+        parameters: { name: string; schema: { pattern: string } }[];
+      }
+    ).parameters;
+    const id = params.find((p) => p.name === "id")!;
+    expect(new RegExp(id.schema.pattern, "u").test("0f8fad5b-d9cb-469f-a165-70867728950e")).toBe(true);
+    expect(new RegExp(id.schema.pattern, "u").test("not-a-uuid")).toBe(false);
+  });
+
   it("validates every route's successes and errors against the served document", async () => {
     const id0 = "00000000-0000-4000-8000-000000000000";
     await call("GET", "/healthz");
