@@ -1,5 +1,5 @@
+import { presentImage } from "../api/present.js";
 import type { ImageRecord } from "../domain/image.js";
-import { presentImage } from "../http/present.js";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
 

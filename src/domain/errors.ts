@@ -7,6 +7,7 @@ export type ErrorCode =
   | "corrupt_image"
   | "image_too_large"
   | "file_too_large"
+  | "payload_too_large"
   | "empty_file"
   | "not_found"
   | "invalid_request"
@@ -14,7 +15,6 @@ export type ErrorCode =
   | "conflict"
   | "analyser_failed"
   | "analyser_output_invalid"
-  | "payload_too_large"
   | "request_timeout"
   | "storage_full"
   | "storage_unavailable"
@@ -26,6 +26,7 @@ const statusByCode: Record<ErrorCode, number> = {
   corrupt_image: 422,
   image_too_large: 422,
   file_too_large: 413,
+  payload_too_large: 413,
   empty_file: 422,
   not_found: 404,
   invalid_request: 400,
@@ -33,7 +34,6 @@ const statusByCode: Record<ErrorCode, number> = {
   conflict: 409,
   analyser_failed: 502,
   analyser_output_invalid: 502,
-  payload_too_large: 413,
   request_timeout: 408,
   storage_full: 507,
   storage_unavailable: 503,

@@ -2,23 +2,45 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { type Context, Hono } from "hono";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
-import { z } from "zod";
+import type { BlankEnv } from "hono/types";
+import { describeIssues } from "../api/issues.js";
+import { type ImageJson, presentImage } from "../api/present.js";
+import {
+  ApiError,
+  CategoryList,
+  DeletedEvent,
+  DeleteQuery,
+  Health,
+  Image,
+  ImageEdit,
+  ImageIdParams,
+  ImageListQuery,
+  ImagePage,
+  Session,
+  SignIn,
+  Stats,
+  ThumbnailParams,
+  TrashEmptied,
+  TrashQuery,
+  UploadFailure,
+  UploadResult,
+} from "../api/schemas.js";
 import type { Config } from "../config.js";
 import { asPhotocatError, isPhotocatError, PhotocatError } from "../domain/errors.js";
-import { IMAGE_STATUSES } from "../domain/image.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageEvents } from "../services/events.js";
 import type { GalleryService } from "../services/gallery.js";
 import { HealthService } from "../services/health.js";
 import { type IngestDeps, type IngestLimits, type IngestResult, ingestFile } from "../services/ingest.js";
-import { originalKey, THUMBNAIL_SIZES, type ThumbnailSize, thumbnailKey } from "../services/storage-keys.js";
+import { originalKey, thumbnailKey } from "../services/storage-keys.js";
 import { Auth } from "./auth.js";
-import { openApiDocument } from "./openapi.js";
-import { presentImage } from "./present.js";
+import { JSON_BODY_LIMIT, jsonBody, SIGN_IN_BODY_LIMIT } from "./json-body.js";
 import { discard, receiveUpload } from "./upload.js";
 import { serveWeb } from "./web.js";
 
@@ -35,44 +57,38 @@ export interface AppDeps {
   version?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DATE = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-const listQuery = z.object({
-  cursor: z.string().max(512).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  category: z.string().max(40).optional(),
-  status: z.enum(IMAGE_STATUSES as [string, ...string[]]).optional(),
-  from: z.string().regex(DATE, "from must be a date such as 2024-05-01").optional(),
-  to: z.string().regex(DATE, "to must be a date such as 2024-05-31").optional(),
-  q: z.string().max(200).optional(),
+// What the routes below declare: the OpenAPI document is generated from these, so it cannot drift.
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
 });
-
-const deleteQuery = z.object({ permanent: z.enum(["true", "false"]).optional() });
-const trashQuery = listQuery.pick({ cursor: true, limit: true });
-
-const editBody = z
-  .object({
-    summary: z.string().max(2000).optional(),
-    category: z.string().max(40).optional(),
-    tags: z.array(z.string().max(100)).max(50).optional(),
-    alt_text: z.string().max(1000).optional(),
-  })
-  .strict();
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-  throw new PhotocatError("invalid_request", `${where}${issue?.message ?? "invalid request"}`);
-}
-
-function imageId(c: Context): string {
-  const id = c.req.param("id") ?? "";
-  if (!UUID.test(id)) throw new PhotocatError("not_found", "no photo with that id");
-  return id.toLowerCase();
-}
+const ERROR_MEANINGS = {
+  400: "The request is not valid (the message says why)",
+  401: "Not signed in (or a wrong password or token)",
+  404: "No such photo, file or route",
+  408: "The upload sent nothing for too long",
+  413: "The body is too large",
+  415: "The body's type is not accepted",
+  422: "The file could not be stored",
+  429: "Too many attempts; try again later",
+  500: "Something failed on the server; see its log",
+  503: "Busy or unavailable; try again (after Retry-After when given)",
+  507: "The storage is full",
+} as const;
+/** The `{"error":{"code","message"}}` answers a route can give, by status. */
+const errors = <S extends keyof typeof ERROR_MEANINGS>(...statuses: S[]) =>
+  Object.fromEntries(statuses.map((s) => [s, json(ApiError, ERROR_MEANINGS[s])])) as Record<
+    S,
+    ReturnType<typeof json<typeof ApiError>>
+  >;
+const noContent = (description: string) => ({ description });
+const bytes = (description: string, mediaType: string) => ({
+  description,
+  content: { [mediaType]: { schema: { type: "string" as const, format: "binary" } } },
+});
+/** Errors every protected route can answer, besides its own. */
+const PROTECTED = [401, 500] as const;
+const JSON_BODY = [400, 413, 415] as const;
 
 const SECURITY_HEADERS: Record<string, string> = {
   "Content-Security-Policy":
@@ -84,13 +100,30 @@ const SECURITY_HEADERS: Record<string, string> = {
   "Cross-Origin-Opener-Policy": "same-origin",
 };
 
-/** The HTTP app: one object, served by Node here and by a Lambda adapter elsewhere. */
-export function createApp(deps: AppDeps): Hono {
+/**
+ * The HTTP app: one object, served by Node here and by a Lambda adapter elsewhere. Each route is a createRoute
+ * (its contract: path, validation, answers) followed by its handler; /api/openapi.json is generated from them.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   const { config, gallery, logger } = deps;
   const auth = new Auth({ password: config.password, apiTokens: config.apiTokens });
-  const app = new Hono();
+  const app = new OpenAPIHono<BlankEnv>({
+    // Every route's validation failures, in one voice: a bad path parameter is a missing thing, not a bad request.
+    defaultHook: (result) => {
+      if (!result.success)
+        throw new PhotocatError(
+          result.target === "param" ? "not_found" : "invalid_request",
+          describeIssues(result.error),
+        );
+    },
+  });
 
   app.onError((thrown, c) => {
+    if (thrown instanceof HTTPException && thrown.status < 500) {
+      // Hono's own refusals; the only one our routes reach is a JSON body that does not parse.
+      const message = thrown.status === 400 ? "the body is not valid JSON" : thrown.message;
+      return c.json({ error: { code: "invalid_request", message } }, thrown.status);
+    }
     const error = asPhotocatError(thrown);
     if (error.code === "internal") {
       logger.error({ err: thrown, path: c.req.path }, "unexpected error");
@@ -123,47 +156,146 @@ export function createApp(deps: AppDeps): Hono {
 
   // 503 when the database or photo store cannot be written (full disk, read-only mount), so a load
   // balancer or a person sees it before uploads fail.
-  const health = new HealthService({
+  const healthService = new HealthService({
     catalog: deps.ingestDeps.catalog,
     blobs: deps.blobs,
     dataDir: config.dataDir,
   });
-  app.get("/healthz", async (c) => {
-    const report = await health.check();
-    return c.json({ ...report, version: deps.version ?? "dev" }, report.status === "ok" ? 200 : 503);
+  const health = createRoute({
+    method: "get",
+    path: "/healthz",
+    summary: "Health: the database and the photo store accept writes",
+    security: [],
+    responses: {
+      200: json(Health, "The server is up and can store photos"),
+      503: json(Health, "The database or the photo store cannot be written"),
+    },
   });
-  app.get("/api/openapi.json", (c) => c.json(openApiDocument(deps.version ?? "dev")));
+  app.openapi(health, async (c) => {
+    const report = await healthService.check();
+    const body = { ...report, version: deps.version ?? "dev" };
+    return report.status === "ok" ? c.json(body, 200) : c.json(body, 503);
+  });
 
-  app.get("/api/session", (c) => c.json({ required: auth.required, authenticated: auth.isAuthenticated(c) }));
-  app.post("/api/session", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { password?: unknown };
-    if (!auth.checkPassword(body.password)) {
+  const openApi = createRoute({
+    method: "get",
+    path: "/api/openapi.json",
+    summary: "This document",
+    security: [],
+    responses: { 200: json(z.looseObject({ openapi: z.string() }), "The OpenAPI 3.1 document") },
+  });
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.openapi(openApi, (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "Photocat API",
+        version: deps.version ?? "dev",
+        description: 'Self-hostable AI photo catalogue. Errors are always {"error":{"code","message"}}.',
+      },
+      security: [{ bearer: [] }, { session: [] }, {}], // {}: a server without a password needs neither
+    });
+    return c.json(document, 200);
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "A token from PHOTOCAT_API_TOKENS",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "apiKey",
+    in: "cookie",
+    name: "photocat_session",
+  });
+
+  const getSession = createRoute({
+    method: "get",
+    path: "/api/session",
+    summary: "Whether a password is required and given",
+    security: [],
+    responses: { 200: json(Session, "The session"), ...errors(500) },
+  });
+  app.openapi(getSession, (c) =>
+    c.json({ required: auth.required, authenticated: auth.isAuthenticated(c) }, 200),
+  );
+
+  const signIn = createRoute({
+    method: "post",
+    path: "/api/session",
+    summary: "Sign in with the password (sets the session cookie)",
+    security: [],
+    middleware: jsonBody(SIGN_IN_BODY_LIMIT),
+    request: { body: { required: true, content: { "application/json": { schema: SignIn } } } },
+    responses: { 204: noContent("Signed in"), ...errors(...JSON_BODY, 401, 500) },
+  });
+  app.openapi(signIn, async (c) => {
+    if (!auth.checkPassword(c.req.valid("json").password)) {
       await new Promise((r) => setTimeout(r, 400)); // slows password guessing
       throw new PhotocatError("unauthorized", "wrong password");
     }
     auth.startSession(c);
     return c.body(null, 204);
   });
-  app.delete("/api/session", (c) => {
+
+  const signOut = createRoute({
+    method: "delete",
+    path: "/api/session",
+    summary: "Sign out",
+    security: [],
+    responses: { 204: noContent("Signed out"), ...errors(500) },
+  });
+  app.openapi(signOut, (c) => {
     auth.endSession(c);
     return c.body(null, 204);
   });
 
-  app.get("/api/images", async (c) => {
-    const q = parse(listQuery, c.req.query());
+  const listImages = createRoute({
+    method: "get",
+    path: "/api/images",
+    summary: "List photos, newest first, with filters and search",
+    request: { query: ImageListQuery },
+    responses: { 200: json(ImagePage, "A page of photos"), ...errors(400, ...PROTECTED) },
+  });
+  app.openapi(listImages, async (c) => {
+    const q = c.req.valid("query");
     const page = await gallery.list({
       limit: q.limit,
       cursor: q.cursor ?? null,
       category: q.category ?? null,
-      status: (q.status as never) ?? null,
+      status: q.status ?? null,
       from: q.from ?? null,
       to: q.to ?? null,
       q: q.q?.trim() || null,
     });
-    return c.json({ items: page.items.map((i) => presentImage(i)), next_cursor: page.nextCursor });
+    return c.json({ items: page.items.map((i) => presentImage(i)), next_cursor: page.nextCursor }, 200);
   });
 
-  app.post("/api/images", async (c) => {
+  const uploadImages = createRoute({
+    method: "post",
+    path: "/api/images",
+    summary: "Upload photos (multipart, field `file`, repeatable); each is streamed to disk",
+    request: {
+      body: {
+        required: true,
+        content: {
+          // A plain JSON schema, not zod: the body is streamed by receiveUpload, never parsed as a form.
+          "multipart/form-data": {
+            schema: {
+              type: "object",
+              properties: { file: { type: "array", items: { type: "string", format: "binary" } } },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      201: json(UploadResult, "Something new was stored"),
+      200: json(UploadResult, "Every file was stored before (duplicates)"),
+      422: json(UploadFailure, "No file could be stored: the first file's error, and each file's"),
+      ...errors(400, 408, 413, 415, 503, 507, ...PROTECTED),
+    },
+  });
+  app.openapi(uploadImages, async (c) => {
     const files = await receiveUpload(
       c.req.raw.body as never,
       c.req.header("content-type"),
@@ -172,7 +304,7 @@ export function createApp(deps: AppDeps): Hono {
     );
     if (files.length === 0)
       throw new PhotocatError("invalid_request", "no file: send photos in a field named file");
-    const images: ReturnType<typeof presentImage>[] = [];
+    const images: ImageJson[] = [];
     const rejected: { name: string; error: { code: string; message: string } }[] = [];
     let created = false;
     let firstFailure: PhotocatError | null = null;
@@ -206,42 +338,106 @@ export function createApp(deps: AppDeps): Hono {
       await discard(files);
     }
     if (images.length === 0) {
-      // Every file refused: a storage failure keeps its own status (507), bad files answer 422.
+      // Every file refused: a storage failure answers as itself (507, 503), bad files 422 with each reason.
       const first = firstFailure!;
-      const status = first.status >= 500 ? first.status : 422;
-      return c.json({ error: first.toJSON(), images, rejected }, status as 422);
+      if (first.status >= 500) throw first;
+      return c.json({ error: first.toJSON(), images, rejected }, 422);
     }
     return c.json({ images, rejected }, created ? 201 : 200);
   });
 
-  app.get("/api/images/:id", async (c) => c.json(presentImage(await gallery.get(imageId(c)))));
-  app.patch("/api/images/:id", async (c) => {
-    const body = parse(editBody, await c.req.json().catch(() => null));
-    const image = await gallery.edit(imageId(c), {
+  const getImage = createRoute({
+    method: "get",
+    path: "/api/images/{id}",
+    summary: "One photo",
+    request: { params: ImageIdParams },
+    responses: { 200: json(Image, "The photo"), ...errors(404, ...PROTECTED) },
+  });
+  app.openapi(getImage, async (c) =>
+    c.json(presentImage(await gallery.get(c.req.valid("param").id.toLowerCase())), 200),
+  );
+
+  const editImage = createRoute({
+    method: "patch",
+    path: "/api/images/{id}",
+    summary: "Correct summary, category, tags or alt text (stored as human edits, which win over analysis)",
+    middleware: jsonBody(JSON_BODY_LIMIT),
+    request: {
+      params: ImageIdParams,
+      body: { required: true, content: { "application/json": { schema: ImageEdit } } },
+    },
+    responses: {
+      200: json(Image, "The corrected photo"),
+      ...errors(...JSON_BODY, 404, 507, ...PROTECTED),
+    },
+  });
+  app.openapi(editImage, async (c) => {
+    const body = c.req.valid("json");
+    const image = await gallery.edit(c.req.valid("param").id.toLowerCase(), {
       summary: body.summary,
       category: body.category,
       tags: body.tags,
       altText: body.alt_text,
     });
-    return c.json(presentImage(image));
+    return c.json(presentImage(image), 200);
   });
-  // Deleting moves a photo to the trash, which forgives a wrong click; ?permanent=true deletes at once.
-  app.delete("/api/images/:id", async (c) => {
-    const permanent = parse(deleteQuery, c.req.query()).permanent === "true";
-    if (permanent) await gallery.delete(imageId(c));
-    else await gallery.trash(imageId(c));
+
+  const deleteImage = createRoute({
+    method: "delete",
+    path: "/api/images/{id}",
+    summary:
+      "Move a photo to the trash (which forgives a wrong click), or with permanent=true delete it for good",
+    request: { params: ImageIdParams, query: DeleteQuery },
+    responses: { 204: noContent("Trashed or deleted"), ...errors(404, 507, ...PROTECTED) },
+  });
+  app.openapi(deleteImage, async (c) => {
+    const id = c.req.valid("param").id.toLowerCase();
+    if (c.req.valid("query").permanent === "true") await gallery.delete(id);
+    else await gallery.trash(id);
     return c.body(null, 204);
   });
 
-  app.get("/api/trash", async (c) => {
-    const q = parse(trashQuery, c.req.query());
-    const page = await gallery.listTrash({ limit: q.limit, cursor: q.cursor ?? null });
-    return c.json({ items: page.items.map((i) => presentImage(i)), next_cursor: page.nextCursor });
+  const listTrash = createRoute({
+    method: "get",
+    path: "/api/trash",
+    summary: "The trash, most recently trashed first",
+    request: { query: TrashQuery },
+    responses: { 200: json(ImagePage, "A page of trashed photos"), ...errors(400, ...PROTECTED) },
   });
-  app.post("/api/trash/:id/restore", async (c) => c.json(presentImage(await gallery.restore(imageId(c)))));
-  app.delete("/api/trash", async (c) => c.json({ deleted: await gallery.emptyTrash() }));
-  app.post("/api/images/:id/reanalyse", async (c) =>
-    c.json(presentImage(await gallery.reanalyse(imageId(c))), 202),
+  app.openapi(listTrash, async (c) => {
+    const q = c.req.valid("query");
+    const page = await gallery.listTrash({ limit: q.limit, cursor: q.cursor ?? null });
+    return c.json({ items: page.items.map((i) => presentImage(i)), next_cursor: page.nextCursor }, 200);
+  });
+
+  const restoreImage = createRoute({
+    method: "post",
+    path: "/api/trash/{id}/restore",
+    summary: "Bring a photo back from the trash",
+    request: { params: ImageIdParams },
+    responses: { 200: json(Image, "The restored photo"), ...errors(404, ...PROTECTED) },
+  });
+  app.openapi(restoreImage, async (c) =>
+    c.json(presentImage(await gallery.restore(c.req.valid("param").id.toLowerCase())), 200),
+  );
+
+  const emptyTrash = createRoute({
+    method: "delete",
+    path: "/api/trash",
+    summary: "Delete every photo in the trash for good (works on a full disk: files go first)",
+    responses: { 200: json(TrashEmptied, "How many photos were deleted"), ...errors(507, ...PROTECTED) },
+  });
+  app.openapi(emptyTrash, async (c) => c.json({ deleted: await gallery.emptyTrash() }, 200));
+
+  const reanalyseImage = createRoute({
+    method: "post",
+    path: "/api/images/{id}/reanalyse",
+    summary: "Queue analysis again",
+    request: { params: ImageIdParams },
+    responses: { 202: json(Image, "Queued"), ...errors(404, ...PROTECTED) },
+  });
+  app.openapi(reanalyseImage, async (c) =>
+    c.json(presentImage(await gallery.reanalyse(c.req.valid("param").id.toLowerCase())), 202),
   );
 
   const sendBlob = async (c: Context, key: string, download?: string) => {
@@ -263,38 +459,90 @@ export function createApp(deps: AppDeps): Hono {
     headers["Content-Length"] = String(info.size);
     return c.body(Readable.toWeb(body) as ReadableStream, 200, headers);
   };
-  app.get("/api/images/:id/original", async (c) => {
-    const image = await gallery.get(imageId(c));
+
+  const getOriginal = createRoute({
+    method: "get",
+    path: "/api/images/{id}/original",
+    summary: "The original file, as uploaded",
+    request: { params: ImageIdParams },
+    responses: {
+      200: bytes("The file (ETag, long cache)", "image/*"),
+      304: noContent("Not modified (If-None-Match)"),
+      ...errors(404, ...PROTECTED),
+    },
+  });
+  app.openapi(getOriginal, async (c) => {
+    const image = await gallery.get(c.req.valid("param").id.toLowerCase());
     return sendBlob(c, originalKey(image.id, image.mediaType), image.originalName);
   });
-  app.get("/api/images/:id/thumbnails/:size", async (c) => {
-    const size = c.req.param("size") as ThumbnailSize;
-    if (!THUMBNAIL_SIZES.includes(size))
-      throw new PhotocatError("not_found", "thumbnail sizes are small and large");
-    return sendBlob(c, thumbnailKey(imageId(c), size));
+
+  const getThumbnail = createRoute({
+    method: "get",
+    path: "/api/images/{id}/thumbnails/{size}",
+    summary: "A WebP thumbnail without metadata",
+    request: { params: ThumbnailParams },
+    responses: {
+      200: bytes("The thumbnail (ETag, long cache)", "image/webp"),
+      304: noContent("Not modified (If-None-Match)"),
+      ...errors(404, ...PROTECTED),
+    },
+  });
+  app.openapi(getThumbnail, async (c) => {
+    const { size } = c.req.valid("param");
+    return sendBlob(c, thumbnailKey(c.req.valid("param").id.toLowerCase(), size));
   });
 
-  app.get("/api/categories", async (c) => c.json({ categories: await gallery.categories() }));
-  app.get("/api/stats", async (c) => {
+  const listCategories = createRoute({
+    method: "get",
+    path: "/api/categories",
+    summary: "Categories with counts: the taxonomy's, then any stored one no longer in it",
+    responses: { 200: json(CategoryList, "The categories"), ...errors(...PROTECTED) },
+  });
+  app.openapi(listCategories, async (c) => c.json({ categories: await gallery.categories() }, 200));
+
+  const getStats = createRoute({
+    method: "get",
+    path: "/api/stats",
+    summary: "Counts by status, tokens and cost",
+    responses: { 200: json(Stats, "The statistics"), ...errors(...PROTECTED) },
+  });
+  app.openapi(getStats, async (c) => {
     const s = await gallery.stats();
     const analysed = s.byModel.reduce((n, m) => n + m.images, 0);
-    return c.json({
-      images: s.images,
-      by_status: s.byStatus,
-      input_tokens: s.inputTokens,
-      output_tokens: s.outputTokens,
-      cost_usd: s.costUsd,
-      cost_per_photo_usd: analysed > 0 ? s.costUsd / analysed : 0,
-      by_model: s.byModel.map((m) => ({
-        provider: m.provider,
-        model: m.model,
-        images: m.images,
-        cost_usd: m.costUsd,
-      })),
-    });
+    return c.json(
+      {
+        images: s.images,
+        by_status: s.byStatus,
+        input_tokens: s.inputTokens,
+        output_tokens: s.outputTokens,
+        cost_usd: s.costUsd,
+        cost_per_photo_usd: analysed > 0 ? s.costUsd / analysed : 0,
+        by_model: s.byModel.map((m) => ({
+          provider: m.provider,
+          model: m.model,
+          images: m.images,
+          cost_usd: m.costUsd,
+        })),
+      },
+      200,
+    );
   });
 
-  app.get("/api/events", (c) =>
+  app.openAPIRegistry.register("DeletedEvent", DeletedEvent);
+  const events = createRoute({
+    method: "get",
+    path: "/api/events",
+    summary:
+      "Server-sent events: `image` (data: an Image), `deleted` (data: a DeletedEvent), `ping` every 25 s",
+    responses: {
+      200: {
+        description: "The event stream",
+        content: { "text/event-stream": { schema: { type: "string" as const } } },
+      },
+      ...errors(...PROTECTED),
+    },
+  });
+  app.openapi(events, (c) =>
     streamSSE(c, async (stream) => {
       const unsubscribe = deps.events.subscribe((event) => {
         const data = event.type === "image" ? presentImage(event.image) : { id: event.id };

@@ -29,7 +29,21 @@ export class GalleryService {
     private readonly taxonomy: Taxonomy,
   ) {}
 
-  list(query: ImageQuery): Promise<ImagePage> {
+  /** A page of photos; a category filter must name a category (a typo would otherwise show an empty gallery). */
+  async list(query: ImageQuery): Promise<ImagePage> {
+    if (
+      query.category !== null &&
+      query.category !== undefined &&
+      !isCategory(this.taxonomy, query.category)
+    ) {
+      const known = (await this.categories()).map((c) => c.slug);
+      if (!known.includes(query.category)) {
+        throw new PhotocatError(
+          "invalid_request",
+          `there is no category "${query.category}": category must be one of: ${known.join(", ")}`,
+        );
+      }
+    }
     return this.deps.catalog.listImages(query);
   }
 

@@ -110,14 +110,14 @@ describe.skipIf(Boolean(SKIP_REASON))(
         expect(String((body.error as { message: string }).message)).toMatch(/storage full/);
       }
       // An edit at 0 bytes free is refused as a storage failure, never a 500 (SQLite may still have room
-    // in its write-ahead log, so it may also succeed).
-    const fullEdit = await fetch(`${url}/api/images/${stored[5]}`, {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ summary: "Edited on a full disk." }),
-    });
-    expect([200, 507]).toContain(fullEdit.status);
-    const health = await fetch(`${url}/healthz`);
+      // in its write-ahead log, so it may also succeed).
+      const fullEdit = await fetch(`${url}/api/images/${stored[5]}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ summary: "Edited on a full disk." }),
+      });
+      expect([200, 507]).toContain(fullEdit.status);
+      const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(503);
       const report = await json(health);
       expect(report.status).toBe("degraded");

@@ -2,9 +2,9 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ImageJson } from "../../src/api/present.js";
 import { loadConfig } from "../../src/config.js";
 import { type Running, run } from "../../src/entry/runtime.js";
-import type { ImageJson } from "../../src/http/present.js";
 import { silentLogger } from "../../src/logger.js";
 import { inspectStore } from "./support/consistency.js";
 import {

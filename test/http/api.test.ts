@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ImageJson } from "../../src/api/present.js";
 import { loadConfig } from "../../src/config.js";
 import { run } from "../../src/entry/runtime.js";
 import { startPhotocat } from "../../src/entry/start.js";
-import type { ImageJson } from "../../src/http/present.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
 import { HAS_TESTDATA, robustnessFiles, TESTDATA_SKIP_REASON, testdataPath } from "../support/testdata.js";
 
@@ -170,6 +170,15 @@ describe("HTTP API", () => {
     const bad = await fetch(`${app.url}/api/images?status=lost`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+
+    // A category filter that names no category is a mistake to report, not an empty gallery.
+    const unknown = await fetch(`${app.url}/api/images?category=nope`);
+    expect(unknown.status).toBe(400);
+    const unknownError = ((await unknown.json()) as { error: { code: string; message: string } }).error;
+    expect(unknownError.code).toBe("invalid_request");
+    expect(unknownError.message).toContain('"nope"');
+    expect(unknownError.message).toMatch(/category must be one of: .*vehicles/);
+    expect(unknownError.message).toMatch(/category must be one of: .*food/);
 
     const categories = (await (await fetch(`${app.url}/api/categories`)).json()) as {
       categories: { slug: string; count: number }[];
@@ -359,11 +368,13 @@ describe("HTTP API with a password", () => {
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     const wrong = await fetch(`${app.url}/api/session`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ password: "no" }),
     });
     expect(wrong.status).toBe(401);
     const login = await fetch(`${app.url}/api/session`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ password: "correct horse" }),
     });
     expect(login.status).toBe(204);
@@ -396,5 +407,59 @@ describe("HTTP API with a password", () => {
   it("refuses to listen on a public address without a password", async () => {
     const config = loadConfig({}, { PHOTOCAT_HOST: "0.0.0.0", PHOTOCAT_DATA_DIR: dataDir });
     await expect(run(config, { http: true, worker: false })).rejects.toThrow(/PHOTOCAT_PASSWORD/);
+  });
+});
+
+describe("HTTP API validation messages", () => {
+  let dataDir: string;
+  let app: Started;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "photocat-messages-"));
+    app = await startPhotocat({ dataDir, analyser: fakeAnalyser(), worker: false });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const messageOf = async (response: Response) => {
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("invalid_request");
+    return error.message;
+  };
+
+  it("says what is wrong in sentences, not in zod's words", async () => {
+    for (const limit of ["abc", "0", "201", "2.5"]) {
+      expect(await messageOf(await fetch(`${app.url}/api/images?limit=${limit}`))).toBe(
+        "limit must be a whole number from 1 to 200",
+      );
+    }
+    expect(await messageOf(await fetch(`${app.url}/api/images?status=lost`))).toBe(
+      "status must be one of: queued, running, done, failed",
+    );
+    expect(await messageOf(await fetch(`${app.url}/api/images?from=yesterday`))).toBe(
+      "from must be a date such as 2024-05-01",
+    );
+    const patch = (body: unknown) =>
+      fetch(`${app.url}/api/images/00000000-0000-4000-8000-000000000000`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+    expect(await messageOf(await patch({ summary: 3, tags: "car" }))).toBe(
+      "summary must be text; tags must be a list",
+    );
+    expect(await messageOf(await patch({ colour: "red" }))).toBe("unknown field colour");
+    expect(await messageOf(await patch({ tags: Array(51).fill("a") }))).toBe(
+      "tags must be a list of at most 50 items",
+    );
+    expect(await messageOf(await patch("{not json"))).toBe("the body is not valid JSON");
+    const both = await messageOf(await fetch(`${app.url}/api/images?limit=x&status=y`));
+    expect(both).toBe(
+      "limit must be a whole number from 1 to 200; status must be one of: queued, running, done, failed",
+    );
+    expect(both).not.toMatch(/expected|received|Invalid|NaN/);
   });
 });

@@ -1,9 +1,9 @@
 import { createWriteStream } from "node:fs";
 import type { Command } from "commander";
+import { presentImage } from "../../api/present.js";
 import { type Container, createContainer } from "../../container.js";
 import { PhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageStatus } from "../../domain/image.js";
-import { presentImage } from "../../http/present.js";
 import type { ImageQuery } from "../../ports/catalog.js";
 import { csvHeader, csvRow, EXIT, formatImages, jsonLine, parseFormat } from "../output.js";
 import { addSettingFlags, configFromFlags } from "../settings-flags.js";

@@ -1,7 +1,12 @@
+import type { z } from "@hono/zod-openapi";
 import { cameraLabel, effectiveDescription, type ImageRecord } from "../domain/image.js";
+import type { Image } from "./schemas.js";
+
+/** An image as the API sends it; its shape is the Image schema's. */
+export type ImageJson = z.output<typeof Image>;
 
 /** The `<image>` resource of the API (DESIGN.md): snake_case, effective values (human edits win). */
-export function presentImage(image: ImageRecord, extra: { duplicate?: boolean } = {}) {
+export function presentImage(image: ImageRecord, extra: { duplicate?: boolean } = {}): ImageJson {
   const d = effectiveDescription(image);
   const a = image.analysis;
   const base = `/api/images/${image.id}`;
@@ -52,7 +57,6 @@ export function presentImage(image: ImageRecord, extra: { duplicate?: boolean } 
       : null,
     created_at: image.createdAt,
     updated_at: image.updatedAt,
+    trashed_at: image.trashedAt ?? null,
   };
 }
-
-export type ImageJson = ReturnType<typeof presentImage>;

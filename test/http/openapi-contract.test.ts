@@ -1,0 +1,309 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPhotocat } from "../../src/entry/start.js";
+import type { Analyser } from "../../src/ports/analyser.js";
+import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
+
+/**
+ * Every route's real answers, successes and errors, checked against the OpenAPI document the server itself
+ * serves: each status must be documented for its operation, each JSON body must validate against the schema
+ * given there (components resolved), and every documented status but 500 must have been seen once.
+ */
+
+type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
+type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: object } };
+
+const TOKEN = "contract-token-1";
+const PASSWORD = "contract password";
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+/** The local analyser's extras, so `details` carries real content. */
+function analyserWithDetails(): Analyser {
+  const base = fakeAnalyser();
+  return {
+    provider: base.provider,
+    model: base.model,
+    async analyse(input) {
+      const analysis = await base.analyse(input);
+      return {
+        ...analysis,
+        extras: { objects: [{ label: "car", score: 0.8, box: [1, 2, 3, 4] }], faces: 0 },
+      };
+    },
+  };
+}
+
+describe("the served OpenAPI document describes every real answer", () => {
+  let dataDir: string;
+  let app: Awaited<ReturnType<typeof startPhotocat>>;
+  let doc: Document;
+  let ajv: Ajv2020;
+  const seen = new Set<string>();
+
+  /** The document's operation for a request: its template path, e.g. /api/images/{id}. */
+  function operationOf(method: string, url: string): { template: string; op: Operation } {
+    const pathname = new URL(url, "http://x").pathname;
+    for (const [template, item] of Object.entries(doc.paths)) {
+      const pattern = new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`);
+      const op = item[method.toLowerCase()];
+      if (pattern.test(pathname) && op) return { template, op };
+    }
+    throw new Error(`the document has no operation for ${method} ${pathname}`);
+  }
+
+  /** Validates a body against a JSON pointer into the served document. */
+  function validate(pointer: string, body: unknown): string | null {
+    const check = ajv.getSchema(`openapi.json${pointer}`);
+    if (!check) throw new Error(`no schema at ${pointer}`);
+    return check(body) ? null : ajv.errorsText(check.errors);
+  }
+
+  function pointerTo(template: string, method: string, status: number, mediaType: string): string {
+    const escapePointer = (s: string) => s.replaceAll("~", "~0").replaceAll("/", "~1");
+    return `#/paths/${escapePointer(template)}/${method}/responses/${status}/content/${escapePointer(mediaType)}/schema`;
+  }
+
+  /** Sends a request and checks its answer against the document; returns the response and its JSON body. */
+  async function call(method: string, url: string, init: RequestInit = {}) {
+    const response = await fetch(`${app.url}${url}`, { ...init, method });
+    const { template, op } = operationOf(method, url);
+    const m = method.toLowerCase();
+    const where = `${method} ${template} -> ${response.status}`;
+    const documented = op.responses[String(response.status)];
+    expect(documented, `${where} is not documented`).toBeDefined();
+    seen.add(`${m} ${template} ${response.status}`);
+    const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
+    const content = documented!.content;
+    if (!content) {
+      expect(await response.text(), `${where} should have no body`).toBe("");
+      return { response, body: undefined };
+    }
+    const declared = Object.keys(content).find(
+      (t) => t === type || (t.endsWith("/*") && type.startsWith(t.slice(0, -1))),
+    );
+    expect(declared, `${where}: ${type} is not among ${Object.keys(content).join(", ")}`).toBeDefined();
+    if (declared !== "application/json") {
+      if (type !== "text/event-stream") await response.arrayBuffer();
+      return { response, body: undefined };
+    }
+    const body: unknown = await response.json();
+    expect(validate(pointerTo(template, m, response.status, declared), body), where).toBeNull();
+    return { response, body: body as Record<string, unknown> };
+  }
+
+  const json = (body: unknown, headers: Record<string, string> = auth): RequestInit => ({
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const form = (files: { name: string; bytes: Uint8Array; type?: string }[]): RequestInit => {
+    const data = new FormData();
+    for (const f of files)
+      data.append("file", new Blob([new Uint8Array(f.bytes)], { type: f.type ?? "image/jpeg" }), f.name);
+    return { headers: auth, body: data };
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "photocat-contract-"));
+    app = await startPhotocat({
+      dataDir,
+      analyser: analyserWithDetails(),
+      settings: { PHOTOCAT_PASSWORD: PASSWORD, PHOTOCAT_API_TOKENS: TOKEN, PHOTOCAT_MAX_UPLOAD_MB: "1" },
+    });
+    doc = (await (await fetch(`${app.url}/api/openapi.json`)).json()) as Document;
+    ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema(doc, "openapi.json");
+  });
+  afterAll(async () => {
+    await app?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("documents the Image fields the server sends (byte_size, lens, confidence, details, times)", () => {
+    const image = doc.components.schemas as Record<
+      string,
+      { properties: object; additionalProperties: unknown }
+    >;
+    expect(Object.keys(image.Image!.properties)).toEqual(
+      expect.arrayContaining(["byte_size", "lens", "confidence", "details", "created_at", "updated_at"]),
+    );
+    expect(image.Image!.additionalProperties).toBe(false);
+  });
+
+  it("gives parameter patterns a client can use (a UUID matches the id pattern)", () => {
+    const params = (
+      doc.paths["/api/images/{id}"]!.get as unknown as {
+        parameters: { name: string; schema: { pattern: string } }[];
+      }
+    ).parameters;
+    const id = params.find((p) => p.name === "id")!;
+    expect(new RegExp(id.schema.pattern, "u").test("0f8fad5b-d9cb-469f-a165-70867728950e")).toBe(true);
+    expect(new RegExp(id.schema.pattern, "u").test("not-a-uuid")).toBe(false);
+  });
+
+  it("validates every route's successes and errors against the served document", async () => {
+    const id0 = "00000000-0000-4000-8000-000000000000";
+    await call("GET", "/healthz");
+    await call("GET", "/api/openapi.json");
+
+    // Sessions.
+    await call("GET", "/api/session");
+    await call("POST", "/api/session", json({ password: "wrong" }, {}));
+    await call("POST", "/api/session", json({ password: 5 }, {}));
+    await call("POST", "/api/session", json({ password: "x".repeat(10_000) }, {}));
+    await call("POST", "/api/session", { headers: { "content-type": "text/plain" }, body: "{}" });
+    const signedIn = await call("POST", "/api/session", json({ password: PASSWORD }, {}));
+    expect(signedIn.response.status).toBe(204);
+    await call("DELETE", "/api/session");
+
+    // Upload: new, duplicate, each kind of refusal.
+    const red = await solidImage({ r: 220, g: 20, b: 20 }, 1);
+    const created = await call("POST", "/api/images", form([{ name: "red.jpg", bytes: red }]));
+    expect(created.response.status).toBe(201);
+    const id = (created.body!.images as { id: string }[])[0]!.id;
+    expect(
+      (await call("POST", "/api/images", form([{ name: "again.jpg", bytes: red }]))).response.status,
+    ).toBe(200);
+    await call(
+      "POST",
+      "/api/images",
+      form([{ name: "a.txt", bytes: Buffer.from("not a photo"), type: "text/plain" }]),
+    );
+    await call("POST", "/api/images", form([{ name: "big.jpg", bytes: Buffer.alloc(1_200_000, 1) }]));
+    const cut = red.subarray(0, red.length / 2);
+    await call(
+      "POST",
+      "/api/images",
+      form([
+        { name: "a.jpg", bytes: cut },
+        { name: "b.jpg", bytes: cut },
+      ]),
+    );
+    const noFile = new FormData();
+    noFile.append("note", "hello");
+    await call("POST", "/api/images", { headers: auth, body: noFile });
+    await call("POST", "/api/images", { body: new FormData() });
+
+    // Wait for the analysis, so the Image carries an analysis and details.
+    for (let i = 0; ; i++) {
+      const got = await call("GET", `/api/images/${id}`, { headers: auth });
+      if ((got.body as { status: string }).status === "done") {
+        expect((got.body as { details: unknown }).details).toMatchObject({ faces: 0 });
+        // A field added to the presenter but not to the schema would fail every check above.
+        expect(validate("#/components/schemas/Image", { ...got.body, sharpness: 0.5 })).toMatch(/additional/);
+        break;
+      }
+      if (i > 200) throw new Error("the photo was never described");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    // One photo.
+    await call("GET", `/api/images/${id0}`, { headers: auth });
+    await call("GET", `/api/images/${id}`);
+    await call("GET", "/api/images?limit=2", { headers: auth });
+    await call("GET", "/api/images?limit=abc", { headers: auth });
+    await call("GET", "/api/images");
+
+    // Live events: an edit and a deletion arrive as documented Image and DeletedEvent data.
+    const controller = new AbortController();
+    const stream = await fetch(`${app.url}/api/events`, { headers: auth, signal: controller.signal });
+    const { op: eventsOp } = operationOf("GET", "/api/events");
+    expect(Object.keys(eventsOp.responses["200"]!.content!)).toContain(
+      (stream.headers.get("content-type") ?? "").split(";")[0],
+    );
+    seen.add("get /api/events 200");
+    await call("GET", "/api/events");
+
+    await call("PATCH", `/api/images/${id}`, json({ summary: "My red thing.", tags: ["Red"] }));
+    await call("PATCH", `/api/images/${id}`, json({ colour: "red" }));
+    await call("PATCH", `/api/images/${id}`, json({ summary: "x".repeat(70_000) }));
+    await call("PATCH", `/api/images/${id}`, {
+      headers: { ...auth, "content-type": "text/plain" },
+      body: "{}",
+    });
+    await call("PATCH", `/api/images/${id0}`, json({ summary: "Nobody." }));
+    await call("PATCH", `/api/images/${id}`, json({ summary: "Who?" }, {}));
+
+    await call("POST", `/api/images/${id}/reanalyse`, { headers: auth });
+    await call("POST", `/api/images/${id0}/reanalyse`, { headers: auth });
+    await call("POST", `/api/images/${id}/reanalyse`);
+
+    // Files.
+    const original = await call("GET", `/api/images/${id}/original`, { headers: auth });
+    const etag = original.response.headers.get("etag")!;
+    await call("GET", `/api/images/${id}/original`, { headers: { ...auth, "if-none-match": etag } });
+    await call("GET", `/api/images/${id0}/original`, { headers: auth });
+    await call("GET", `/api/images/${id}/original`);
+    const thumb = await call("GET", `/api/images/${id}/thumbnails/small`, { headers: auth });
+    const thumbTag = thumb.response.headers.get("etag")!;
+    await call("GET", `/api/images/${id}/thumbnails/small`, {
+      headers: { ...auth, "if-none-match": thumbTag },
+    });
+    await call("GET", `/api/images/${id}/thumbnails/huge`, { headers: auth });
+    await call("GET", `/api/images/${id}/thumbnails/large`);
+
+    await call("GET", "/api/categories", { headers: auth });
+    await call("GET", "/api/categories");
+    await call("GET", "/api/stats", { headers: auth });
+    await call("GET", "/api/stats");
+
+    await call("DELETE", `/api/images/${id}`);
+    await call("DELETE", `/api/images/${id}`, { headers: auth }); // to the trash
+    await call("GET", "/api/trash", { headers: auth });
+    await call("GET", "/api/trash?limit=0", { headers: auth });
+    await call("GET", "/api/trash");
+    await call("POST", `/api/trash/${id}/restore`, { headers: auth });
+    await call("POST", `/api/trash/${id0}/restore`, { headers: auth });
+    await call("POST", `/api/trash/${id}/restore`);
+    await call("DELETE", `/api/images/${id}`, { headers: auth });
+    await call("DELETE", "/api/trash");
+    await call("DELETE", "/api/trash", { headers: auth });
+    await call("DELETE", `/api/images/${id}?permanent=true`, { headers: auth });
+
+    // The events seen meanwhile.
+    const reader = stream.body!.getReader();
+    let text = "";
+    while (!text.includes("event: deleted")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n/g)].map(([, name, data]) => ({
+      name,
+      data: JSON.parse(data!) as unknown,
+    }));
+    const image = events.find((e) => e.name === "image");
+    const deleted = events.find((e) => e.name === "deleted");
+    expect(image && deleted, text).toBeTruthy();
+    expect(validate("#/components/schemas/Image", image!.data)).toBeNull();
+    expect(validate("#/components/schemas/DeletedEvent", deleted!.data)).toBeNull();
+
+    // Every documented answer was produced and checked above, but 500 and the answers of a failing
+    // machine: a full or read-only disk (503, 507: test/faults/full-disk.test.ts) and a stalled upload
+    // (408: test/http/upload.test.ts).
+    const unprovoked = new Set(["500", "503", "507", "408"]);
+    const documented = Object.entries(doc.paths).flatMap(([template, item]) =>
+      Object.entries(item).flatMap(([method, op]) =>
+        Object.keys(op.responses)
+          .filter((status) => !unprovoked.has(status))
+          .map((status) => `${method} ${template} ${status}`),
+      ),
+    );
+    expect(documented.filter((answer) => !seen.has(answer))).toEqual([]);
+  });
+
+  it("would catch a field the server sends but the document lacks", async () => {
+    const { body } = await call("GET", "/api/stats", { headers: auth });
+    expect(validate(pointerTo("/api/stats", "get", 200, "application/json"), body)).toBeNull();
+    expect(validate("#/components/schemas/Stats", { ...body, new_field: 1 })).toMatch(/additional/);
+    const page = (await call("GET", "/api/images", { headers: auth })).body!;
+    expect(validate("#/components/schemas/ImagePage", { ...page, total: 3 })).toMatch(/additional/);
+    const error = (await call("GET", "/api/images")).body!;
+    expect(validate("#/components/schemas/Error", { ...error, hint: "sign in" })).toMatch(/additional/);
+  });
+});
