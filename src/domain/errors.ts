@@ -11,6 +11,8 @@ export type ErrorCode =
   | "not_found"
   | "invalid_request"
   | "unauthorized"
+  | "forbidden"
+  | "too_many_requests"
   | "conflict"
   | "analyser_failed"
   | "analyser_output_invalid"
@@ -26,6 +28,8 @@ const statusByCode: Record<ErrorCode, number> = {
   not_found: 404,
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
+  too_many_requests: 429,
   conflict: 409,
   analyser_failed: 502,
   analyser_output_invalid: 502,

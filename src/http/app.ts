@@ -15,15 +15,22 @@ import type { ImageEvents } from "../services/events.js";
 import type { GalleryService } from "../services/gallery.js";
 import { type IngestDeps, type IngestLimits, type IngestResult, ingestFile } from "../services/ingest.js";
 import { originalKey, THUMBNAIL_SIZES, type ThumbnailSize, thumbnailKey } from "../services/storage-keys.js";
-import { Auth } from "./auth.js";
+import { Auth, type SessionStore } from "./auth.js";
+import { csrfProtection } from "./csrf.js";
 import { openApiDocument } from "./openapi.js";
 import { presentImage } from "./present.js";
+import { securityHeaders } from "./security-headers.js";
 import { discard, receiveUpload } from "./upload.js";
 import { serveWeb } from "./web.js";
 
 export interface AppDeps {
-  config: Pick<Config, "password" | "apiTokens" | "corsOrigins" | "dataDir" | "maxUploadBytes" | "taxonomy">;
+  config: Pick<
+    Config,
+    "password" | "apiTokens" | "corsOrigins" | "trustedProxy" | "dataDir" | "maxUploadBytes" | "taxonomy"
+  >;
   gallery: GalleryService;
+  /** Where sign-in sessions live (the catalogue). */
+  sessions: SessionStore;
   ingestDeps: IngestDeps;
   ingestLimits: IngestLimits;
   blobs: BlobStore;
@@ -70,20 +77,10 @@ function imageId(c: Context): string {
   return id.toLowerCase();
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
-  "Content-Security-Policy":
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
-    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "X-Frame-Options": "DENY",
-  "Cross-Origin-Opener-Policy": "same-origin",
-};
-
 /** The HTTP app: one object, served by Node here and by a Lambda adapter elsewhere. */
 export function createApp(deps: AppDeps): Hono {
   const { config, gallery, logger } = deps;
-  const auth = new Auth({ password: config.password, apiTokens: config.apiTokens });
+  const auth = new Auth({ ...config, sessions: deps.sessions, logger });
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -98,13 +95,11 @@ export function createApp(deps: AppDeps): Hono {
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
   );
 
-  app.use("*", async (c, next) => {
-    await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
-  });
+  app.use("*", securityHeaders());
   if (config.corsOrigins.length > 0) {
     app.use("/api/*", cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
   }
+  app.use("*", csrfProtection(config));
   app.use(
     "*",
     auth.middleware(
@@ -119,18 +114,18 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version ?? "dev" }));
   app.get("/api/openapi.json", (c) => c.json(openApiDocument(deps.version ?? "dev")));
 
-  app.get("/api/session", (c) => c.json({ required: auth.required, authenticated: auth.isAuthenticated(c) }));
+  app.get("/api/session", async (c) => c.json(await auth.status(c)));
   app.post("/api/session", async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { password?: unknown };
-    if (!auth.checkPassword(body.password)) {
-      await new Promise((r) => setTimeout(r, 400)); // slows password guessing
-      throw new PhotocatError("unauthorized", "wrong password");
-    }
-    auth.startSession(c);
+    await auth.signIn(c, body.password);
     return c.body(null, 204);
   });
-  app.delete("/api/session", (c) => {
-    auth.endSession(c);
+  app.delete("/api/session", async (c) => {
+    await auth.signOut(c);
+    return c.body(null, 204);
+  });
+  app.delete("/api/sessions", async (c) => {
+    await auth.signOutEverywhere(c);
     return c.body(null, 204);
   });
 

@@ -302,7 +302,7 @@ describe("HTTP API with a password", () => {
       worker: false,
       settings: {
         PHOTOCAT_PASSWORD: "correct horse",
-        PHOTOCAT_API_TOKENS: "token-1",
+        PHOTOCAT_API_TOKENS: "token-0123456789abcdef",
         PHOTOCAT_CORS_ORIGINS: "https://app.example",
       },
     });
@@ -337,7 +337,7 @@ describe("HTTP API with a password", () => {
       headers: { cookie: "photocat_session=v1.99999999999999.abc" },
     });
     expect(forged.status).toBe(401);
-    const withToken = await fetch(`${app.url}/api/images`, { headers: { authorization: "Bearer token-1" } });
+    const withToken = await fetch(`${app.url}/api/images`, { headers: { authorization: "Bearer token-0123456789abcdef" } });
     expect(withToken.status).toBe(200);
     expect((await fetch(`${app.url}/api/images`, { headers: { authorization: "Bearer nope" } })).status).toBe(
       401,
@@ -346,11 +346,11 @@ describe("HTTP API with a password", () => {
 
   it("allows only the configured CORS origins", async () => {
     const allowed = await fetch(`${app.url}/api/images`, {
-      headers: { origin: "https://app.example", authorization: "Bearer token-1" },
+      headers: { origin: "https://app.example", authorization: "Bearer token-0123456789abcdef" },
     });
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");
     const other = await fetch(`${app.url}/api/images`, {
-      headers: { origin: "https://evil.example", authorization: "Bearer token-1" },
+      headers: { origin: "https://evil.example", authorization: "Bearer token-0123456789abcdef" },
     });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
