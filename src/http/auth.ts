@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
-import { RateLimiterMemory } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { PhotocatError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { Catalog } from "../ports/catalog.js";
@@ -69,11 +69,9 @@ export class Auth {
   async signIn(c: Context, password: unknown): Promise<void> {
     if (!this.#key || !this.#settings.password)
       throw new PhotocatError("invalid_request", "this server has no password; use an API token");
-    const client = await this.#refuseIfThrottled(c);
-    if (typeof password !== "string" || !sameSecret(password, this.#settings.password)) {
-      await this.#failed(client, "password");
+    const right = typeof password === "string" && sameSecret(password, this.#settings.password);
+    if (!(await this.#throttled(c, right, "password")))
       throw new PhotocatError("unauthorized", "wrong password");
-    }
     const id = randomBytes(32).toString("base64url");
     const now = this.#now();
     await this.#settings.sessions.createSession(
@@ -112,11 +110,12 @@ export class Auth {
     if (!this.required) return true;
     const header = c.req.header("authorization");
     if (header?.startsWith("Bearer ")) {
-      const client = await this.#refuseIfThrottled(c);
       const token = header.slice("Bearer ".length).trim();
-      if (this.#settings.apiTokens.some((t) => sameSecret(token, t))) return true;
-      await this.#failed(client, "token");
-      return false;
+      return this.#throttled(
+        c,
+        this.#settings.apiTokens.some((t) => sameSecret(token, t)),
+        "token",
+      );
     }
     const id = await this.#sessionId(c);
     if (!id) return false;
@@ -140,11 +139,29 @@ export class Auth {
     return (await getSignedCookie(c, this.#key, SESSION_COOKIE)) || null;
   }
 
-  /** Throws 429 with Retry-After while the client is over its failures; otherwise returns its address. */
-  async #refuseIfThrottled(c: Context): Promise<string> {
+  /**
+   * Lets a checked password or token count only while its client is under the limit of failures: a wrong one
+   * is counted (atomically, so concurrent guesses cannot slip past), and over the limit every answer, right
+   * or wrong, is 429 with Retry-After, so no guess beyond the limit learns anything. Right ones never count.
+   */
+  async #throttled(c: Context, right: boolean, what: "password" | "token"): Promise<boolean> {
     const client = requestOrigin(c, this.#settings.trustedProxy).client;
-    const record = await this.#failures.get(client);
-    if (record && record.consumedPoints >= this.#maxFailures) {
+    const logger = this.#settings.logger;
+    let record: RateLimiterRes | null;
+    try {
+      record = right ? await this.#failures.get(client) : await this.#failures.consume(client);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      record = refusal;
+      // One warning per burst: the first refusal.
+      if (refusal.consumedPoints === this.#maxFailures + 1) {
+        logger.warn(
+          { client, failures: this.#maxFailures, retryAfterSeconds: Math.ceil(refusal.msBeforeNext / 1000) },
+          "too many failed sign-in attempts: refusing this client's passwords and tokens for a while",
+        );
+      }
+    }
+    if (record && record.consumedPoints > (right ? this.#maxFailures - 1 : this.#maxFailures)) {
       const seconds = Math.max(1, Math.ceil(record.msBeforeNext / 1000));
       c.header("Retry-After", String(seconds));
       throw new PhotocatError(
@@ -152,19 +169,7 @@ export class Auth {
         `too many failed sign-in attempts from your address; try again in ${seconds} s`,
       );
     }
-    return client;
-  }
-
-  async #failed(client: string, what: "password" | "token"): Promise<void> {
-    const record = await this.#failures.penalty(client, 1);
-    const logger = this.#settings.logger;
-    logger.info({ client, what, failures: record.consumedPoints }, `sign-in failed: wrong ${what}`);
-    // One warning per burst: the failure that reaches the limit starts the refusals.
-    if (record.consumedPoints === this.#maxFailures) {
-      logger.warn(
-        { client, failures: record.consumedPoints, retryAfterSeconds: Math.ceil(record.msBeforeNext / 1000) },
-        "too many failed sign-in attempts: refusing this client's passwords and tokens for a while",
-      );
-    }
+    if (!right) logger.info({ client, failures: record?.consumedPoints }, `sign-in failed: wrong ${what}`);
+    return right;
   }
 }
