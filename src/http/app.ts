@@ -99,7 +99,7 @@ export function createApp(deps: AppDeps): Hono {
   if (config.corsOrigins.length > 0) {
     app.use("/api/*", cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
   }
-  app.use("*", csrfProtection(config));
+  app.use("*", csrfProtection({ ...config, logger }));
   app.use(
     "*",
     auth.middleware(

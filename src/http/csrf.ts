@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { PhotocatError } from "../domain/errors.js";
+import type { Logger } from "../logger.js";
 import { requestOrigin } from "./proxy.js";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -8,6 +9,7 @@ export interface CsrfSettings {
   /** PHOTOCAT_CORS_ORIGINS: other origins whose pages may call the API. */
   corsOrigins: readonly string[];
   trustedProxy: boolean | readonly string[];
+  logger: Logger;
 }
 
 /**
@@ -26,18 +28,35 @@ export function csrfProtection(settings: CsrfSettings): MiddlewareHandler {
     const fetchSite = c.req.header("sec-fetch-site");
     if (origin === undefined && fetchSite === undefined) return next();
     const own = requestOrigin(c, settings.trustedProxy).origin;
+    const refuse = (error: PhotocatError) => {
+      settings.logger.warn(
+        {
+          method: c.req.method,
+          path: c.req.path,
+          origin,
+          fetchSite,
+          withCookie: c.req.header("cookie") !== undefined,
+        },
+        "refused a request sent by another site's page",
+      );
+      return error;
+    };
     if (origin !== undefined) {
       if (origin === own || settings.corsOrigins.includes(origin)) return next();
-      throw new PhotocatError(
-        "forbidden",
-        `refused a ${c.req.method} sent by a page of ${origin}, which is not this server (${own}); ` +
-          "allow other origins with PHOTOCAT_CORS_ORIGINS, and behind a TLS proxy set PHOTOCAT_TRUSTED_PROXY",
+      throw refuse(
+        new PhotocatError(
+          "forbidden",
+          `refused a ${c.req.method} sent by a page of ${origin}, which is not this server (${own}); ` +
+            "allow other origins with PHOTOCAT_CORS_ORIGINS, and behind a TLS proxy set PHOTOCAT_TRUSTED_PROXY",
+        ),
       );
     }
     if (fetchSite === "same-origin" || fetchSite === "none") return next();
-    throw new PhotocatError(
-      "forbidden",
-      `refused a ${c.req.method} sent by another site's page (Sec-Fetch-Site: ${fetchSite})`,
+    throw refuse(
+      new PhotocatError(
+        "forbidden",
+        `refused a ${c.req.method} sent by another site's page (Sec-Fetch-Site: ${fetchSite})`,
+      ),
     );
   };
 }
