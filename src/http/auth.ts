@@ -10,6 +10,9 @@ import { requestOrigin } from "./proxy.js";
 export const SESSION_COOKIE = "photocat_session";
 /** The longest a session lives, whatever a stored row says. */
 export const SESSION_MAX_MS = 30 * 86_400_000;
+/** Wrong passwords or tokens allowed per client address in a window, then 429 until it ends. */
+const MAX_FAILURES = 10;
+const FAILURE_WINDOW_SECONDS = 60;
 
 export type SessionStore = Pick<
   Catalog,
@@ -22,10 +25,6 @@ export interface AuthSettings {
   trustedProxy: boolean | readonly string[];
   sessions: SessionStore;
   logger: Logger;
-  /** Failed passwords or tokens allowed per client address in `failureWindowSeconds`, then 429. */
-  maxFailures?: number;
-  failureWindowSeconds?: number;
-  now?: () => number;
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -47,9 +46,7 @@ export class Auth {
   readonly #settings: AuthSettings;
   /** The cookie-signing key, derived from the password. */
   readonly #key: string | null;
-  readonly #failures: RateLimiterMemory;
-  readonly #maxFailures: number;
-  readonly #now: () => number;
+  readonly #failures = new RateLimiterMemory({ points: MAX_FAILURES, duration: FAILURE_WINDOW_SECONDS });
 
   constructor(settings: AuthSettings) {
     this.#settings = settings;
@@ -57,12 +54,6 @@ export class Auth {
     this.#key = settings.password
       ? scryptSync(settings.password, "photocat-session-v2", 32).toString("base64url")
       : null;
-    this.#maxFailures = settings.maxFailures ?? 10;
-    this.#failures = new RateLimiterMemory({
-      points: this.#maxFailures,
-      duration: settings.failureWindowSeconds ?? 60,
-    });
-    this.#now = settings.now ?? Date.now;
   }
 
   /** POST /api/session: checks the password and starts a session (a cookie), or throws 401/429. */
@@ -73,7 +64,7 @@ export class Auth {
     if (!(await this.#throttled(c, right, "password")))
       throw new PhotocatError("unauthorized", "wrong password");
     const id = randomBytes(32).toString("base64url");
-    const now = this.#now();
+    const now = Date.now();
     await this.#settings.sessions.createSession(
       { idHash: hashId(id), createdAt: now, expiresAt: now + SESSION_MAX_MS },
       now,
@@ -90,13 +81,13 @@ export class Auth {
   /** DELETE /api/session: ends this browser's session on every process and clears its cookie. */
   async signOut(c: Context): Promise<void> {
     const id = await this.#sessionId(c);
-    if (id) await this.#settings.sessions.revokeSession(hashId(id), this.#now());
+    if (id) await this.#settings.sessions.revokeSession(hashId(id), Date.now());
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
   }
 
   /** DELETE /api/sessions: ends every session (all browsers); API tokens are not affected. */
   async signOutEverywhere(c: Context): Promise<void> {
-    const revoked = await this.#settings.sessions.revokeAllSessions(this.#now());
+    const revoked = await this.#settings.sessions.revokeAllSessions(Date.now());
     this.#settings.logger.info({ revoked }, "signed out everywhere");
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
   }
@@ -122,7 +113,7 @@ export class Auth {
     const session = await this.#settings.sessions.findSession(hashId(id));
     if (!session || session.revokedAt !== null) return false;
     // However far ahead a row says it lasts, no session outlives the cap.
-    return this.#now() < Math.min(session.expiresAt, session.createdAt + SESSION_MAX_MS);
+    return Date.now() < Math.min(session.expiresAt, session.createdAt + SESSION_MAX_MS);
   }
 
   /** Rejects unauthenticated requests to everything but the listed public paths. */
@@ -154,14 +145,14 @@ export class Auth {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
       record = refusal;
       // One warning per burst: the first refusal.
-      if (refusal.consumedPoints === this.#maxFailures + 1) {
+      if (refusal.consumedPoints === MAX_FAILURES + 1) {
         logger.warn(
-          { client, failures: this.#maxFailures, retryAfterSeconds: Math.ceil(refusal.msBeforeNext / 1000) },
+          { client, failures: MAX_FAILURES, retryAfterSeconds: Math.ceil(refusal.msBeforeNext / 1000) },
           "too many failed sign-in attempts: refusing this client's passwords and tokens for a while",
         );
       }
     }
-    if (record && record.consumedPoints > (right ? this.#maxFailures - 1 : this.#maxFailures)) {
+    if (record && record.consumedPoints > (right ? MAX_FAILURES - 1 : MAX_FAILURES)) {
       const seconds = Math.max(1, Math.ceil(record.msBeforeNext / 1000));
       c.header("Retry-After", String(seconds));
       throw new PhotocatError(
