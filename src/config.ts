@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "./domain/errors.js";
@@ -37,6 +38,11 @@ export interface Config {
   password: string | null;
   apiTokens: string[];
   corsOrigins: string[];
+  /**
+   * Whether X-Forwarded-Proto/-For are believed: true for any peer (one proxy in front), or only when the
+   * peer is one of these addresses; false ignores them.
+   */
+  trustedProxy: boolean | string[];
   taxonomy: Taxonomy;
   logLevel: string;
   providers: ProviderSettings;
@@ -80,6 +86,11 @@ export const SETTINGS = {
   PHOTOCAT_PASSWORD: { flag: "--password", help: "password for the web gallery and API", default: "" },
   PHOTOCAT_API_TOKENS: { flag: "--api-tokens", help: "comma-separated bearer tokens", default: "" },
   PHOTOCAT_CORS_ORIGINS: { flag: "--cors-origins", help: "comma-separated allowed origins", default: "" },
+  PHOTOCAT_TRUSTED_PROXY: {
+    flag: "--trusted-proxy",
+    help: "believe X-Forwarded-Proto/-For from a TLS proxy: on/off or its comma-separated addresses",
+    default: "off",
+  },
   PHOTOCAT_TAXONOMY: {
     flag: "--taxonomy",
     help: "your categories: 'slug: description' separated by ';'",
@@ -163,6 +174,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
   }
   const rpm = get("PHOTOCAT_RPM");
 
+  // A secret anyone could guess in a few tries protects nothing: refuse to start with one.
+  const password = get("PHOTOCAT_PASSWORD") ?? null;
+  if (password !== null && (password.length < 8 || !password.trim())) {
+    fail("PHOTOCAT_PASSWORD (--password) must be at least 8 characters and not only spaces");
+  }
+  const apiTokens = list(get("PHOTOCAT_API_TOKENS"));
+  if (apiTokens.some((token) => token.length < 16)) {
+    fail(
+      "PHOTOCAT_API_TOKENS (--api-tokens): each token must be at least 16 characters (try: openssl rand -hex 24)",
+    );
+  }
+  let trustedProxy: boolean | string[] = false;
+  const proxySetting = get("PHOTOCAT_TRUSTED_PROXY")?.trim();
+  if (proxySetting && /^(1|on|true|yes)$/i.test(proxySetting)) trustedProxy = true;
+  else if (proxySetting && !/^(0|off|false|no)$/i.test(proxySetting)) {
+    trustedProxy = list(proxySetting);
+    const bad = trustedProxy.find((address) => !isIP(address));
+    if (bad !== undefined) {
+      fail(`PHOTOCAT_TRUSTED_PROXY must be on, off or IP addresses separated by commas (got "${bad}")`);
+    }
+  }
+
   return {
     host: get("PHOTOCAT_HOST") ?? "127.0.0.1",
     port: parse("PHOTOCAT_PORT", int("PHOTOCAT_PORT", 0, 65535), get("PHOTOCAT_PORT") ?? "3000"),
@@ -204,9 +237,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
       onOff("PHOTOCAT_SHARE_CONTEXT"),
       get("PHOTOCAT_SHARE_CONTEXT"),
     ),
-    password: get("PHOTOCAT_PASSWORD") ?? null,
-    apiTokens: list(get("PHOTOCAT_API_TOKENS")),
+    password,
+    apiTokens,
     corsOrigins: list(get("PHOTOCAT_CORS_ORIGINS")),
+    trustedProxy,
     taxonomy,
     logLevel: get("PHOTOCAT_LOG_LEVEL") ?? "info",
     s3: {

@@ -32,15 +32,36 @@ describe("configuration", () => {
 
   it("reads lists and switches", () => {
     const config = loadConfig({
-      PHOTOCAT_API_TOKENS: "a, b,,",
+      PHOTOCAT_API_TOKENS: "token-aaaaaaaaaaaaaaaa, token-bbbbbbbbbbbbbbbb,,",
       PHOTOCAT_CORS_ORIGINS: "https://x.example",
       PHOTOCAT_SHARE_CONTEXT: "on",
       PHOTOCAT_TAXONOMY: "cats: cat photos; dogs",
     });
-    expect(config.apiTokens).toEqual(["a", "b"]);
+    expect(config.apiTokens).toEqual(["token-aaaaaaaaaaaaaaaa", "token-bbbbbbbbbbbbbbbb"]);
     expect(config.corsOrigins).toEqual(["https://x.example"]);
     expect(config.shareContext).toBe(true);
     expect(config.taxonomy.categories.map((c) => c.slug)).toEqual(["cats", "dogs", "other"]);
+  });
+
+  it("refuses trivially weak secrets, naming the setting", () => {
+    expect(() => loadConfig({ PHOTOCAT_PASSWORD: " " })).toThrow(/PHOTOCAT_PASSWORD .*at least 8/);
+    expect(() => loadConfig({ PHOTOCAT_PASSWORD: "        " })).toThrow(/not only spaces/);
+    expect(() => loadConfig({ PHOTOCAT_PASSWORD: "seven77" })).toThrow(ConfigurationError);
+    expect(() => loadConfig({ PHOTOCAT_API_TOKENS: "x" })).toThrow(/PHOTOCAT_API_TOKENS .*at least 16/);
+    expect(() => loadConfig({ PHOTOCAT_API_TOKENS: "a-long-enough-token-1,short" })).toThrow(
+      /PHOTOCAT_API_TOKENS/,
+    );
+    const config = loadConfig({ PHOTOCAT_PASSWORD: "eight ch", PHOTOCAT_API_TOKENS: "0123456789abcdef" });
+    expect(config.password).toBe("eight ch");
+    expect(config.apiTokens).toEqual(["0123456789abcdef"]);
+  });
+
+  it("reads the trusted-proxy setting: off by default, on, or a list of addresses", () => {
+    expect(loadConfig({}).trustedProxy).toBe(false);
+    expect(loadConfig({ PHOTOCAT_TRUSTED_PROXY: "on" }).trustedProxy).toBe(true);
+    expect(loadConfig({ PHOTOCAT_TRUSTED_PROXY: "off" }).trustedProxy).toBe(false);
+    expect(loadConfig({ PHOTOCAT_TRUSTED_PROXY: "10.0.0.2, ::1" }).trustedProxy).toEqual(["10.0.0.2", "::1"]);
+    expect(() => loadConfig({ PHOTOCAT_TRUSTED_PROXY: "proxy.local" })).toThrow(/PHOTOCAT_TRUSTED_PROXY/);
   });
 
   it("knows which hosts are exposed", () => {

@@ -12,6 +12,8 @@ export type ErrorCode =
   | "not_found"
   | "invalid_request"
   | "unauthorized"
+  | "forbidden"
+  | "too_many_requests"
   | "conflict"
   | "analyser_failed"
   | "analyser_output_invalid"
@@ -31,6 +33,8 @@ const statusByCode: Record<ErrorCode, number> = {
   not_found: 404,
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
+  too_many_requests: 429,
   conflict: 409,
   analyser_failed: 502,
   analyser_output_invalid: 502,

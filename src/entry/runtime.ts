@@ -84,6 +84,7 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
     const app = createApp({
       config,
       gallery: container.gallery,
+      sessions: container.catalog,
       ingestDeps: container.ingestDeps,
       ingestLimits: container.ingestLimits,
       blobs: container.blobs,

@@ -39,14 +39,21 @@ import type { GalleryService } from "../services/gallery.js";
 import { HealthService } from "../services/health.js";
 import { type IngestDeps, type IngestLimits, type IngestResult, ingestFile } from "../services/ingest.js";
 import { originalKey, thumbnailKey } from "../services/storage-keys.js";
-import { Auth } from "./auth.js";
+import { Auth, type SessionStore } from "./auth.js";
+import { csrfProtection } from "./csrf.js";
 import { JSON_BODY_LIMIT, jsonBody, SIGN_IN_BODY_LIMIT } from "./json-body.js";
+import { securityHeaders } from "./security-headers.js";
 import { discard, receiveUpload } from "./upload.js";
 import { serveWeb } from "./web.js";
 
 export interface AppDeps {
-  config: Pick<Config, "password" | "apiTokens" | "corsOrigins" | "dataDir" | "maxUploadBytes" | "taxonomy">;
+  config: Pick<
+    Config,
+    "password" | "apiTokens" | "corsOrigins" | "trustedProxy" | "dataDir" | "maxUploadBytes" | "taxonomy"
+  >;
   gallery: GalleryService;
+  /** Where sign-in sessions live (the catalogue). */
+  sessions: SessionStore;
   ingestDeps: IngestDeps;
   ingestLimits: IngestLimits;
   blobs: BlobStore;
@@ -65,6 +72,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const ERROR_MEANINGS = {
   400: "The request is not valid (the message says why)",
   401: "Not signed in (or a wrong password or token)",
+  403: "A cross-site request: its Origin is not this server's",
   404: "No such photo, file or route",
   408: "The upload sent nothing for too long",
   413: "The body is too large",
@@ -87,18 +95,10 @@ const bytes = (description: string, mediaType: string) => ({
   content: { [mediaType]: { schema: { type: "string" as const, format: "binary" } } },
 });
 /** Errors every protected route can answer, besides its own. */
-const PROTECTED = [401, 500] as const;
+const PROTECTED = [401, 429, 500] as const;
+/** What every state-changing route can also answer: cross-site requests are refused. */
+const CHANGES = [403] as const;
 const JSON_BODY = [400, 413, 415] as const;
-
-const SECURITY_HEADERS: Record<string, string> = {
-  "Content-Security-Policy":
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
-    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "X-Frame-Options": "DENY",
-  "Cross-Origin-Opener-Policy": "same-origin",
-};
 
 /**
  * The HTTP app: one object, served by Node here and by a Lambda adapter elsewhere. Each route is a createRoute
@@ -106,7 +106,7 @@ const SECURITY_HEADERS: Record<string, string> = {
  */
 export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   const { config, gallery, logger } = deps;
-  const auth = new Auth({ password: config.password, apiTokens: config.apiTokens });
+  const auth = new Auth({ ...config, sessions: deps.sessions, logger });
   const app = new OpenAPIHono<BlankEnv>({
     // Every route's validation failures, in one voice: a bad path parameter is a missing thing, not a bad request.
     defaultHook: (result) => {
@@ -136,13 +136,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
   );
 
-  app.use("*", async (c, next) => {
-    await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
-  });
+  app.use("*", securityHeaders());
   if (config.corsOrigins.length > 0) {
     app.use("/api/*", cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
   }
+  app.use("*", csrfProtection({ ...config, logger }));
   app.use(
     "*",
     auth.middleware(
@@ -215,9 +213,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     security: [],
     responses: { 200: json(Session, "The session"), ...errors(500) },
   });
-  app.openapi(getSession, (c) =>
-    c.json({ required: auth.required, authenticated: auth.isAuthenticated(c) }, 200),
-  );
+  app.openapi(getSession, async (c) => c.json(await auth.status(c), 200));
 
   const signIn = createRoute({
     method: "post",
@@ -226,26 +222,33 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     security: [],
     middleware: jsonBody(SIGN_IN_BODY_LIMIT),
     request: { body: { required: true, content: { "application/json": { schema: SignIn } } } },
-    responses: { 204: noContent("Signed in"), ...errors(...JSON_BODY, 401, 500) },
+    responses: { 204: noContent("Signed in"), ...errors(...JSON_BODY, 401, 429, ...CHANGES, 500) },
   });
   app.openapi(signIn, async (c) => {
-    if (!auth.checkPassword(c.req.valid("json").password)) {
-      await new Promise((r) => setTimeout(r, 400)); // slows password guessing
-      throw new PhotocatError("unauthorized", "wrong password");
-    }
-    auth.startSession(c);
+    await auth.signIn(c, c.req.valid("json").password);
     return c.body(null, 204);
   });
 
   const signOut = createRoute({
     method: "delete",
     path: "/api/session",
-    summary: "Sign out",
+    summary: "Sign out this browser (on every API process)",
     security: [],
-    responses: { 204: noContent("Signed out"), ...errors(500) },
+    responses: { 204: noContent("Signed out"), ...errors(...CHANGES, 500) },
   });
-  app.openapi(signOut, (c) => {
-    auth.endSession(c);
+  app.openapi(signOut, async (c) => {
+    await auth.signOut(c);
+    return c.body(null, 204);
+  });
+
+  const signOutEverywhere = createRoute({
+    method: "delete",
+    path: "/api/sessions",
+    summary: "Sign out every browser (API tokens keep working)",
+    responses: { 204: noContent("Every session ended"), ...errors(...CHANGES, ...PROTECTED) },
+  });
+  app.openapi(signOutEverywhere, async (c) => {
+    await auth.signOutEverywhere(c);
     return c.body(null, 204);
   });
 
@@ -292,7 +295,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
       201: json(UploadResult, "Something new was stored"),
       200: json(UploadResult, "Every file was stored before (duplicates)"),
       422: json(UploadFailure, "No file could be stored: the first file's error, and each file's"),
-      ...errors(400, 408, 413, 415, 503, 507, ...PROTECTED),
+      ...errors(400, 408, 413, 415, 503, 507, ...CHANGES, ...PROTECTED),
     },
   });
   app.openapi(uploadImages, async (c) => {
@@ -368,7 +371,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     },
     responses: {
       200: json(Image, "The corrected photo"),
-      ...errors(...JSON_BODY, 404, 507, ...PROTECTED),
+      ...errors(...JSON_BODY, 404, 507, ...CHANGES, ...PROTECTED),
     },
   });
   app.openapi(editImage, async (c) => {
@@ -388,7 +391,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     summary:
       "Move a photo to the trash (which forgives a wrong click), or with permanent=true delete it for good",
     request: { params: ImageIdParams, query: DeleteQuery },
-    responses: { 204: noContent("Trashed or deleted"), ...errors(404, 507, ...PROTECTED) },
+    responses: { 204: noContent("Trashed or deleted"), ...errors(404, 507, ...CHANGES, ...PROTECTED) },
   });
   app.openapi(deleteImage, async (c) => {
     const id = c.req.valid("param").id.toLowerCase();
@@ -415,7 +418,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     path: "/api/trash/{id}/restore",
     summary: "Bring a photo back from the trash",
     request: { params: ImageIdParams },
-    responses: { 200: json(Image, "The restored photo"), ...errors(404, ...PROTECTED) },
+    responses: { 200: json(Image, "The restored photo"), ...errors(404, ...CHANGES, ...PROTECTED) },
   });
   app.openapi(restoreImage, async (c) =>
     c.json(presentImage(await gallery.restore(c.req.valid("param").id.toLowerCase())), 200),
@@ -425,7 +428,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     method: "delete",
     path: "/api/trash",
     summary: "Delete every photo in the trash for good (works on a full disk: files go first)",
-    responses: { 200: json(TrashEmptied, "How many photos were deleted"), ...errors(507, ...PROTECTED) },
+    responses: {
+      200: json(TrashEmptied, "How many photos were deleted"),
+      ...errors(507, ...CHANGES, ...PROTECTED),
+    },
   });
   app.openapi(emptyTrash, async (c) => c.json({ deleted: await gallery.emptyTrash() }, 200));
 
@@ -434,7 +440,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     path: "/api/images/{id}/reanalyse",
     summary: "Queue analysis again",
     request: { params: ImageIdParams },
-    responses: { 202: json(Image, "Queued"), ...errors(404, ...PROTECTED) },
+    responses: { 202: json(Image, "Queued"), ...errors(404, ...CHANGES, ...PROTECTED) },
   });
   app.openapi(reanalyseImage, async (c) =>
     c.json(presentImage(await gallery.reanalyse(c.req.valid("param").id.toLowerCase())), 202),

@@ -56,6 +56,14 @@ export interface SelectFilter {
   category?: string;
 }
 
+/** A sign-in session as stored: times are epoch milliseconds; the id is kept only as a hash. */
+export interface SessionRecord {
+  idHash: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
 /** The catalogue of photos and their descriptions (SQLite, PostgreSQL...). */
 export interface Catalog {
   readonly kind: string;
@@ -93,5 +101,12 @@ export interface Catalog {
   correctionExamples(embeddingModel: string): Promise<CorrectionExample[]>;
   /** Writes a tiny row: throws when the database cannot record anything (full disk, read-only). */
   probeWrite(): Promise<void>;
+  /** Records a new session, and forgets sessions that expired before `now`. */
+  createSession(session: Omit<SessionRecord, "revokedAt">, now: number): Promise<void>;
+  findSession(idHash: string): Promise<SessionRecord | null>;
+  /** Revokes one session; false when there is no such session or it was already revoked. */
+  revokeSession(idHash: string, now: number): Promise<boolean>;
+  /** Revokes every session ("sign out everywhere"); returns how many were still active. */
+  revokeAllSessions(now: number): Promise<number>;
   close(): Promise<void>;
 }

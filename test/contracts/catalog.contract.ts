@@ -529,5 +529,53 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
         expect((await catalog.insertImage(newImage({ sha256: image.sha256 }))).created).toBe(true);
       });
     });
+
+    describe("sessions", () => {
+      const DAY = 86_400_000;
+      const now = Date.UTC(2026, 0, 1);
+
+      it("stores a session, revokes it once, and answers null for an unknown one", async () => {
+        await catalog.createSession({ idHash: "a".repeat(64), createdAt: now, expiresAt: now + DAY }, now);
+        expect(await catalog.findSession("a".repeat(64))).toEqual({
+          idHash: "a".repeat(64),
+          createdAt: now,
+          expiresAt: now + DAY,
+          revokedAt: null,
+        });
+        expect(await catalog.findSession("b".repeat(64))).toBeNull();
+        expect(await catalog.revokeSession("a".repeat(64), now + 5)).toBe(true);
+        expect((await catalog.findSession("a".repeat(64)))?.revokedAt).toBe(now + 5);
+        expect(await catalog.revokeSession("a".repeat(64), now + 6)).toBe(false);
+        expect(await catalog.revokeSession("b".repeat(64), now)).toBe(false);
+      });
+
+      it("revokes every active session at once", async () => {
+        for (const id of ["s1", "s2", "s3"])
+          await catalog.createSession({ idHash: id, createdAt: now, expiresAt: now + 30 * DAY }, now);
+        await catalog.revokeSession("s1", now);
+        expect(await catalog.revokeAllSessions(now + 1)).toBe(2);
+        for (const id of ["s1", "s2", "s3"])
+          expect((await catalog.findSession(id))?.revokedAt).not.toBeNull();
+        expect(await catalog.revokeAllSessions(now + 2)).toBe(0);
+      });
+
+      it("keeps times beyond 2038 and forgets sessions that expired", async () => {
+        const far = Date.UTC(9999, 11, 31);
+        await catalog.createSession(
+          { idHash: "old", createdAt: now - 2 * DAY, expiresAt: now - DAY },
+          now - 2 * DAY,
+        );
+        await catalog.createSession({ idHash: "far", createdAt: now, expiresAt: far }, now);
+        expect(await catalog.findSession("old")).toBeNull();
+        expect((await catalog.findSession("far"))?.expiresAt).toBe(far);
+      });
+
+      it("refuses a second session with the same id", async () => {
+        await catalog.createSession({ idHash: "dup", createdAt: now, expiresAt: now + DAY }, now);
+        await expect(
+          catalog.createSession({ idHash: "dup", createdAt: now, expiresAt: now + DAY }, now),
+        ).rejects.toThrow();
+      });
+    });
   });
 }

@@ -30,7 +30,7 @@ async function freshStore() {
   const store = await openPostgresStore({ url: URL, schema: SCHEMA, poolSize: 12 });
   const admin = new pg.Client({ connectionString: URL, options: `-c search_path=${SCHEMA}` });
   await admin.connect();
-  await admin.query("truncate images, jobs, embeddings cascade");
+  await admin.query("truncate images, jobs, embeddings, sessions cascade");
   await admin.end();
   return harness(store);
 }

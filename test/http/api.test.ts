@@ -332,8 +332,19 @@ describe("HTTP API", () => {
   it("sends security headers and no CORS by default", async () => {
     const response = await fetch(`${app.url}/api/images`, { headers: { origin: "https://evil.example" } });
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
-    expect(response.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(response.headers.get("content-security-policy")).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+        "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    );
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    // The gallery page and error answers carry them too.
+    for (const other of [await fetch(`${app.url}/`), await fetch(`${app.url}/api/images/nope`)]) {
+      expect(other.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      expect(other.headers.get("x-frame-options")).toBe("DENY");
+    }
   });
 });
 
@@ -349,7 +360,7 @@ describe("HTTP API with a password", () => {
       worker: false,
       settings: {
         PHOTOCAT_PASSWORD: "correct horse",
-        PHOTOCAT_API_TOKENS: "token-1",
+        PHOTOCAT_API_TOKENS: "token-0123456789abcdef",
         PHOTOCAT_CORS_ORIGINS: "https://app.example",
       },
     });
@@ -386,7 +397,9 @@ describe("HTTP API with a password", () => {
       headers: { cookie: "photocat_session=v1.99999999999999.abc" },
     });
     expect(forged.status).toBe(401);
-    const withToken = await fetch(`${app.url}/api/images`, { headers: { authorization: "Bearer token-1" } });
+    const withToken = await fetch(`${app.url}/api/images`, {
+      headers: { authorization: "Bearer token-0123456789abcdef" },
+    });
     expect(withToken.status).toBe(200);
     expect((await fetch(`${app.url}/api/images`, { headers: { authorization: "Bearer nope" } })).status).toBe(
       401,
@@ -395,11 +408,11 @@ describe("HTTP API with a password", () => {
 
   it("allows only the configured CORS origins", async () => {
     const allowed = await fetch(`${app.url}/api/images`, {
-      headers: { origin: "https://app.example", authorization: "Bearer token-1" },
+      headers: { origin: "https://app.example", authorization: "Bearer token-0123456789abcdef" },
     });
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");
     const other = await fetch(`${app.url}/api/images`, {
-      headers: { origin: "https://evil.example", authorization: "Bearer token-1" },
+      headers: { origin: "https://evil.example", authorization: "Bearer token-0123456789abcdef" },
     });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });

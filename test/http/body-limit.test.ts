@@ -88,7 +88,7 @@ describe("JSON bodies are refused before they are read", () => {
   let dataDir: string;
   let server: ServerProcess;
   let url: string;
-  const token = "limit-token-1";
+  const token = "limit-token-0123456789";
   /** The server's peak memory so far, in MB (the test fails, not skips, where /proc cannot be read). */
   const peak = () => {
     const mb = peakRssMb(server.pid);

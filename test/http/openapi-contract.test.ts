@@ -17,7 +17,7 @@ import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
 type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
 type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: object } };
 
-const TOKEN = "contract-token-1";
+const TOKEN = "contract-token-0123456789";
 const PASSWORD = "contract password";
 const auth = { authorization: `Bearer ${TOKEN}` };
 
@@ -145,6 +145,16 @@ describe("the served OpenAPI document describes every real answer", () => {
     expect(new RegExp(id.schema.pattern, "u").test("not-a-uuid")).toBe(false);
   });
 
+  it("would catch a field the server sends but the document lacks", async () => {
+    const { body } = await call("GET", "/api/stats", { headers: auth });
+    expect(validate(pointerTo("/api/stats", "get", 200, "application/json"), body)).toBeNull();
+    expect(validate("#/components/schemas/Stats", { ...body, new_field: 1 })).toMatch(/additional/);
+    const page = (await call("GET", "/api/images", { headers: auth })).body!;
+    expect(validate("#/components/schemas/ImagePage", { ...page, total: 3 })).toMatch(/additional/);
+    const error = (await call("GET", "/api/images")).body!;
+    expect(validate("#/components/schemas/Error", { ...error, hint: "sign in" })).toMatch(/additional/);
+  });
+
   it("validates every route's successes and errors against the served document", async () => {
     const id0 = "00000000-0000-4000-8000-000000000000";
     await call("GET", "/healthz");
@@ -159,6 +169,8 @@ describe("the served OpenAPI document describes every real answer", () => {
     const signedIn = await call("POST", "/api/session", json({ password: PASSWORD }, {}));
     expect(signedIn.response.status).toBe(204);
     await call("DELETE", "/api/session");
+    await call("DELETE", "/api/sessions", { headers: auth });
+    await call("DELETE", "/api/sessions");
 
     // Upload: new, duplicate, each kind of refusal.
     const red = await solidImage({ r: 220, g: 20, b: 20 }, 1);
@@ -283,6 +295,32 @@ describe("the served OpenAPI document describes every real answer", () => {
     expect(validate("#/components/schemas/Image", image!.data)).toBeNull();
     expect(validate("#/components/schemas/DeletedEvent", deleted!.data)).toBeNull();
 
+    /** Each documented operation that lists `status`, as a request with its path parameters filled in. */
+    const operationsListing = (status: string) =>
+      Object.entries(doc.paths).flatMap(([template, item]) =>
+        Object.entries(item)
+          .filter(([, op]) => op.responses[status])
+          .map(([method, _]) => ({
+            method: method.toUpperCase(),
+            url: template.replace("{id}", id0).replace("{size}", "small"),
+          })),
+      );
+    // Cross-site requests to every state-changing route are refused before anything else.
+    for (const { method, url } of operationsListing("403")) {
+      const refused = await call(method, url, { headers: { ...auth, origin: "http://evil.example" } });
+      expect(refused.response.status, `${method} ${url}`).toBe(403);
+    }
+    // Last (it locks this client out for a minute): ten wrong passwords, then every guarded route says 429.
+    for (let i = 0; i < 10; i++) await call("POST", "/api/session", json({ password: `wrong ${i}` }, {}));
+    for (const { method, url } of operationsListing("429")) {
+      const init = method === "POST" && url === "/api/session" ? json({ password: "wrong" }, {}) : {};
+      const throttled = await call(method, url, {
+        ...init,
+        headers: { ...init.headers, authorization: "Bearer nope" },
+      });
+      expect(throttled.response.status, `${method} ${url}`).toBe(429);
+    }
+
     // Every documented answer was produced and checked above, but 500 and the answers of a failing
     // machine: a full or read-only disk (503, 507: test/faults/full-disk.test.ts) and a stalled upload
     // (408: test/http/upload.test.ts).
@@ -295,15 +333,5 @@ describe("the served OpenAPI document describes every real answer", () => {
       ),
     );
     expect(documented.filter((answer) => !seen.has(answer))).toEqual([]);
-  });
-
-  it("would catch a field the server sends but the document lacks", async () => {
-    const { body } = await call("GET", "/api/stats", { headers: auth });
-    expect(validate(pointerTo("/api/stats", "get", 200, "application/json"), body)).toBeNull();
-    expect(validate("#/components/schemas/Stats", { ...body, new_field: 1 })).toMatch(/additional/);
-    const page = (await call("GET", "/api/images", { headers: auth })).body!;
-    expect(validate("#/components/schemas/ImagePage", { ...page, total: 3 })).toMatch(/additional/);
-    const error = (await call("GET", "/api/images")).body!;
-    expect(validate("#/components/schemas/Error", { ...error, hint: "sign in" })).toMatch(/additional/);
   });
 });

@@ -6,7 +6,14 @@ import { createSqlCatalog } from "../sql/catalog.js";
 import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
-import { addHealthProbes, addTrash, coverCaptureTime, createCoreTables, migrate } from "../sql/migrations.js";
+import {
+  addHealthProbes,
+  addTrash,
+  coverCaptureTime,
+  createCoreTables,
+  createSessionsTable,
+  migrate,
+} from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
 /** The search document: the effective description, visible text and file name, punctuation as spaces. */
@@ -29,6 +36,7 @@ const migrations: Record<string, Migration> = {
   "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
   "0003_trash": { up: (db) => addTrash(db) },
   "0004_health_probes": { up: (db) => addHealthProbes(db) },
+  "0005_sessions": { up: (db) => createSessionsTable(db, "postgres") },
 };
 
 /** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */

@@ -11,6 +11,7 @@ import type {
   ImageQuery,
   NewImage,
   SelectFilter,
+  SessionRecord,
 } from "../../ports/catalog.js";
 import type { SqlDialect } from "./dialect.js";
 import {
@@ -340,6 +341,54 @@ export function createSqlCatalog(
         .values(row)
         .onConflict((oc) => oc.column("process").doUpdateSet({ probed_at: row.probed_at }))
         .execute();
+    },
+
+    async createSession(session, now) {
+      await db.deleteFrom("sessions").where("expires_at", "<", now).execute();
+      await db
+        .insertInto("sessions")
+        .values({
+          id_hash: session.idHash,
+          created_at: session.createdAt,
+          expires_at: session.expiresAt,
+          revoked_at: null,
+        })
+        .execute();
+    },
+
+    async findSession(idHash): Promise<SessionRecord | null> {
+      const row = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("id_hash", "=", idHash)
+        .executeTakeFirst();
+      if (!row) return null;
+      return {
+        idHash: row.id_hash,
+        createdAt: Number(row.created_at),
+        expiresAt: Number(row.expires_at),
+        revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+      };
+    },
+
+    async revokeSession(idHash, now) {
+      const result = await db
+        .updateTable("sessions")
+        .set({ revoked_at: now })
+        .where("id_hash", "=", idHash)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async revokeAllSessions(now) {
+      const result = await db
+        .updateTable("sessions")
+        .set({ revoked_at: now })
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">=", now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
 
     close: options.close,

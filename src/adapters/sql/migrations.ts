@@ -179,3 +179,16 @@ export async function migrate(
     });
   }
 }
+
+/** Server-side sign-in sessions: a cookie is only as good as its row, so sign-out holds on every process. */
+export async function createSessionsTable(db: AnyDb, dialect: "sqlite" | "postgres"): Promise<void> {
+  const big = dialect === "postgres" ? sql`bigint` : sql`integer`;
+  await db.schema
+    .createTable("sessions")
+    .addColumn("id_hash", "text", (c) => c.primaryKey())
+    .addColumn("created_at", big, (c) => c.notNull())
+    .addColumn("expires_at", big, (c) => c.notNull())
+    .addColumn("revoked_at", big)
+    .execute();
+  await db.schema.createIndex("sessions_expires").on("sessions").column("expires_at").execute();
+}

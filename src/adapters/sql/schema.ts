@@ -92,9 +92,18 @@ export interface HealthProbesTable {
   probed_at: string;
 }
 
+/** A sign-in session; times are epoch milliseconds. The id itself is never stored, only its SHA-256. */
+export interface SessionsTable {
+  id_hash: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
 export interface Database {
   images: ImagesTable;
   embeddings: EmbeddingsTable;
   jobs: JobsTable;
   health_probes: HealthProbesTable;
+  sessions: SessionsTable;
 }

@@ -8,7 +8,14 @@ import { createSqlCatalog } from "../sql/catalog.js";
 import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
-import { addHealthProbes, addTrash, coverCaptureTime, createCoreTables, migrate } from "../sql/migrations.js";
+import {
+  addHealthProbes,
+  addTrash,
+  coverCaptureTime,
+  createCoreTables,
+  createSessionsTable,
+  migrate,
+} from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
 export type { SqlStore };
@@ -50,6 +57,7 @@ const migrations: Record<string, Migration> = {
   "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
   "0003_trash": { up: (db) => addTrash(db) },
   "0004_health_probes": { up: (db) => addHealthProbes(db) },
+  "0005_sessions": { up: (db) => createSessionsTable(db, "sqlite") },
 };
 
 /** FTS5 syntax from plain words: each quoted, the last one a prefix. */
