@@ -7,11 +7,37 @@ export function categoryLabel(slug: string | null | undefined): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** A stable hue per category, so each chip's dot keeps its colour everywhere. */
-export function categoryHue(slug: string | null | undefined): number {
-  let hash = 7;
-  for (const char of slug ?? "") hash = (hash * 31 + char.charCodeAt(0)) % 360;
-  return hash;
+/** Default categories with a colour each, chosen to tell neighbours apart (the palette lives in styles.css). */
+const CATEGORY_COLOURS: Record<string, number> = {
+  people: 0,
+  animals: 1,
+  food: 2,
+  vehicles: 3,
+  nature: 4,
+  architecture: 5,
+  objects: 6,
+  documents: 7,
+  art: 8,
+  other: 9,
+};
+const PALETTE_SIZE = 10;
+
+/** A stable colour per category (a CSS value), so each chip's dot and bar keep it everywhere. */
+export function categoryColour(slug: string | null | undefined): string {
+  let index = slug ? CATEGORY_COLOURS[slug] : 9;
+  if (index === undefined) {
+    let hash = 7;
+    for (const char of slug ?? "") hash = (hash * 31 + char.charCodeAt(0)) % 9973;
+    index = hash % PALETTE_SIZE;
+  }
+  return `var(--category-${index})`;
+}
+
+const pluralRules = new Intl.PluralRules("en");
+
+/** "1 photo", "2 photos", "1,234 photos": the count formatted, the noun in the right number. */
+export function plural(count: number, one: string, other: string, suffix = ""): string {
+  return `${formatCount(count)}${suffix} ${pluralRules.select(count) === "one" && !suffix ? one : other}`;
 }
 
 export function isPending(photo: Photo): boolean {
