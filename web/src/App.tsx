@@ -20,7 +20,7 @@ import { UploadTray } from "./components/UploadTray.js";
 import { isPending, plural } from "./format.js";
 import { useFeed } from "./hooks/useFeed.js";
 import { useLive } from "./hooks/useLive.js";
-import { hasFilters, openedHere, type Route, useRoute, type View } from "./hooks/useRoute.js";
+import { hasFilters, openedHere, useRoute, type View } from "./hooks/useRoute.js";
 import { useUploads } from "./hooks/useUploads.js";
 import type { CategoryCount, Filters, Photo } from "./types.js";
 
@@ -89,7 +89,10 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
     categoryTimer.current = setTimeout(() => {
       listCategories().then(setCategories, () => {});
       // "All" counts every photo, described or not; the categories only count described ones.
-      getStats().then((stats) => setTotalPhotos(stats.images), () => {});
+      getStats().then(
+        (stats) => setTotalPhotos(stats.images),
+        () => {},
+      );
       setStatsKey((k) => k + 1);
     }, delayMs);
   }, []);
@@ -197,7 +200,11 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
 
   // A photo opened by its URL that the loaded pages do not hold: fetch it on its own.
   const needsFetch =
-    openId !== null && openIndex === -1 && linked?.id !== openId && feed.loaded && !deleted.current.has(openId);
+    openId !== null &&
+    openIndex === -1 &&
+    linked?.id !== openId &&
+    feed.loaded &&
+    !deleted.current.has(openId);
   useEffect(() => {
     if (!needsFetch || !openId) return;
     let cancelled = false;
@@ -234,17 +241,20 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   openIdRef.current = openId;
   const latestLoadMore = useRef(feed.loadMore);
   latestLoadMore.current = feed.loadMore;
-  const navigateDialog = useCallback((delta: -1 | 1) => {
-    const items = latestItems.current;
-    const next = items.findIndex((p) => p.id === openIdRef.current) + delta;
-    if (next >= items.length - 3) latestLoadMore.current();
-    const target = items[next];
-    if (target) {
-      openIdRef.current = target.id;
-      // Replace, not push: Back closes the photo instead of stepping through every photo seen.
-      navigate({ ...latestRoute.current, photo: target.id } satisfies Route, "replace");
-    }
-  }, [navigate]);
+  const navigateDialog = useCallback(
+    (delta: -1 | 1) => {
+      const items = latestItems.current;
+      const next = items.findIndex((p) => p.id === openIdRef.current) + delta;
+      if (next >= items.length - 3) latestLoadMore.current();
+      const target = items[next];
+      if (target) {
+        openIdRef.current = target.id;
+        // Replace, not push: Back closes the photo instead of stepping through every photo seen.
+        navigate({ ...latestRoute.current, photo: target.id }, "replace");
+      }
+    },
+    [navigate],
+  );
 
   const onDeleted = (id: string) => {
     const items = latestItems.current;
@@ -379,6 +389,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
           onNavigate={navigateDialog}
           onChanged={(photo) => {
             feed.upsert(photo, false);
+            setLinked((current) => (current?.id === photo.id ? photo : current));
             refreshCategories(300);
           }}
           onDeleted={onDeleted}
