@@ -120,7 +120,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
 
   const { uploads, addFiles, clearFinished, track, describingIds } = useUploads((photo) => {
     feed.upsert(photo, belongsInView(latestFilters.current, photo));
-    refreshCategories(500);
+    refreshCategories(200);
   });
 
   useLive(true, {
