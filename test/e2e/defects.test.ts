@@ -79,7 +79,7 @@ const BLUE: [number, number, number] = [30, 60, 220];
 const GREY: [number, number, number] = [128, 128, 128];
 
 const photoList = (page: Page) => page.getByRole("list", { name: "Photos" });
-const tray = (page: Page) => page.getByRole("region", { name: /Upload|Describing/ });
+const tray = (page: Page) => page.getByRole("region", { name: "Uploads" });
 const trayItem = (page: Page, name: string) => tray(page).getByRole("listitem").filter({ hasText: name });
 const categoryChips = (page: Page) => page.getByRole("group", { name: "Filter by category" });
 

@@ -27,9 +27,10 @@ export function UploadTray({ uploads, onDismiss }: { uploads: UploadItem[]; onDi
   const settled = uploading === 0 && describing === 0;
 
   return (
-    <section class="upload-tray" aria-labelledby="upload-tray-title">
+    // A fixed name: the heading changes as files upload and are described, the region stays "Uploads".
+    <section class="upload-tray" aria-label="Uploads">
       <header>
-        <h2 id="upload-tray-title">{title}</h2>
+        <h2>{title}</h2>
         {uploading === 0 && (
           <button type="button" class="icon-button" onClick={onDismiss} aria-label="Dismiss uploads">
             <CloseIcon size={18} />
