@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   ApiError,
+  getPhoto,
   getSession,
+  getStats,
   listCategories,
   reanalysePhoto,
   setUnauthorisedListener,
@@ -15,10 +17,10 @@ import { PhotoDialog } from "./components/PhotoDialog.js";
 import { PhotoGrid } from "./components/PhotoGrid.js";
 import { StatsView } from "./components/StatsView.js";
 import { UploadTray } from "./components/UploadTray.js";
-import { isPending } from "./format.js";
+import { isPending, plural } from "./format.js";
 import { useFeed } from "./hooks/useFeed.js";
 import { useLive } from "./hooks/useLive.js";
-import { hasFilters, useRoute, type View } from "./hooks/useRoute.js";
+import { hasFilters, openedHere, useRoute, type View } from "./hooks/useRoute.js";
 import { useUploads } from "./hooks/useUploads.js";
 import type { CategoryCount, Filters, Photo } from "./types.js";
 
@@ -65,7 +67,10 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   const filters = useMemo(() => route.filters, [filterKey]);
   const feed = useFeed(filters);
   const [categories, setCategories] = useState<CategoryCount[]>([]);
-  const [openId, setOpenId] = useState<string | null>(null);
+  const [totalPhotos, setTotalPhotos] = useState<number | null>(null);
+  const openId = route.view === "gallery" ? (route.photo ?? null) : null;
+  // The open photo when it is not among the loaded photos (a link to it, or it does not match the filters).
+  const [linked, setLinked] = useState<Photo | null>(null);
   const [focusId, setFocusId] = useState<string | null>(null);
   const [message, setMessage] = useState("");
   const [dragging, setDragging] = useState(false);
@@ -83,6 +88,11 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
     clearTimeout(categoryTimer.current);
     categoryTimer.current = setTimeout(() => {
       listCategories().then(setCategories, () => {});
+      // "All" counts every photo, described or not; the categories only count described ones.
+      getStats().then(
+        (stats) => setTotalPhotos(stats.images),
+        () => {},
+      );
       setStatsKey((k) => k + 1);
     }, delayMs);
   }, []);
@@ -93,23 +103,42 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   latestItems.current = feed.items;
   const latestFilters = useRef(filters);
   latestFilters.current = filters;
+  const deleted = useRef(new Set<string>());
+  const latestRoute = useRef(route);
+  latestRoute.current = route;
+
+  const openPhotoById = useCallback(
+    (id: string) => navigate({ ...latestRoute.current, view: "gallery", photo: id }),
+    [navigate],
+  );
+  /** Closing goes Back when opening pushed the entry (so Forward reopens it), else replaces the photo's URL. */
+  const closePhoto = useCallback(() => {
+    if (!latestRoute.current.photo) return;
+    if (openedHere()) window.history.back();
+    else navigate({ ...latestRoute.current, photo: null }, "replace");
+  }, [navigate]);
+
+  const { uploads, addFiles, clearFinished, track, describingIds } = useUploads((photo) => {
+    feed.upsert(photo, belongsInView(latestFilters.current, photo));
+    refreshCategories(200);
+  });
 
   useLive(true, {
     onPhoto: (photo) => {
       feed.upsert(photo, belongsInView(latestFilters.current, photo));
-      if (!isPending(photo)) refreshCategories(400);
-    },
-    onDeleted: (id) => {
-      feed.remove(id);
-      setOpenId((current) => (current === id ? null : current));
+      track(photo);
+      setLinked((current) => (current?.id === photo.id ? photo : current));
       refreshCategories(400);
     },
-    pendingIds: () => latestItems.current.filter(isPending).map((p) => p.id),
-  });
-
-  const { uploads, addFiles, clearFinished } = useUploads((photo) => {
-    feed.upsert(photo, belongsInView(latestFilters.current, photo));
-    refreshCategories(500);
+    onDeleted: (id) => {
+      deleted.current.add(id);
+      feed.remove(id);
+      if (latestRoute.current.photo === id) closePhoto();
+      refreshCategories(400);
+    },
+    pendingIds: () => [
+      ...new Set([...latestItems.current.filter(isPending).map((p) => p.id), ...describingIds()]),
+    ],
   });
 
   const onFiles = useCallback(
@@ -167,11 +196,44 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   };
 
   const openIndex = openId ? feed.items.findIndex((p) => p.id === openId) : -1;
-  const openPhoto = openIndex >= 0 ? feed.items[openIndex] : undefined;
+  const openPhoto = openIndex >= 0 ? feed.items[openIndex] : linked?.id === openId ? linked : undefined;
 
-  const closeDialog = useCallback(() => {
-    setFocusId(openId);
-    setOpenId(null);
+  // A photo opened by its URL that the loaded pages do not hold: fetch it on its own.
+  const needsFetch =
+    openId !== null &&
+    openIndex === -1 &&
+    linked?.id !== openId &&
+    feed.loaded &&
+    !deleted.current.has(openId);
+  useEffect(() => {
+    if (!needsFetch || !openId) return;
+    let cancelled = false;
+    getPhoto(openId).then(
+      (photo) => {
+        if (!cancelled) setLinked(photo);
+      },
+      (error: unknown) => {
+        if (cancelled) return;
+        announce(
+          error instanceof ApiError && error.status === 404
+            ? "That photo is not in your library (it may have been deleted)."
+            : error instanceof ApiError
+              ? error.message
+              : "The photo could not be opened.",
+        );
+        navigate({ ...latestRoute.current, photo: null }, "replace");
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [needsFetch, openId, announce, navigate]);
+
+  // Focus returns to the card of the photo that was open, however it closed (Esc, Back, a link).
+  const previousOpenId = useRef(openId);
+  useEffect(() => {
+    if (previousOpenId.current && !openId) setFocusId(previousOpenId.current);
+    previousOpenId.current = openId;
   }, [openId]);
 
   // Refs, so two quick arrow presses move two photos even before a re-render.
@@ -179,23 +241,29 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   openIdRef.current = openId;
   const latestLoadMore = useRef(feed.loadMore);
   latestLoadMore.current = feed.loadMore;
-  const navigateDialog = useCallback((delta: -1 | 1) => {
-    const items = latestItems.current;
-    const next = items.findIndex((p) => p.id === openIdRef.current) + delta;
-    if (next >= items.length - 3) latestLoadMore.current();
-    const target = items[next];
-    if (target) {
-      openIdRef.current = target.id;
-      setOpenId(target.id);
-    }
-  }, []);
+  const navigateDialog = useCallback(
+    (delta: -1 | 1) => {
+      const items = latestItems.current;
+      const next = items.findIndex((p) => p.id === openIdRef.current) + delta;
+      if (next >= items.length - 3) latestLoadMore.current();
+      const target = items[next];
+      if (target) {
+        openIdRef.current = target.id;
+        // Replace, not push: Back closes the photo instead of stepping through every photo seen.
+        navigate({ ...latestRoute.current, photo: target.id }, "replace");
+      }
+    },
+    [navigate],
+  );
 
   const onDeleted = (id: string) => {
     const items = latestItems.current;
     const index = items.findIndex((p) => p.id === id);
     const neighbour = items[index + 1] ?? items[index - 1];
+    deleted.current.add(id);
     feed.remove(id);
-    setOpenId(null);
+    previousOpenId.current = null;
+    closePhoto();
     setFocusId(neighbour?.id ?? null);
     if (!neighbour) document.querySelector<HTMLInputElement>('input[type="search"]')?.focus();
     refreshCategories(300);
@@ -235,13 +303,18 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
           <StatsView refreshKey={statsKey} />
         ) : (
           <>
-            <CategoryChips filters={filters} categories={categories} onChange={(f) => setFilters(f)} />
+            <CategoryChips
+              filters={filters}
+              categories={categories}
+              total={totalPhotos}
+              onChange={(f) => setFilters(f)}
+            />
             <div class="results-heading">
               <div class="results-title">
                 <h1 class="page-title">{filters.q ? `Results for “${filters.q}”` : "Photos"}</h1>
                 {feed.loaded && feed.items.length > 0 && (
                   <p class="muted" aria-live="polite">
-                    {feed.hasMore ? `${feed.items.length}+ photos` : `${feed.items.length} photos`}
+                    {plural(feed.items.length, "photo", "photos", feed.hasMore ? "+" : "")}
                   </p>
                 )}
               </div>
@@ -290,7 +363,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
                 hasMore={feed.hasMore}
                 loading={feed.loading}
                 onLoadMore={feed.loadMore}
-                onOpen={setOpenId}
+                onOpen={openPhotoById}
                 onRetry={retry}
                 focusId={openId ? null : focusId}
                 onFocused={onFocused}
@@ -312,10 +385,11 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
           count={feed.items.length}
           hasMore={feed.hasMore}
           categories={categories}
-          onClose={closeDialog}
+          onClose={closePhoto}
           onNavigate={navigateDialog}
           onChanged={(photo) => {
             feed.upsert(photo, false);
+            setLinked((current) => (current?.id === photo.id ? photo : current));
             refreshCategories(300);
           }}
           onDeleted={onDeleted}

@@ -7,11 +7,41 @@ export function categoryLabel(slug: string | null | undefined): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** A stable hue per category, so each chip's dot keeps its colour everywhere. */
-export function categoryHue(slug: string | null | undefined): number {
-  let hash = 7;
-  for (const char of slug ?? "") hash = (hash * 31 + char.charCodeAt(0)) % 360;
-  return hash;
+/** The default categories in palette order, each its own colour, chosen to tell neighbours apart (styles.css). */
+const CATEGORY_COLOURS = new Map(
+  [
+    "people",
+    "animals",
+    "food",
+    "vehicles",
+    "nature",
+    "architecture",
+    "objects",
+    "documents",
+    "art",
+    "other",
+  ].map((slug, index) => [slug, index]),
+);
+const PALETTE_SIZE = 10;
+
+/** A stable colour per category (a CSS value), so each chip's dot and bar keep it everywhere. */
+export function categoryColour(slug: string | null | undefined): string {
+  let index = CATEGORY_COLOURS.get(slug ?? "other");
+  if (index === undefined) {
+    // A category of a custom taxonomy: a stable pick from the same palette.
+    let hash = 7;
+    for (const char of slug ?? "") hash = (hash * 31 + char.charCodeAt(0)) % 9973;
+    index = hash % PALETTE_SIZE;
+  }
+  return `var(--category-${index})`;
+}
+
+const pluralRules = new Intl.PluralRules("en");
+
+/** "1 photo", "2 photos", "1,234 photos": the count formatted, the noun in the right number; a suffix
+ * ("100+ photos") always takes the plural. */
+export function plural(count: number, one: string, other: string, suffix = ""): string {
+  return `${formatCount(count)}${suffix} ${pluralRules.select(count) === "one" && !suffix ? one : other}`;
 }
 
 export function isPending(photo: Photo): boolean {

@@ -1,10 +1,15 @@
-import { categoryHue, categoryLabel, formatCount } from "../format.js";
+import { categoryColour, categoryLabel, formatCount } from "../format.js";
 import type { CategoryCount, Filters } from "../types.js";
 
 interface FilterBarProps {
   filters: Filters;
   categories: CategoryCount[];
   onChange: (filters: Filters) => void;
+}
+
+interface CategoryChipsProps extends FilterBarProps {
+  /** Every photo in the library, described or not (categories count only the described ones). */
+  total: number | null;
 }
 
 const STATUSES = [
@@ -16,8 +21,7 @@ const STATUSES = [
 ];
 
 /** Category chips with counts: one click filters, a second click clears. */
-export function CategoryChips({ filters, categories, onChange }: FilterBarProps) {
-  const total = categories.reduce((sum, c) => sum + c.count, 0);
+export function CategoryChips({ filters, categories, onChange, total }: CategoryChipsProps) {
   const set = (change: Partial<Filters>) => onChange({ ...filters, ...change });
 
   return (
@@ -29,7 +33,7 @@ export function CategoryChips({ filters, categories, onChange }: FilterBarProps)
         aria-pressed={filters.category === ""}
         onClick={() => set({ category: "" })}
       >
-        All <span class="count">{formatCount(total)}</span>
+        All {total !== null && <span class="count">{formatCount(total)}</span>}
       </button>
       {categories.map((c) => (
         <button
@@ -38,7 +42,7 @@ export function CategoryChips({ filters, categories, onChange }: FilterBarProps)
           class="filter-chip"
           aria-pressed={filters.category === c.slug}
           title={c.description}
-          style={{ "--hue": categoryHue(c.slug) }}
+          style={{ "--cat": categoryColour(c.slug) }}
           onClick={() => set({ category: filters.category === c.slug ? "" : c.slug })}
         >
           <span class="chip-dot" aria-hidden="true" />

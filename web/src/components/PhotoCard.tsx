@@ -1,6 +1,6 @@
 import { memo } from "preact/compat";
 import { useState } from "preact/hooks";
-import { altFor, categoryHue, categoryLabel, isPending, placeholderUrl } from "../format.js";
+import { altFor, categoryColour, categoryLabel, isPending, placeholderUrl } from "../format.js";
 import type { Photo } from "../types.js";
 import { AlertIcon, RefreshIcon } from "./Icons.js";
 
@@ -14,7 +14,7 @@ interface PhotoCardProps {
 
 export function CategoryChip({ slug }: { slug: string | null }) {
   return (
-    <span class="chip" style={{ "--hue": categoryHue(slug) }}>
+    <span class="chip" style={{ "--cat": categoryColour(slug) }}>
       <span class="chip-dot" aria-hidden="true" />
       {categoryLabel(slug)}
     </span>

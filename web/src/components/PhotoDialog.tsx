@@ -27,6 +27,7 @@ import { CategoryChip } from "./PhotoCard.js";
 
 interface PhotoDialogProps {
   photo: Photo;
+  /** Its place among the loaded photos; -1 when it is not one of them (opened by a link): no arrows then. */
   index: number;
   count: number;
   hasMore: boolean;
@@ -102,7 +103,7 @@ export function PhotoDialog(props: PhotoDialogProps) {
       if (event.key === "ArrowLeft" && index > 0) {
         event.preventDefault();
         onNavigate(-1);
-      } else if (event.key === "ArrowRight" && (index < count - 1 || hasMore)) {
+      } else if (event.key === "ArrowRight" && index >= 0 && (index < count - 1 || hasMore)) {
         event.preventDefault();
         onNavigate(1);
       }
@@ -254,7 +255,7 @@ export function PhotoDialog(props: PhotoDialogProps) {
             type="button"
             class="viewer-nav next"
             onClick={() => onNavigate(1)}
-            disabled={index >= count - 1 && !hasMore}
+            disabled={index < 0 || (index >= count - 1 && !hasMore)}
             aria-label="Next photo"
           >
             <ChevronRight size={28} />
@@ -266,10 +267,12 @@ export function PhotoDialog(props: PhotoDialogProps) {
             <h2 id={titleId} class="details-title" title={photo.original_name}>
               {photo.original_name}
             </h2>
-            <p class="details-position muted">
-              {formatCount(index + 1)} of {formatCount(count)}
-              {hasMore ? "+" : ""}
-            </p>
+            {index >= 0 && (
+              <p class="details-position muted">
+                {formatCount(index + 1)} of {formatCount(count)}
+                {hasMore ? "+" : ""}
+              </p>
+            )}
           </header>
 
           {error && (

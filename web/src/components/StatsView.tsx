@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, getStats, listCategories } from "../api.js";
-import { categoryHue, categoryLabel, formatCount, formatUsd } from "../format.js";
+import { categoryColour, categoryLabel, formatCount, formatUsd } from "../format.js";
 import type { CategoryCount, Stats } from "../types.js";
 
 export function StatsView({ refreshKey }: { refreshKey: number }) {
@@ -77,10 +77,12 @@ export function StatsView({ refreshKey }: { refreshKey: number }) {
                 <th scope="row">{categoryLabel(c.slug)}</th>
                 <td class="num">{formatCount(c.count)}</td>
                 <td class="bar-cell" aria-hidden="true">
-                  <span
-                    class={c.count > 0 ? "bar" : "bar empty"}
-                    style={{ "--hue": categoryHue(c.slug), width: `${(c.count / largest) * 100}%` }}
-                  />
+                  {c.count > 0 && (
+                    <span
+                      class="bar"
+                      style={{ "--cat": categoryColour(c.slug), width: `${(c.count / largest) * 100}%` }}
+                    />
+                  )}
                 </td>
               </tr>
             ))}

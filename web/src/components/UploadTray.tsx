@@ -1,42 +1,52 @@
-import type { UploadItem } from "../hooks/useUploads.js";
+import { plural } from "../format.js";
+import { isUploading, type UploadItem, type UploadState } from "../hooks/useUploads.js";
 import { AlertIcon, CheckIcon, CloseIcon } from "./Icons.js";
+
+const count = (uploads: UploadItem[], state: UploadState) => uploads.filter((u) => u.state === state).length;
 
 export function UploadTray({ uploads, onDismiss }: { uploads: UploadItem[]; onDismiss: () => void }) {
   if (uploads.length === 0) return null;
-  const running = uploads.filter((u) => u.state === "waiting" || u.state === "uploading").length;
-  const rejected = uploads.filter((u) => u.state === "rejected").length;
-  const duplicates = uploads.filter((u) => u.state === "duplicate").length;
-  const added = uploads.filter((u) => u.state === "added").length;
+  const uploading = uploads.filter(isUploading).length;
+  const describing = count(uploads, "describing");
+  const stored = uploads.length - uploading - count(uploads, "rejected") - count(uploads, "duplicate");
   const title =
-    running > 0 ? `Uploading: ${uploads.length - running} of ${uploads.length} done` : "Uploads finished";
+    uploading > 0
+      ? `Uploading: ${uploads.length - uploading} of ${uploads.length} done`
+      : describing > 0
+        ? `Describing: ${stored - describing} of ${plural(stored, "photo", "photos")} done`
+        : "Uploads finished";
   const summary = [
-    added && `${added} added`,
-    duplicates && `${duplicates} already in your library`,
-    rejected && `${rejected} rejected`,
+    [count(uploads, "described"), "described"],
+    [count(uploads, "failed"), "could not be described"],
+    [count(uploads, "duplicate"), "already in your library"],
+    [count(uploads, "rejected"), "rejected"],
   ]
-    .filter(Boolean)
+    .filter(([n]) => n)
+    .map(([n, what]) => `${n} ${what}`)
     .join(", ");
+  const settled = uploading === 0 && describing === 0;
 
   return (
-    <section class="upload-tray" aria-labelledby="upload-tray-title">
+    // A fixed name: the heading changes as files upload and are described, the region stays "Uploads".
+    <section class="upload-tray" aria-label="Uploads">
       <header>
-        <h2 id="upload-tray-title">{title}</h2>
-        {running === 0 && (
+        <h2>{title}</h2>
+        {uploading === 0 && (
           <button type="button" class="icon-button" onClick={onDismiss} aria-label="Dismiss uploads">
             <CloseIcon size={18} />
           </button>
         )}
       </header>
       <p class="visually-hidden" role="status">
-        {running === 0 ? `Uploads finished: ${summary}.` : ""}
+        {settled ? `Uploads finished: ${summary}.` : ""}
       </p>
       <ul class="upload-list" aria-label="Uploads">
         {uploads.map((u) => (
           <li key={u.key} class={`upload-item ${u.state}`}>
             <span class="upload-icon" aria-hidden="true">
-              {u.state === "rejected" ? (
+              {u.state === "rejected" || u.state === "failed" ? (
                 <AlertIcon size={18} />
-              ) : u.state === "added" || u.state === "duplicate" ? (
+              ) : u.state === "described" || u.state === "duplicate" ? (
                 <CheckIcon size={18} />
               ) : (
                 <span class="spinner small" />
@@ -49,7 +59,7 @@ export function UploadTray({ uploads, onDismiss }: { uploads: UploadItem[]; onDi
               <span class="upload-status">
                 {u.state === "uploading" ? `Uploading ${Math.round(u.progress * 100)}%` : u.message}
               </span>
-              {(u.state === "uploading" || u.state === "waiting") && (
+              {isUploading(u) && (
                 <progress max={1} value={u.progress} aria-label={`Upload progress of ${u.name}`} />
               )}
             </span>

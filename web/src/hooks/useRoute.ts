@@ -6,7 +6,14 @@ export type View = "gallery" | "stats";
 export interface Route {
   view: View;
   filters: Filters;
+  /** The open photo (/photos/<id>), so it can be linked, bookmarked and reloaded; Back closes it. */
+  photo?: string | null;
 }
+
+const PHOTO_PATH = /^\/photos\/([^/]+)$/;
+
+/** Set on the history entry that opening a photo pushes: closing it then goes Back instead of forward. */
+const OPENED_HERE = "photocat:opened";
 
 const FILTER_KEYS = ["q", "category", "status", "from", "to"] as const;
 
@@ -14,15 +21,19 @@ function read(): Route {
   const params = new URLSearchParams(window.location.search);
   const filters: Filters = { ...NO_FILTERS };
   for (const key of FILTER_KEYS) filters[key] = params.get(key)?.slice(0, 500) ?? "";
-  const view: View = window.location.pathname.replace(/\/+$/, "") === "/stats" ? "stats" : "gallery";
-  return { view, filters };
+  const pathname = window.location.pathname.replace(/\/+$/, "");
+  const photo = PHOTO_PATH.exec(pathname)?.[1];
+  if (photo) return { view: "gallery", filters, photo: decodeURIComponent(photo) };
+  return { view: pathname === "/stats" ? "stats" : "gallery", filters, photo: null };
 }
 
 function toUrl(route: Route): string {
   const params = new URLSearchParams();
   for (const key of FILTER_KEYS) if (route.filters[key]) params.set(key, route.filters[key]);
   const query = params.toString();
-  return `${route.view === "stats" ? "/stats" : "/"}${query ? `?${query}` : ""}`;
+  const pathname =
+    route.view === "stats" ? "/stats" : route.photo ? `/photos/${encodeURIComponent(route.photo)}` : "/";
+  return `${pathname}${query ? `?${query}` : ""}`;
 }
 
 /** The view and filters live in the URL, so a search can be bookmarked and Back works. */
@@ -38,13 +49,21 @@ export function useRoute(): [Route, (next: Route, mode?: "push" | "replace") => 
   const navigate = useCallback((next: Route, mode: "push" | "replace" = "push") => {
     const url = toUrl(next);
     if (url !== `${window.location.pathname}${window.location.search}`) {
-      if (mode === "push") window.history.pushState(null, "", url);
-      else window.history.replaceState(null, "", url);
+      const current = window.history.state as Record<string, unknown> | null;
+      if (mode === "push") window.history.pushState(next.photo ? { [OPENED_HERE]: true } : null, "", url);
+      // Moving to the next photo keeps the entry's mark: closing still goes Back to the gallery.
+      else window.history.replaceState(next.photo ? current : null, "", url);
     }
     setRoute(next);
   }, []);
 
   return [route, navigate];
+}
+
+/** Whether the open photo's history entry was pushed by opening it here (not a link or a reload). */
+export function openedHere(): boolean {
+  const state = window.history.state as Record<string, unknown> | null;
+  return state?.[OPENED_HERE] === true;
 }
 
 export function sameFilters(a: Filters, b: Filters): boolean {

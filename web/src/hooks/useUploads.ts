@@ -1,8 +1,16 @@
 import { useCallback, useRef, useState } from "preact/hooks";
-import { ApiError, uploadFile } from "../api.js";
+import { ApiError, getPhoto, uploadFile } from "../api.js";
+import { isPending } from "../format.js";
 import type { Photo } from "../types.js";
 
-export type UploadState = "waiting" | "uploading" | "added" | "duplicate" | "rejected";
+export type UploadState =
+  | "waiting"
+  | "uploading"
+  | "describing"
+  | "described"
+  | "failed"
+  | "duplicate"
+  | "rejected";
 
 export interface UploadItem {
   key: number;
@@ -12,13 +20,40 @@ export interface UploadItem {
   state: UploadState;
   message: string;
   photoId?: string;
+  /** The version of the photo the state comes from: an older answer must not undo a newer one. */
+  photoUpdatedAt?: string;
 }
 
 const CONCURRENT_UPLOADS = 3;
 
-/** Uploads files a few at a time, one request each, and reports every file's progress and outcome. */
+export const isUploading = (item: UploadItem) => item.state === "waiting" || item.state === "uploading";
+
+/** What an upload says once its photo is stored: it follows the photo until it is described or failed. */
+function fromPhoto(photo: Photo): Pick<UploadItem, "state" | "message" | "photoId" | "photoUpdatedAt"> {
+  const base = { photoId: photo.id, photoUpdatedAt: photo.updated_at };
+  if (photo.status === "done") return { ...base, state: "described", message: "Described" };
+  if (photo.status === "failed") {
+    return { ...base, state: "failed", message: `Describing failed: ${photo.error || "unknown error"}` };
+  }
+  return {
+    ...base,
+    state: "describing",
+    message: photo.status === "running" ? "Describing…" : "Added, waiting to be described",
+  };
+}
+
+function isOlder(photo: Photo, item: UploadItem): boolean {
+  return Boolean(photo.updated_at && item.photoUpdatedAt && photo.updated_at < item.photoUpdatedAt);
+}
+
+/**
+ * Uploads files a few at a time, one request each, and reports every file's progress and outcome; after the
+ * upload, each file follows its photo (fed by `track`) until the photo is described or has failed.
+ */
 export function useUploads(onStored: (photo: Photo) => void) {
   const [items, setItems] = useState<UploadItem[]>([]);
+  const latestItems = useRef(items);
+  latestItems.current = items;
   const queue = useRef<{ key: number; file: File }[]>([]);
   const active = useRef(0);
   const nextKey = useRef(1);
@@ -27,6 +62,17 @@ export function useUploads(onStored: (photo: Photo) => void) {
 
   const patch = useCallback((key: number, change: Partial<UploadItem>) => {
     setItems((previous) => previous.map((item) => (item.key === key ? { ...item, ...change } : item)));
+  }, []);
+
+  /** A newer version of a photo (a live event or a poll): every upload of it follows, duplicates included. */
+  const track = useCallback((photo: Photo) => {
+    setItems((previous) => {
+      if (!previous.some((item) => item.photoId === photo.id)) return previous;
+      return previous.map((item) => {
+        if (item.photoId !== photo.id || item.state === "duplicate" || isOlder(photo, item)) return item;
+        return { ...item, ...fromPhoto(photo) };
+      });
+    });
   }, []);
 
   const pump = useCallback(() => {
@@ -42,12 +88,18 @@ export function useUploads(onStored: (photo: Photo) => void) {
             const rejection = result.rejected[0];
             if (photo) {
               storedListener.current(photo);
-              patch(job.key, {
-                progress: 1,
-                photoId: photo.id,
-                state: photo.duplicate ? "duplicate" : "added",
-                message: photo.duplicate ? "Already in your library" : "Added, describing…",
-              });
+              if (photo.duplicate) {
+                patch(job.key, {
+                  progress: 1,
+                  photoId: photo.id,
+                  state: "duplicate",
+                  message: "Already in your library",
+                });
+                return;
+              }
+              patch(job.key, { progress: 1, ...fromPhoto(photo) });
+              // The photo may have been described before this answer arrived (its event came first): ask once.
+              if (isPending(photo)) getPhoto(photo.id).then(track, () => {});
             } else {
               patch(job.key, {
                 progress: 1,
@@ -69,7 +121,7 @@ export function useUploads(onStored: (photo: Photo) => void) {
           pump();
         });
     }
-  }, [patch]);
+  }, [patch, track]);
 
   const add = useCallback(
     (files: Iterable<File>) => {
@@ -88,7 +140,7 @@ export function useUploads(onStored: (photo: Photo) => void) {
       }
       if (added.length === 0) return;
       setItems((previous) => [
-        ...previous.filter((item) => item.state === "waiting" || item.state === "uploading"),
+        ...previous.filter((item) => isUploading(item) || item.state === "describing"),
         ...added,
       ]);
       pump();
@@ -97,8 +149,17 @@ export function useUploads(onStored: (photo: Photo) => void) {
   );
 
   const clearFinished = useCallback(() => {
-    setItems((previous) => previous.filter((item) => item.state === "waiting" || item.state === "uploading"));
+    setItems((previous) => previous.filter(isUploading));
   }, []);
 
-  return { uploads: items, addFiles: add, clearFinished };
+  /** Photos of this session's uploads still being described: the live feed polls them when events are down. */
+  const describingIds = useCallback(
+    () =>
+      latestItems.current.flatMap((item) =>
+        item.state === "describing" && item.photoId ? [item.photoId] : [],
+      ),
+    [],
+  );
+
+  return { uploads: items, addFiles: add, clearFinished, track, describingIds };
 }
