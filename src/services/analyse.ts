@@ -3,7 +3,7 @@ import { errorMessage, isPhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import type { Taxonomy } from "../domain/taxonomy.js";
 import type { Logger } from "../logger.js";
-import type { Analyser, AnalysisContext } from "../ports/analyser.js";
+import type { Analyser, AnalysisContext, RetryProgress } from "../ports/analyser.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
 import type { Job, JobQueue } from "../ports/job-queue.js";
@@ -109,6 +109,15 @@ export async function runAnalysisJob(
   try {
     const bytes = await deps.blobs.get(originalKey(image.id, image.mediaType));
     const started = performance.now();
+    // While a remote call is retried the photo says so; a later status write replaces the note.
+    let retryNote: Promise<void> = Promise.resolve();
+    const onRetry = ({ attempt, maxAttempts, reason }: RetryProgress) => {
+      const note = `retrying (attempt ${attempt} of ${maxAttempts}): ${reason}`;
+      retryNote = retryNote
+        .then(() => catalog.setStatus(image.id, "running", note))
+        .then(() => publish(deps, image.id))
+        .catch((error: unknown) => log.warn({ err: error }, "could not record the retry"));
+    };
     let analysis = await deps.analyser.analyse({
       bytes,
       mediaType: image.mediaType,
@@ -116,7 +125,8 @@ export async function runAnalysisJob(
       language: settings.language,
       context: contextFor(image, deps.analyser, settings.shareContext),
       signal: controller.signal,
-    });
+      onRetry,
+    }).finally(() => retryNote);
     if (analysis.embedding) {
       const examples = await catalog.correctionExamples(analysis.embedding.model);
       if (examples.length > 0) analysis = applyCorrections(analysis, examples);

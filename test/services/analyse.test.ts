@@ -9,6 +9,7 @@ import type { Analyser } from "../../src/ports/analyser.js";
 import { contextFor, requeueOrphans, retryDelayMs, startWorker } from "../../src/services/analyse.js";
 import { ingestFile } from "../../src/services/ingest.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
+import { until } from "../support/wait.js";
 
 let dir: string | undefined;
 let container: Container | undefined;
@@ -60,6 +61,34 @@ describe("analysis worker", () => {
     for (const id of ids) expect((await c.catalog.getImage(id))?.status).toBe("done");
     expect(analyser.calls).toHaveLength(7);
     expect(await c.queue.counts()).toMatchObject({ done: 3, failed: 0 });
+  });
+
+  it("says on the running photo that its provider call is retried, and clears the note on success", async () => {
+    const { container: c, ids } = await setUp(1);
+    const id = ids[0]!;
+    const inner = fakeAnalyser();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const analyser: Analyser = {
+      ...inner,
+      async analyse(input) {
+        input.onRetry?.({ attempt: 2, maxAttempts: 5, reason: "rate limited by Anthropic (429)", delayMs: 5 });
+        await released;
+        return inner.analyse(input);
+      },
+    };
+    const worker = work(c, analyser);
+    await until(async () => Boolean((await c.catalog.getImage(id))?.error), 5000, "the retry note");
+    expect(await c.catalog.getImage(id)).toMatchObject({
+      status: "running",
+      error: "retrying (attempt 2 of 5): rate limited by Anthropic (429)",
+    });
+    release();
+    await worker.drain();
+    await worker.stop();
+    expect(await c.catalog.getImage(id)).toMatchObject({ status: "done", error: null });
   });
 
   it("marks a photo failed with the reason when the error is not retryable", async () => {
