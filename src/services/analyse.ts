@@ -118,15 +118,17 @@ export async function runAnalysisJob(
         .then(() => publish(deps, image.id))
         .catch((error: unknown) => log.warn({ err: error }, "could not record the retry"));
     };
-    let analysis = await deps.analyser.analyse({
-      bytes,
-      mediaType: image.mediaType,
-      taxonomy: settings.taxonomy,
-      language: settings.language,
-      context: contextFor(image, deps.analyser, settings.shareContext),
-      signal: controller.signal,
-      onRetry,
-    }).finally(() => retryNote);
+    let analysis = await deps.analyser
+      .analyse({
+        bytes,
+        mediaType: image.mediaType,
+        taxonomy: settings.taxonomy,
+        language: settings.language,
+        context: contextFor(image, deps.analyser, settings.shareContext),
+        signal: controller.signal,
+        onRetry,
+      })
+      .finally(() => retryNote);
     if (analysis.embedding) {
       const examples = await catalog.correctionExamples(analysis.embedding.model);
       if (examples.length > 0) analysis = applyCorrections(analysis, examples);

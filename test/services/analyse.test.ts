@@ -74,7 +74,12 @@ describe("analysis worker", () => {
     const analyser: Analyser = {
       ...inner,
       async analyse(input) {
-        input.onRetry?.({ attempt: 2, maxAttempts: 5, reason: "rate limited by Anthropic (429)", delayMs: 5 });
+        input.onRetry?.({
+          attempt: 2,
+          maxAttempts: 5,
+          reason: "rate limited by Anthropic (429)",
+          delayMs: 5,
+        });
         await released;
         return inner.analyse(input);
       },

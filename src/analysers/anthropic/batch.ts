@@ -9,13 +9,13 @@ import type { Analysis } from "../../domain/analysis.js";
 import { errorMessage, PhotocatError } from "../../domain/errors.js";
 import type { Taxonomy } from "../../domain/taxonomy.js";
 import type { AnalysisContext } from "../../ports/analyser.js";
+import { anthropicSettings } from "../registry.js";
 import { CLAUDE_IMAGE_LIMITS, prepareForModel } from "../shared/image.js";
 import { DEFAULT_MAX_OUTPUT_TOKENS } from "../shared/model-analyser.js";
 import { InvalidAnswerError, validateAnswer } from "../shared/parse.js";
 import { BATCH_DISCOUNT, costUsd, priceFor } from "../shared/prices.js";
 import { answerJsonSchema, buildPrompt, PROMPT_VERSION } from "../shared/prompt.js";
 import { sleep } from "../shared/retry.js";
-import { anthropicSettings } from "../registry.js";
 import { createAnthropicClient } from "./index.js";
 import { buildMessageParams, DEFAULT_ANTHROPIC_MODEL, parseMessage } from "./messages.js";
 
@@ -112,7 +112,9 @@ export function createAnthropicBatches(
   options: AnthropicBatchOptions = {},
 ): AnthropicBatches {
   // Batch endpoints are few and cheap: the SDK's own retries (retry-after, backoff) suffice here.
-  const client: Anthropic = createAnthropicClient(anthropicSettings(config), { fetch: options.fetch }).withOptions({
+  const client: Anthropic = createAnthropicClient(anthropicSettings(config), {
+    fetch: options.fetch,
+  }).withOptions({
     maxRetries: config.providers.maxRetries,
   });
   const model = config.model ?? DEFAULT_ANTHROPIC_MODEL;

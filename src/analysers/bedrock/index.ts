@@ -124,13 +124,14 @@ export function classifyBedrockError(error: unknown): Failure {
   ) {
     return { retryable: true, reason: `${PROVIDER} is not ready (${e.name}): ${message}`, retryAfterMs };
   }
+  // The SDK wraps DNS and socket errors (e.g. an HTTP/2 stream cancelled because of ENOTFOUND, or
+  // reset while the answer was read: then the status is the 200 already received).
+  if (isNetworkError(error)) return unreachable(PROVIDER, error);
   const status = e.$metadata?.httpStatusCode;
   if (typeof status === "number") {
     const detail = e.name && e.name !== "Error" ? `${e.name}: ${message}` : message;
     return httpFailure(PROVIDER, status, detail, { keySetting: "the AWS credentials", retryAfterMs });
   }
-  // The SDK wraps DNS and socket errors (e.g. an HTTP/2 stream cancelled because of ENOTFOUND).
-  if (isNetworkError(error)) return unreachable(PROVIDER, error);
   if (e.name === "TimeoutError" || e.name === "RequestTimeout") {
     return { retryable: true, reason: `${PROVIDER} did not answer in time` };
   }

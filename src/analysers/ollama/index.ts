@@ -116,7 +116,8 @@ export async function createOllamaAnalyser(
       try {
         return parseOllamaChat(await client.chat(buildOllamaChat(model, request)));
       } catch (error) {
-        if (typeof error === "object" && error !== null) Object.assign(error, { [RETRY_AFTER]: retryAfterMs });
+        if (typeof error === "object" && error !== null)
+          Object.assign(error, { [RETRY_AFTER]: retryAfterMs });
         throw error;
       }
     },

@@ -55,7 +55,8 @@ export function causeChain(error: unknown): ErrorLike[] {
 export function rootCause(error: unknown): string {
   const chain = causeChain(error);
   for (const e of [...chain].reverse()) {
-    const message = typeof e.message === "string" ? e.message.trim() : "";
+    // The first line: SDKs append hints ("Deserialization error: ...") on later ones.
+    const message = typeof e.message === "string" ? (e.message.split("\n")[0] ?? "").trim() : "";
     const code = typeof e.code === "string" ? e.code : "";
     if (message) return code && !message.includes(code) ? `${message} (${code})` : message;
     if (code) return code;
