@@ -10,7 +10,6 @@ import {
   FAST_RETRY,
   type FakeReply,
   type FakeServer,
-  failure,
   makePhoto,
   startFakeServer,
   testConfig,
