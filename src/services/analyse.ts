@@ -106,29 +106,28 @@ export async function runAnalysisJob(
     Math.max(1000, Math.floor(settings.leaseMs / 3)),
   );
   heartbeat.unref();
+  // While a remote call is retried the photo says so; a later status write replaces the note.
+  let retryNote: Promise<void> = Promise.resolve();
+  const onRetry = ({ attempt, maxAttempts, reason }: RetryProgress) => {
+    const note = `retrying (attempt ${attempt} of ${maxAttempts}): ${reason}`;
+    retryNote = retryNote
+      .then(() => catalog.setStatus(image.id, "running", note))
+      .then(() => publish(deps, image.id))
+      .catch((error: unknown) => log.warn({ err: error }, "could not record the retry"));
+  };
   try {
     const bytes = await deps.blobs.get(originalKey(image.id, image.mediaType));
     const started = performance.now();
-    // While a remote call is retried the photo says so; a later status write replaces the note.
-    let retryNote: Promise<void> = Promise.resolve();
-    const onRetry = ({ attempt, maxAttempts, reason }: RetryProgress) => {
-      const note = `retrying (attempt ${attempt} of ${maxAttempts}): ${reason}`;
-      retryNote = retryNote
-        .then(() => catalog.setStatus(image.id, "running", note))
-        .then(() => publish(deps, image.id))
-        .catch((error: unknown) => log.warn({ err: error }, "could not record the retry"));
-    };
-    let analysis = await deps.analyser
-      .analyse({
-        bytes,
-        mediaType: image.mediaType,
-        taxonomy: settings.taxonomy,
-        language: settings.language,
-        context: contextFor(image, deps.analyser, settings.shareContext),
-        signal: controller.signal,
-        onRetry,
-      })
-      .finally(() => retryNote);
+    let analysis = await deps.analyser.analyse({
+      bytes,
+      mediaType: image.mediaType,
+      taxonomy: settings.taxonomy,
+      language: settings.language,
+      context: contextFor(image, deps.analyser, settings.shareContext),
+      signal: controller.signal,
+      onRetry,
+    });
+    await retryNote;
     if (analysis.embedding) {
       const examples = await catalog.correctionExamples(analysis.embedding.model);
       if (examples.length > 0) analysis = applyCorrections(analysis, examples);
@@ -146,6 +145,7 @@ export async function runAnalysisJob(
     );
     publish(deps, image.id);
   } catch (error) {
+    await retryNote;
     const retryable = isPhotocatError(error) ? error.retryable : false;
     log.warn({ err: error, retryable }, "analysis failed");
     await failJob(deps, settings, job, errorMessage(error), retryable);
