@@ -2,6 +2,12 @@ import type { AnalyserName, Config } from "../config.js";
 import { ConfigurationError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { Analyser } from "../ports/analyser.js";
+import type { AnthropicSettings } from "./anthropic/index.js";
+import type { BedrockSettings } from "./bedrock/index.js";
+import type { LocalAnalyserOptions } from "./local/index.js";
+import type { OllamaSettings } from "./ollama/index.js";
+import type { OpenAISettings } from "./openai/index.js";
+import type { ModelSettings } from "./shared/model-analyser.js";
 
 export interface CreateAnalyserOptions {
   logger?: Logger;
@@ -9,6 +15,41 @@ export interface CreateAnalyserOptions {
   name?: AnalyserName;
   /** Replaces global fetch for the providers whose SDK takes one (tests, proxies). */
   fetch?: typeof fetch;
+}
+
+// The one place where Config becomes each analyser's own settings.
+
+export function localSettings(config: Config): Pick<LocalAnalyserOptions, "maxPixels"> {
+  return { maxPixels: config.maxPixels };
+}
+
+export function modelSettings(config: Config): ModelSettings {
+  const { timeoutMs, maxRetries, requestsPerMinute, prices } = config.providers;
+  return {
+    model: config.model,
+    maxPixels: config.maxPixels,
+    shareContext: config.shareContext,
+    timeoutMs,
+    maxRetries,
+    requestsPerMinute,
+    prices,
+  };
+}
+
+export function anthropicSettings(config: Config): AnthropicSettings {
+  return { ...modelSettings(config), ...config.providers.anthropic };
+}
+
+export function bedrockSettings(config: Config): BedrockSettings {
+  return { ...modelSettings(config), ...config.providers.bedrock };
+}
+
+export function openaiSettings(config: Config): OpenAISettings {
+  return { ...modelSettings(config), ...config.providers.openai };
+}
+
+export function ollamaSettings(config: Config): OllamaSettings {
+  return { ...modelSettings(config), ...config.providers.ollama };
 }
 
 /**
@@ -21,23 +62,23 @@ export async function createAnalyser(config: Config, options: CreateAnalyserOpti
   switch (name) {
     case "local": {
       const { createLocalAnalyser } = await import("./local/index.js");
-      return createLocalAnalyser({ logger });
+      return createLocalAnalyser({ logger, ...localSettings(config) });
     }
     case "anthropic": {
       const { createAnthropicAnalyser } = await import("./anthropic/index.js");
-      return createAnthropicAnalyser(config, { logger, fetch });
+      return createAnthropicAnalyser(anthropicSettings(config), { logger, fetch });
     }
     case "bedrock": {
       const { createBedrockAnalyser } = await import("./bedrock/index.js");
-      return createBedrockAnalyser(config, { logger });
+      return createBedrockAnalyser(bedrockSettings(config), { logger });
     }
     case "openai": {
       const { createOpenAIAnalyser } = await import("./openai/index.js");
-      return createOpenAIAnalyser(config, { logger, fetch });
+      return createOpenAIAnalyser(openaiSettings(config), { logger, fetch });
     }
     case "ollama": {
       const { createOllamaAnalyser } = await import("./ollama/index.js");
-      return createOllamaAnalyser(config, { logger, fetch });
+      return createOllamaAnalyser(ollamaSettings(config), { logger, fetch });
     }
     default:
       throw new ConfigurationError(`PHOTOCAT_ANALYSER: unknown analyser "${String(name)}"`);

@@ -7,6 +7,16 @@ export interface AnalysisContext {
   place?: string | null;
 }
 
+/** Told while a remote call is retried, before each wait (so the photo can say so). */
+export interface RetryProgress {
+  /** The attempt about to be made, from 2 up to maxAttempts. */
+  attempt: number;
+  maxAttempts: number;
+  /** Why the previous attempt failed, e.g. "rate limited by Anthropic (429)". */
+  reason: string;
+  delayMs: number;
+}
+
 export interface AnalyserInput {
   /** The stored original, untouched. Each analyser prepares what it needs (remote ones never send it). */
   bytes: Buffer;
@@ -16,6 +26,8 @@ export interface AnalyserInput {
   language: string;
   context?: AnalysisContext;
   signal?: AbortSignal;
+  /** Called before each retry wait; analysers that never retry do not call it. */
+  onRetry?: (progress: RetryProgress) => void;
 }
 
 /**

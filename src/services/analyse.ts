@@ -3,7 +3,7 @@ import { errorMessage, isPhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import type { Taxonomy } from "../domain/taxonomy.js";
 import type { Logger } from "../logger.js";
-import type { Analyser, AnalysisContext } from "../ports/analyser.js";
+import type { Analyser, AnalysisContext, RetryProgress } from "../ports/analyser.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
 import type { Job, JobQueue } from "../ports/job-queue.js";
@@ -106,6 +106,15 @@ export async function runAnalysisJob(
     Math.max(1000, Math.floor(settings.leaseMs / 3)),
   );
   heartbeat.unref();
+  // While a remote call is retried the photo says so; a later status write replaces the note.
+  let retryNote: Promise<void> = Promise.resolve();
+  const onRetry = ({ attempt, maxAttempts, reason }: RetryProgress) => {
+    const note = `retrying (attempt ${attempt} of ${maxAttempts}): ${reason}`;
+    retryNote = retryNote
+      .then(() => catalog.setStatus(image.id, "running", note))
+      .then(() => publish(deps, image.id))
+      .catch((error: unknown) => log.warn({ err: error }, "could not record the retry"));
+  };
   try {
     const bytes = await deps.blobs.get(originalKey(image.id, image.mediaType));
     const started = performance.now();
@@ -116,7 +125,9 @@ export async function runAnalysisJob(
       language: settings.language,
       context: contextFor(image, deps.analyser, settings.shareContext),
       signal: controller.signal,
+      onRetry,
     });
+    await retryNote;
     if (analysis.embedding) {
       const examples = await catalog.correctionExamples(analysis.embedding.model);
       if (examples.length > 0) analysis = applyCorrections(analysis, examples);
@@ -134,6 +145,7 @@ export async function runAnalysisJob(
     );
     publish(deps, image.id);
   } catch (error) {
+    await retryNote;
     const retryable = isPhotocatError(error) ? error.retryable : false;
     log.warn({ err: error, retryable }, "analysis failed");
     await failJob(deps, settings, job, errorMessage(error), retryable);

@@ -2,13 +2,18 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createAnthropicAnalyser } from "../../src/analysers/anthropic/index.js";
+import { anthropicSettings } from "../../src/analysers/registry.js";
+import { ANSWER_TOOL_NAME } from "../../src/analysers/shared/prompt.js";
 import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
 import type { Analyser } from "../../src/ports/analyser.js";
 import { contextFor, requeueOrphans, retryDelayMs, startWorker } from "../../src/services/analyse.js";
 import { ingestFile } from "../../src/services/ingest.js";
+import { FAST_RETRY, startFakeServer, testConfig, validAnswer } from "../analysers/shared/fixtures.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
+import { until } from "../support/wait.js";
 
 let dir: string | undefined;
 let container: Container | undefined;
@@ -60,6 +65,79 @@ describe("analysis worker", () => {
     for (const id of ids) expect((await c.catalog.getImage(id))?.status).toBe("done");
     expect(analyser.calls).toHaveLength(7);
     expect(await c.queue.counts()).toMatchObject({ done: 3, failed: 0 });
+  });
+
+  it("says on the running photo that its provider call is retried, and clears the note on success", async () => {
+    const { container: c, ids } = await setUp(1);
+    const id = ids[0]!;
+    const inner = fakeAnalyser();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const analyser: Analyser = {
+      ...inner,
+      async analyse(input) {
+        input.onRetry?.({
+          attempt: 2,
+          maxAttempts: 5,
+          reason: "rate limited by Anthropic (429)",
+          delayMs: 5,
+        });
+        await released;
+        return inner.analyse(input);
+      },
+    };
+    const worker = work(c, analyser);
+    await until(async () => Boolean((await c.catalog.getImage(id))?.error), 5000, "the retry note");
+    expect(await c.catalog.getImage(id)).toMatchObject({
+      status: "running",
+      error: "retrying (attempt 2 of 5): rate limited by Anthropic (429)",
+    });
+    release();
+    await worker.drain();
+    await worker.stop();
+    expect(await c.catalog.getImage(id)).toMatchObject({ status: "done", error: null });
+  });
+
+  it("shows a real provider's retry on the photo: Anthropic rate limited, then described", async () => {
+    const fake = await startFakeServer([
+      {
+        status: 429,
+        headers: { "retry-after-ms": "800" },
+        body: { type: "error", error: { type: "rate_limit_error", message: "slow down" } },
+      },
+      {
+        body: {
+          id: "msg_1",
+          type: "message",
+          role: "assistant",
+          model: "claude-haiku-4-5",
+          content: [{ type: "tool_use", id: "toolu_1", name: ANSWER_TOOL_NAME, input: validAnswer() }],
+          stop_reason: "tool_use",
+          stop_sequence: null,
+          usage: { input_tokens: 10, output_tokens: 5 },
+        },
+      },
+    ]);
+    try {
+      const { container: c, ids } = await setUp(1);
+      const id = ids[0]!;
+      const settings = anthropicSettings(
+        testConfig({ ANTHROPIC_API_KEY: "k", ANTHROPIC_BASE_URL: fake.url }),
+      );
+      const worker = work(c, await createAnthropicAnalyser(settings, { retry: FAST_RETRY }));
+      await until(async () => Boolean((await c.catalog.getImage(id))?.error), 5000, "the retry note");
+      expect(await c.catalog.getImage(id)).toMatchObject({
+        status: "running",
+        error: expect.stringMatching(/^retrying \(attempt 2 of 3\): rate limited by Anthropic \(429\)/),
+      });
+      await worker.drain();
+      await worker.stop();
+      expect(await c.catalog.getImage(id)).toMatchObject({ status: "done", error: null });
+    } finally {
+      await fake.close();
+    }
   });
 
   it("marks a photo failed with the reason when the error is not retryable", async () => {

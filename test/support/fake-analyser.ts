@@ -1,6 +1,7 @@
 import sharp from "sharp";
 import { PROMPT_VERSION } from "../../src/domain/analysis.js";
 import { PhotocatError } from "../../src/domain/errors.js";
+import { isCategory } from "../../src/domain/taxonomy.js";
 import type { Analyser, AnalyserInput } from "../../src/ports/analyser.js";
 
 export interface FakeAnalyserOptions {
@@ -25,6 +26,7 @@ export function fakeAnalyser(options: FakeAnalyserOptions = {}): Analyser & { ca
     calls,
     async analyse(input) {
       calls.push(input);
+      input.signal?.throwIfAborted();
       if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
       if (options.alwaysFail) throw new PhotocatError("analyser_failed", options.alwaysFail);
       if (failures > 0) {
@@ -35,7 +37,9 @@ export function fakeAnalyser(options: FakeAnalyserOptions = {}): Analyser & { ca
       const [r = 0, g = 0, b = 0] = channels.map((c) => c.mean);
       const max = Math.max(r, g, b);
       const colour = max - Math.min(r, g, b) < 20 ? "grey" : max === r ? "red" : max === g ? "green" : "blue";
-      const category = { red: "food", green: "nature", blue: "vehicles", grey: "other" }[colour];
+      const preferred = { red: "food", green: "nature", blue: "vehicles", grey: "other" }[colour] ?? "other";
+      // Like every analyser, it answers from the taxonomy it is given.
+      const category = isCategory(input.taxonomy, preferred) ? preferred : input.taxonomy.fallback;
       return {
         summary: `A mostly ${colour} picture.`,
         category,

@@ -4,7 +4,6 @@ import type {
   MessageBatch,
   MessageBatchIndividualResponse,
 } from "@anthropic-ai/sdk/resources/messages/batches";
-import type { Config } from "../../config.js";
 import type { Analysis } from "../../domain/analysis.js";
 import { errorMessage, PhotocatError } from "../../domain/errors.js";
 import type { Taxonomy } from "../../domain/taxonomy.js";
@@ -15,7 +14,7 @@ import { InvalidAnswerError, validateAnswer } from "../shared/parse.js";
 import { BATCH_DISCOUNT, costUsd, priceFor } from "../shared/prices.js";
 import { answerJsonSchema, buildPrompt, PROMPT_VERSION } from "../shared/prompt.js";
 import { sleep } from "../shared/retry.js";
-import { createAnthropicClient } from "./index.js";
+import { type AnthropicSettings, createAnthropicClient } from "./index.js";
 import { buildMessageParams, DEFAULT_ANTHROPIC_MODEL, parseMessage } from "./messages.js";
 
 /** One photo to describe in a batch; its id comes back as the result's custom_id. */
@@ -107,14 +106,16 @@ function progressOf(batch: MessageBatch): BatchProgress {
  * answers (they come back as analyser_output_invalid, to be queued for a normal analysis).
  */
 export function createAnthropicBatches(
-  config: Config,
+  anthropic: AnthropicSettings,
   options: AnthropicBatchOptions = {},
 ): AnthropicBatches {
   // Batch endpoints are few and cheap: the SDK's own retries (retry-after, backoff) suffice here.
-  const client: Anthropic = createAnthropicClient(config, { fetch: options.fetch }).withOptions({
-    maxRetries: config.providers.maxRetries,
+  const client: Anthropic = createAnthropicClient(anthropic, {
+    fetch: options.fetch,
+  }).withOptions({
+    maxRetries: anthropic.maxRetries,
   });
-  const model = config.model ?? DEFAULT_ANTHROPIC_MODEL;
+  const model = anthropic.model ?? DEFAULT_ANTHROPIC_MODEL;
   const maxBatchBytes = options.maxBatchBytes ?? 100 * 1024 * 1024;
   const maxRequests = options.maxRequests ?? 100_000;
 
@@ -155,13 +156,13 @@ export function createAnthropicBatches(
         try {
           const image = await prepareForModel(photo.bytes, photo.mediaType, {
             ...CLAUDE_IMAGE_LIMITS,
-            decodeMaxPixels: config.maxPixels,
+            decodeMaxPixels: anthropic.maxPixels,
           });
           params = buildMessageParams(model, {
             prompt: buildPrompt({
               taxonomy: settings.taxonomy,
               language: settings.language,
-              context: config.shareContext ? photo.context : undefined,
+              context: anthropic.shareContext ? photo.context : undefined,
             }),
             image,
             schema: answerJsonSchema(settings.taxonomy),
@@ -200,11 +201,11 @@ export function createAnthropicBatches(
     },
 
     async *results(batchId, taxonomy) {
-      const price = priceFor(model, config.providers.prices);
+      const price = priceFor(model, anthropic.prices);
       const decoder = await client.messages.batches.results(batchId);
       for await (const item of decoder as AsyncIterable<MessageBatchIndividualResponse>) {
         yield outcomeOf(item, taxonomy, model, (m, i, o) =>
-          costUsd(priceFor(m, config.providers.prices) ?? price, i, o, BATCH_DISCOUNT),
+          costUsd(priceFor(m, anthropic.prices) ?? price, i, o, BATCH_DISCOUNT),
         );
       }
     },

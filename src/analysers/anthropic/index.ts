@@ -1,13 +1,14 @@
 import Anthropic from "@anthropic-ai/sdk";
-import type { Config } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
 import type { Analyser } from "../../ports/analyser.js";
 import { CLAUDE_IMAGE_LIMITS } from "../shared/image.js";
 import {
   createModelAnalyser,
   type ModelAnalyserOptions,
+  type ModelSettings,
   type ModelTransport,
 } from "../shared/model-analyser.js";
+import { isNetworkError, unreachable } from "../shared/network.js";
 import { type Failure, httpFailure, parseRetryAfter } from "../shared/retry.js";
 import { buildMessageParams, DEFAULT_ANTHROPIC_MODEL, parseMessage } from "./messages.js";
 
@@ -15,18 +16,29 @@ export interface AnthropicOptions extends ModelAnalyserOptions {
   fetch?: typeof fetch;
 }
 
+/** What the anthropic analyser needs (mapped from Config in analysers/registry.ts). */
+export interface AnthropicSettings extends ModelSettings {
+  /** ANTHROPIC_API_KEY */
+  apiKey: string | null;
+  /** ANTHROPIC_BASE_URL; null for the public API. */
+  baseUrl: string | null;
+}
+
 const PROVIDER = "Anthropic";
 export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
 
-/** The official client, configured from Config only; retries are ours (one policy for every provider). */
-export function createAnthropicClient(config: Config, options: { fetch?: typeof fetch } = {}): Anthropic {
-  const { apiKey, baseUrl } = config.providers.anthropic;
+/** The official client; retries are ours (one policy for every provider). */
+export function createAnthropicClient(
+  settings: Pick<AnthropicSettings, "apiKey" | "baseUrl" | "timeoutMs">,
+  options: { fetch?: typeof fetch } = {},
+): Anthropic {
+  const { apiKey, baseUrl } = settings;
   if (!apiKey) throw new ConfigurationError("ANTHROPIC_API_KEY is not set: the anthropic analyser needs it");
   return new Anthropic({
     apiKey,
     baseURL: baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL,
     maxRetries: 0,
-    timeout: config.providers.timeoutMs,
+    timeout: settings.timeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }
@@ -36,9 +48,9 @@ export function classifyAnthropicError(error: unknown): Failure {
   if (error instanceof Anthropic.APIConnectionTimeoutError) {
     return { retryable: true, reason: `${PROVIDER} did not answer in time` };
   }
-  if (error instanceof Anthropic.APIConnectionError) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return { retryable: true, reason: `could not reach ${PROVIDER}${cause}` };
+  // A connection error, or a connection dropped while the answer was read.
+  if (error instanceof Anthropic.APIConnectionError || isNetworkError(error)) {
+    return unreachable(PROVIDER, error);
   }
   if (error instanceof Anthropic.APIError && typeof error.status === "number") {
     const detail = error.apiMessage ?? error.message;
@@ -53,11 +65,11 @@ export function classifyAnthropicError(error: unknown): Failure {
 
 /** Claude through the Messages API, with one forced answer tool whose schema lists the taxonomy. */
 export async function createAnthropicAnalyser(
-  config: Config,
+  settings: AnthropicSettings,
   options: AnthropicOptions = {},
 ): Promise<Analyser> {
-  const client = createAnthropicClient(config, options);
-  const model = config.model ?? DEFAULT_ANTHROPIC_MODEL;
+  const client = createAnthropicClient(settings, options);
+  const model = settings.model ?? DEFAULT_ANTHROPIC_MODEL;
   const transport: ModelTransport = {
     provider: "anthropic",
     model,
@@ -69,5 +81,5 @@ export async function createAnthropicAnalyser(
     },
     classify: classifyAnthropicError,
   };
-  return createModelAnalyser(transport, config, options);
+  return createModelAnalyser(transport, settings, options);
 }

@@ -6,7 +6,6 @@ import {
   type ConverseCommandOutput,
   type ToolInputSchema,
 } from "@aws-sdk/client-bedrock-runtime";
-import type { Config } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
 import type { Analyser } from "../../ports/analyser.js";
 import { canForceTool } from "../anthropic/messages.js";
@@ -16,8 +15,10 @@ import {
   type ModelAnalyserOptions,
   type ModelReply,
   type ModelRequest,
+  type ModelSettings,
   type ModelTransport,
 } from "../shared/model-analyser.js";
+import { isNetworkError, unreachable } from "../shared/network.js";
 import { ANSWER_TOOL_NAME } from "../shared/prompt.js";
 import { type Failure, httpFailure, parseRetryAfter } from "../shared/retry.js";
 
@@ -91,19 +92,9 @@ export function parseConverseOutput(output: ConverseCommandOutput): ModelReply {
 interface AwsError {
   name?: string;
   message?: string;
-  code?: string;
   $metadata?: { httpStatusCode?: number };
   $response?: { headers?: Record<string, string> };
 }
-
-const CONNECTION_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
 
 /** Turns what the AWS SDK throws into a failure; throttling and 5xx are retryable. */
 export function classifyBedrockError(error: unknown): Failure {
@@ -133,13 +124,13 @@ export function classifyBedrockError(error: unknown): Failure {
   ) {
     return { retryable: true, reason: `${PROVIDER} is not ready (${e.name}): ${message}`, retryAfterMs };
   }
+  // The SDK wraps DNS and socket errors (e.g. an HTTP/2 stream cancelled because of ENOTFOUND, or
+  // reset while the answer was read: then the status is the 200 already received).
+  if (isNetworkError(error)) return unreachable(PROVIDER, error);
   const status = e.$metadata?.httpStatusCode;
   if (typeof status === "number") {
     const detail = e.name && e.name !== "Error" ? `${e.name}: ${message}` : message;
     return httpFailure(PROVIDER, status, detail, { keySetting: "the AWS credentials", retryAfterMs });
-  }
-  if ((e.code && CONNECTION_CODES.has(e.code)) || /socket hang up|ECONNRESET|ECONNREFUSED/i.test(message)) {
-    return { retryable: true, reason: `could not reach ${PROVIDER}: ${message}` };
   }
   if (e.name === "TimeoutError" || e.name === "RequestTimeout") {
     return { retryable: true, reason: `${PROVIDER} did not answer in time` };
@@ -149,9 +140,20 @@ export function classifyBedrockError(error: unknown): Failure {
 
 export interface BedrockOptions extends ModelAnalyserOptions {}
 
+/** What the bedrock analyser needs (mapped from Config in analysers/registry.ts). */
+export interface BedrockSettings extends ModelSettings {
+  /** AWS_REGION */
+  region: string | null;
+  /** AWS_ENDPOINT_URL_BEDROCK_RUNTIME; null for the region's endpoint. */
+  endpoint: string | null;
+}
+
 /** Claude on Amazon Bedrock through the Converse API, with a forced answer tool (toolConfig). */
-export async function createBedrockAnalyser(config: Config, options: BedrockOptions = {}): Promise<Analyser> {
-  const { region, endpoint } = config.providers.bedrock;
+export async function createBedrockAnalyser(
+  settings: BedrockSettings,
+  options: BedrockOptions = {},
+): Promise<Analyser> {
+  const { region, endpoint } = settings;
   if (!region) {
     throw new ConfigurationError(
       "AWS_REGION is not set: the bedrock analyser needs it (e.g. AWS_REGION=us-east-1)",
@@ -162,9 +164,9 @@ export async function createBedrockAnalyser(config: Config, options: BedrockOpti
     ...(endpoint ? { endpoint } : {}),
     // Retries are ours: one policy (backoff, retry-after, shared pacing) for every provider.
     maxAttempts: 1,
-    requestHandler: { requestTimeout: config.providers.timeoutMs },
+    requestHandler: { requestTimeout: settings.timeoutMs },
   });
-  const model = config.model ?? defaultBedrockModel(region);
+  const model = settings.model ?? defaultBedrockModel(region);
   const transport: ModelTransport = {
     provider: "bedrock",
     model,
@@ -181,5 +183,5 @@ export async function createBedrockAnalyser(config: Config, options: BedrockOpti
       client.destroy();
     },
   };
-  return createModelAnalyser(transport, config, options);
+  return createModelAnalyser(transport, settings, options);
 }

@@ -83,14 +83,15 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
   async function analyse(input: AnalyserInput): Promise<Analysis> {
     const started = performance.now();
     input.signal?.throwIfAborted();
-    const loaded = await models().catch((cause: unknown) => {
-      throw new PhotocatError("analyser_failed", "the local models could not be loaded", { cause });
-    });
+    // Decode first: a photo over the pixel limit is refused without loading the models.
     const pixels = await preparePixels(input.bytes, { mediaType: input.mediaType, maxPixels }).catch(
       (cause: unknown) => {
         throw decodeError(input.mediaType, cause);
       },
     );
+    const loaded = await models().catch((cause: unknown) => {
+      throw new PhotocatError("analyser_failed", "the local models could not be loaded", { cause });
+    });
     input.signal?.throwIfAborted();
     const signals = await loaded.infer(pixels).catch((cause: unknown) => {
       throw new PhotocatError("analyser_failed", "the local models failed on this image", {

@@ -1,5 +1,4 @@
 import { type ChatRequest, type ChatResponse, Ollama } from "ollama";
-import type { Config } from "../../config.js";
 import type { Analyser } from "../../ports/analyser.js";
 import { CLAUDE_IMAGE_LIMITS } from "../shared/image.js";
 import {
@@ -7,9 +6,11 @@ import {
   type ModelAnalyserOptions,
   type ModelReply,
   type ModelRequest,
+  type ModelSettings,
   type ModelTransport,
 } from "../shared/model-analyser.js";
-import { type Failure, httpFailure } from "../shared/retry.js";
+import { isNetworkError, unreachable } from "../shared/network.js";
+import { type Failure, httpFailure, parseRetryAfter } from "../shared/retry.js";
 
 /**
  * Qwen2.5-VL 7B: reads text in photos well, follows a JSON schema, answers without a thinking phase
@@ -43,12 +44,16 @@ export function parseOllamaChat(response: ChatResponse): ModelReply {
   };
 }
 
-export function classifyOllamaError(error: unknown, host: string, model: string): Failure {
+export function classifyOllamaError(
+  error: unknown,
+  host: string,
+  model: string,
+  retryAfterMs?: number,
+): Failure {
   const e = (typeof error === "object" && error !== null ? error : {}) as {
     name?: string;
     status_code?: number;
     message?: string;
-    cause?: { code?: string; message?: string };
   };
   const message = e.message ?? String(error);
   if (e.name === "ResponseError" && typeof e.status_code === "number") {
@@ -61,11 +66,10 @@ export function classifyOllamaError(error: unknown, host: string, model: string)
     if (/more system memory|out of memory|unable to load/i.test(message)) {
       return { retryable: false, reason: `${PROVIDER} cannot load "${model}": ${message}` };
     }
-    return httpFailure(PROVIDER, e.status_code, message);
+    return httpFailure(PROVIDER, e.status_code, message, { retryAfterMs });
   }
-  if (e.name === "TypeError" || e.cause?.code) {
-    const cause = e.cause?.message ?? e.cause?.code ?? message;
-    return { retryable: true, reason: `could not reach ${PROVIDER} at ${host} (is it running?): ${cause}` };
+  if (isNetworkError(error) || (e.name === "TypeError" && message === "fetch failed")) {
+    return unreachable(`${PROVIDER} at ${host} (is it running?)`, error);
   }
   return { retryable: false, reason: `${PROVIDER} call failed: ${message}` };
 }
@@ -74,10 +78,22 @@ export interface OllamaOptions extends ModelAnalyserOptions {
   fetch?: typeof fetch;
 }
 
+/** What the ollama analyser needs (mapped from Config in analysers/registry.ts). */
+export interface OllamaSettings extends ModelSettings {
+  /** OLLAMA_HOST */
+  host: string;
+}
+
+/** The client's errors carry no headers: the retry-after of the failed answer travels with the error. */
+const RETRY_AFTER = Symbol("retryAfterMs");
+
 /** A local Ollama server through its official client: /api/chat with images and a `format` schema. */
-export async function createOllamaAnalyser(config: Config, options: OllamaOptions = {}): Promise<Analyser> {
-  const host = config.providers.ollama.host;
-  const model = config.model ?? DEFAULT_OLLAMA_MODEL;
+export async function createOllamaAnalyser(
+  settings: OllamaSettings,
+  options: OllamaOptions = {},
+): Promise<Analyser> {
+  const host = settings.host;
+  const model = settings.model ?? DEFAULT_OLLAMA_MODEL;
   const baseFetch = options.fetch ?? fetch;
   const transport: ModelTransport = {
     provider: "ollama",
@@ -87,11 +103,26 @@ export async function createOllamaAnalyser(config: Config, options: OllamaOption
     imageLimits: { ...CLAUDE_IMAGE_LIMITS, accepted: ["image/jpeg", "image/png"] },
     price: { input: 0, output: 0 },
     async send(request, signal) {
+      let retryAfterMs: number | undefined;
       // The client sends non-streaming requests without a signal: give each call its own.
-      const client = new Ollama({ host, fetch: (input, init) => baseFetch(input, { ...init, signal }) });
-      return parseOllamaChat(await client.chat(buildOllamaChat(model, request)));
+      const client = new Ollama({
+        host,
+        fetch: async (input, init) => {
+          const response = await baseFetch(input, { ...init, signal });
+          retryAfterMs = parseRetryAfter(response.headers);
+          return response;
+        },
+      });
+      try {
+        return parseOllamaChat(await client.chat(buildOllamaChat(model, request)));
+      } catch (error) {
+        if (typeof error === "object" && error !== null)
+          Object.assign(error, { [RETRY_AFTER]: retryAfterMs });
+        throw error;
+      }
     },
-    classify: (error) => classifyOllamaError(error, host, model),
+    classify: (error) =>
+      classifyOllamaError(error, host, model, (error as { [RETRY_AFTER]?: number } | null)?.[RETRY_AFTER]),
   };
-  return createModelAnalyser(transport, config, options);
+  return createModelAnalyser(transport, settings, options);
 }

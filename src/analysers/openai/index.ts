@@ -4,7 +4,6 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
 } from "openai/resources/chat/completions";
 import type { ReasoningEffort } from "openai/resources/shared";
-import type { Config } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
 import type { Analyser } from "../../ports/analyser.js";
 import { CLAUDE_IMAGE_LIMITS } from "../shared/image.js";
@@ -13,8 +12,10 @@ import {
   type ModelAnalyserOptions,
   type ModelReply,
   type ModelRequest,
+  type ModelSettings,
   type ModelTransport,
 } from "../shared/model-analyser.js";
+import { isNetworkError, unreachable } from "../shared/network.js";
 import { ANSWER_TOOL_NAME } from "../shared/prompt.js";
 import { type Failure, httpFailure, parseRetryAfter } from "../shared/retry.js";
 
@@ -83,9 +84,8 @@ export function classifyOpenAIError(error: unknown): Failure {
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
     return { retryable: true, reason: `${PROVIDER} did not answer in time` };
   }
-  if (error instanceof OpenAI.APIConnectionError) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return { retryable: true, reason: `could not reach the ${PROVIDER}-compatible server${cause}` };
+  if (error instanceof OpenAI.APIConnectionError || isNetworkError(error)) {
+    return unreachable(`the ${PROVIDER}-compatible server`, error);
   }
   if (error instanceof OpenAI.APIError && typeof error.status === "number") {
     const body = error.error as { message?: unknown } | undefined;
@@ -103,16 +103,27 @@ export interface OpenAIOptions extends ModelAnalyserOptions {
   fetch?: typeof fetch;
 }
 
+/** What the openai analyser needs (mapped from Config in analysers/registry.ts). */
+export interface OpenAISettings extends ModelSettings {
+  /** OPENAI_API_KEY; optional for a compatible server. */
+  apiKey: string | null;
+  /** OPENAI_BASE_URL; null for OpenAI itself. */
+  baseUrl: string | null;
+}
+
 /** OpenAI or any OpenAI-compatible server (vLLM, LM Studio, llama.cpp) through chat completions. */
-export async function createOpenAIAnalyser(config: Config, options: OpenAIOptions = {}): Promise<Analyser> {
-  const { apiKey, baseUrl } = config.providers.openai;
+export async function createOpenAIAnalyser(
+  settings: OpenAISettings,
+  options: OpenAIOptions = {},
+): Promise<Analyser> {
+  const { apiKey, baseUrl } = settings;
   const isOpenAI = !baseUrl || new URL(baseUrl).hostname === "api.openai.com";
   if (!apiKey && isOpenAI) {
     throw new ConfigurationError(
       "OPENAI_API_KEY is not set: the openai analyser needs it (or set OPENAI_BASE_URL to an OpenAI-compatible server)",
     );
   }
-  if (!isOpenAI && !apiKey && !config.model) {
+  if (!isOpenAI && !apiKey && !settings.model) {
     throw new ConfigurationError(
       `PHOTOCAT_MODEL is not set: name the vision model served at ${baseUrl} (OPENAI_BASE_URL)`,
     );
@@ -122,10 +133,10 @@ export async function createOpenAIAnalyser(config: Config, options: OpenAIOption
     apiKey: apiKey ?? "not-needed",
     baseURL: baseUrl ?? OPENAI_DEFAULT_BASE_URL,
     maxRetries: 0,
-    timeout: config.providers.timeoutMs,
+    timeout: settings.timeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const model = config.model ?? DEFAULT_OPENAI_MODEL;
+  const model = settings.model ?? DEFAULT_OPENAI_MODEL;
   const transport: ModelTransport = {
     provider: "openai",
     model,
@@ -137,5 +148,5 @@ export async function createOpenAIAnalyser(config: Config, options: OpenAIOption
     },
     classify: classifyOpenAIError,
   };
-  return createModelAnalyser(transport, config, options);
+  return createModelAnalyser(transport, settings, options);
 }

@@ -1,4 +1,3 @@
-import type { Config } from "../../config.js";
 import type { Analysis } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
 import type { Taxonomy } from "../../domain/taxonomy.js";
@@ -72,9 +71,26 @@ export interface ModelAnalyserOptions {
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 2048;
 
-/** The settings of Config that every model-based analyser honours. */
-export function retryPolicyFrom(config: Config, overrides: Partial<RetryPolicy> = {}): RetryPolicy {
-  return { ...DEFAULT_RETRY_POLICY, maxRetries: config.providers.maxRetries, ...overrides };
+/** The settings every model-based analyser honours (mapped from Config in analysers/registry.ts). */
+export interface ModelSettings {
+  /** PHOTOCAT_MODEL; null for the provider's default. */
+  model: string | null;
+  /** Largest image decoded before it is resized for the model (PHOTOCAT_MAX_PIXELS). */
+  maxPixels: number;
+  /** The user allows capture date and place to be sent (PHOTOCAT_SHARE_CONTEXT). */
+  shareContext: boolean;
+  timeoutMs: number;
+  maxRetries: number;
+  requestsPerMinute: number | null;
+  /** USD per million tokens, overriding the built-in table. */
+  prices: Record<string, Price>;
+}
+
+export function retryPolicyFrom(
+  settings: Pick<ModelSettings, "maxRetries">,
+  overrides: Partial<RetryPolicy> = {},
+): RetryPolicy {
+  return { ...DEFAULT_RETRY_POLICY, maxRetries: settings.maxRetries, ...overrides };
 }
 
 /**
@@ -84,22 +100,23 @@ export function retryPolicyFrom(config: Config, overrides: Partial<RetryPolicy> 
  */
 export function createModelAnalyser(
   transport: ModelTransport,
-  config: Config,
+  settings: ModelSettings,
   options: ModelAnalyserOptions = {},
 ): Analyser {
   const logger = (options.logger ?? silentLogger()).child({
     analyser: transport.provider,
     model: transport.model,
   });
-  const policy = retryPolicyFrom(config, options.retry);
-  const gate = rateGateFor(
-    `${transport.provider} ${transport.endpointKey}`,
-    config.providers.requestsPerMinute,
-  );
-  const timeoutMs = config.providers.timeoutMs;
+  const policy = retryPolicyFrom(settings, options.retry);
+  const gate = rateGateFor(`${transport.provider} ${transport.endpointKey}`, settings.requestsPerMinute);
+  const timeoutMs = settings.timeoutMs;
   const warnedPrices = new Set<string>();
 
-  async function call(request: ModelRequest, signal: AbortSignal | undefined): Promise<ModelReply> {
+  async function call(
+    request: ModelRequest,
+    signal: AbortSignal | undefined,
+    onRetry: AnalyserInput["onRetry"],
+  ): Promise<ModelReply> {
     return withRetry(
       async () => {
         await gate.acquire(signal);
@@ -117,19 +134,17 @@ export function createModelAnalyser(
         signal,
         classify: (error) => transport.classify(error),
         onRateLimited: (until) => gate.pauseUntil(until),
-        onRetry: (failure, delayMs, retry) =>
-          logger.warn(
-            { reason: failure.reason, delayMs, retry: retry + 1 },
-            "analyser call failed; retrying",
-          ),
+        onRetry: (progress) => {
+          logger.warn(progress, "analyser call failed; retrying");
+          onRetry?.(progress);
+        },
       },
     );
   }
 
   function price(model: string): Price | null {
-    if (transport.price && !config.providers.prices[model]) return transport.price;
-    const found =
-      priceFor(model, config.providers.prices) ?? priceFor(transport.model, config.providers.prices);
+    if (transport.price && !settings.prices[model]) return transport.price;
+    const found = priceFor(model, settings.prices) ?? priceFor(transport.model, settings.prices);
     if (!found && !warnedPrices.has(model)) {
       warnedPrices.add(model);
       logger.warn({ model }, "no price known for this model: cost is recorded as 0 (set PHOTOCAT_PRICES)");
@@ -145,14 +160,14 @@ export function createModelAnalyser(
       const started = performance.now();
       const image = await prepareForModel(input.bytes, input.mediaType, {
         ...transport.imageLimits,
-        decodeMaxPixels: config.maxPixels,
+        decodeMaxPixels: settings.maxPixels,
       });
       const request: ModelRequest = {
         // Context leaves the machine only when the user allowed it.
         prompt: buildPrompt({
           taxonomy: input.taxonomy,
           language: input.language,
-          context: config.shareContext ? input.context : undefined,
+          context: settings.shareContext ? input.context : undefined,
         }),
         image,
         schema: answerJsonSchema(input.taxonomy),
@@ -167,6 +182,7 @@ export function createModelAnalyser(
         const reply = await call(
           ask === 0 ? request : { ...request, reask: reaskNote(reason, input.taxonomy) },
           input.signal,
+          input.onRetry,
         );
         inputTokens += reply.inputTokens;
         outputTokens += reply.outputTokens;

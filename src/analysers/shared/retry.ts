@@ -1,4 +1,5 @@
 import { PhotocatError } from "../../domain/errors.js";
+import type { RetryProgress } from "../../ports/analyser.js";
 
 /** What went wrong with one call, in words a user can act on, and whether trying again may help. */
 export interface Failure {
@@ -71,7 +72,7 @@ export function httpFailure(
   if (status === 413)
     return { retryable: false, reason: `${provider} says the request is too large (413)${said}` };
   if (status === 429)
-    return { retryable: true, reason: `${provider} rate limit reached (429)${said}`, retryAfterMs };
+    return { retryable: true, reason: `rate limited by ${provider} (429)${said}`, retryAfterMs };
   if (status === 529)
     return { retryable: true, reason: `${provider} is overloaded (529)${said}`, retryAfterMs };
   if (status === 408 || status === 409 || status >= 500) {
@@ -129,7 +130,8 @@ export async function withRetry<T>(
     policy: RetryPolicy;
     classify: (error: unknown) => Failure;
     signal?: AbortSignal;
-    onRetry?: (failure: Failure, delayMs: number, retry: number) => void;
+    /** Told before each wait: the attempt about to come, the reason of the last failure, the wait. */
+    onRetry?: (progress: RetryProgress) => void;
     onRateLimited?: (untilMs: number) => void;
   },
 ): Promise<T> {
@@ -159,7 +161,12 @@ export async function withRetry<T>(
         delay = failure.retryAfterMs;
         options.onRateLimited?.(Date.now() + delay);
       }
-      options.onRetry?.(failure, delay, retry);
+      options.onRetry?.({
+        attempt: attempts + 1,
+        maxAttempts: policy.maxRetries + 1,
+        reason: failure.reason,
+        delayMs: delay,
+      });
       await sleep(delay, signal);
     }
   }

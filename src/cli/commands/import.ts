@@ -117,7 +117,8 @@ async function runImport(paths: string[], options: ImportOptions): Promise<numbe
 async function runBatch(container: Container, imageIds: string[], quiet: boolean): Promise<void> {
   const { config } = container;
   const { createAnthropicBatches } = await import("../../analysers/anthropic/batch.js");
-  const api = createAnthropicBatches(config);
+  const { anthropicSettings } = await import("../../analysers/registry.js");
+  const api = createAnthropicBatches(anthropicSettings(config));
   const bar =
     !quiet && process.stderr.isTTY
       ? new SingleBar({ format: "batch {batch} [{bar}] {value}/{total}" })

@@ -5,6 +5,7 @@ import { createLocalAnalyser, type LocalAnalyser } from "../../../src/analysers/
 import { PhotocatError } from "../../../src/domain/errors.js";
 import { DEFAULT_TAXONOMY, parseTaxonomy } from "../../../src/domain/taxonomy.js";
 import type { AnalyserInput } from "../../../src/ports/analyser.js";
+import { analyserInvariants } from "../../contracts/analyser.contract.js";
 import { HAS_TESTDATA, TESTDATA_SKIP_REASON, testdataPath } from "../../support/testdata.js";
 
 // The models load once for this file (a few seconds), shared by every test as in the worker.
@@ -36,6 +37,13 @@ async function gradient(width = 320, height = 240, hue = 0): Promise<Buffer> {
     .png()
     .toBuffer();
 }
+
+// The port's invariants, on the models loaded above.
+analyserInvariants(
+  "local",
+  async () => analyser,
+  async () => ({ bytes: await gradient(), mediaType: "image/png" }),
+);
 
 async function blackTextOnWhite(): Promise<Buffer> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="420">

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type BatchOutcome, createAnthropicBatches } from "../../../src/analysers/anthropic/batch.js";
+import { anthropicSettings } from "../../../src/analysers/registry.js";
 import { ANSWER_TOOL_NAME } from "../../../src/analysers/shared/prompt.js";
 import { DEFAULT_TAXONOMY } from "../../../src/domain/taxonomy.js";
 import {
@@ -110,7 +111,7 @@ describe("anthropic message batches", () => {
     const api = batchApi(() => server!.url, 2);
     server = await startFakeServer((request) => api.handler(request));
     const config = testConfig({ ANTHROPIC_API_KEY: "sk-ant-test", ANTHROPIC_BASE_URL: server.url });
-    const batches = createAnthropicBatches(config);
+    const batches = createAnthropicBatches(anthropicSettings(config));
 
     const { batches: submitted, skipped } = await batches.submit(await photos(), {
       taxonomy: DEFAULT_TAXONOMY,
@@ -138,7 +139,10 @@ describe("anthropic message batches", () => {
 
     // A fresh instance stands for a restarted process that kept only the batch id.
     const outcomes: BatchOutcome[] = [];
-    for await (const outcome of createAnthropicBatches(config).results("msgbatch_1", DEFAULT_TAXONOMY)) {
+    for await (const outcome of createAnthropicBatches(anthropicSettings(config)).results(
+      "msgbatch_1",
+      DEFAULT_TAXONOMY,
+    )) {
       outcomes.push(outcome);
     }
     expect(outcomes.map((o) => o.imageId)).toEqual(IDS);
@@ -162,7 +166,9 @@ describe("anthropic message batches", () => {
     const config = testConfig({ ANTHROPIC_API_KEY: "sk-ant-test", ANTHROPIC_BASE_URL: server.url });
     const list = await photos();
     list.push({ id: "bad", bytes: Buffer.from("not an image"), mediaType: "image/jpeg" });
-    const { batches, skipped } = await createAnthropicBatches(config, { maxRequests: 2 }).submit(list, {
+    const { batches, skipped } = await createAnthropicBatches(anthropicSettings(config), {
+      maxRequests: 2,
+    }).submit(list, {
       taxonomy: DEFAULT_TAXONOMY,
       language: "en",
     });

@@ -1,15 +1,15 @@
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createBedrockAnalyser, defaultBedrockModel } from "../../../src/analysers/bedrock/index.js";
+import { bedrockSettings } from "../../../src/analysers/registry.js";
 import { ANSWER_TOOL_NAME, PROMPT_VERSION } from "../../../src/analysers/shared/prompt.js";
-import { ConfigurationError } from "../../../src/domain/errors.js";
 import { categorySlugs, DEFAULT_TAXONOMY } from "../../../src/domain/taxonomy.js";
+import { remoteAnalyserContract } from "../../contracts/analyser.contract.js";
 import {
   at,
   FAST_RETRY,
   type FakeReply,
   type FakeServer,
-  failure,
   makePhoto,
   startFakeServer,
   testConfig,
@@ -86,8 +86,47 @@ async function analyserFor(replies: FakeReply[], env: Record<string, string> = {
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: server.url,
     ...env,
   });
-  return createBedrockAnalyser(config, { retry: FAST_RETRY });
+  return createBedrockAnalyser(bedrockSettings(config), { retry: FAST_RETRY });
 }
+
+/** The error type Bedrock sends with each status. */
+const ERROR_TYPES: Record<number, string> = {
+  400: "ValidationException",
+  401: "UnrecognizedClientException",
+  403: "AccessDeniedException",
+  404: "ResourceNotFoundException",
+  408: "ModelTimeoutException",
+  409: "ConflictException",
+  429: "ThrottlingException",
+  500: "InternalServerException",
+  502: "ModelErrorException",
+  503: "ServiceUnavailableException",
+};
+
+remoteAnalyserContract({
+  name: "Bedrock",
+  http2: true,
+  create: (baseUrl, env, options) =>
+    createBedrockAnalyser(
+      bedrockSettings(
+        testConfig({
+          AWS_REGION: "us-east-1",
+          ...(baseUrl ? { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: baseUrl } : {}),
+          ...env,
+        }),
+      ),
+      options,
+    ),
+  answer: converseToolUse,
+  text: converseText,
+  error: (status, message, headers) =>
+    awsError(status, ERROR_TYPES[status] ?? "InternalServerException", message, headers),
+  promptOf: (body) => textAt(body, "messages", 0, "content", 1, "text"),
+  imageOf: (body) =>
+    Buffer.from(textAt(body, "messages", 0, "content", 0, "image", "source", "bytes"), "base64"),
+  keySetting: "AWS credentials",
+  missingSettings: [{ env: { AWS_REGION: "", AWS_DEFAULT_REGION: "" }, message: /AWS_REGION is not set/ }],
+});
 
 const photo = makePhoto({ width: 3000, height: 4000, format: "png" });
 const photoInput = async (extra: Record<string, unknown> = {}) => ({
@@ -164,82 +203,5 @@ describe("bedrock analyser", () => {
     const analysis = await analyser.analyse(await photoInput());
     expect(analysis.category).toBe("nature");
     expect(textAt(server!.json(0), "messages", 0, "content", 1, "text")).toContain("Lisbon, Portugal");
-  });
-
-  it("re-asks once on malformed output, then fails with the reason", async () => {
-    const analyser = await analyserFor([converseText("<json>{summary: </json>")]);
-    const error = await failure(analyser.analyse(await photoInput()));
-    expect(error.code).toBe("analyser_output_invalid");
-    expect(server!.requests).toHaveLength(2);
-  });
-
-  it("retries a ThrottlingException, honouring retry-after", async () => {
-    const analyser = await analyserFor([
-      awsError(429, "ThrottlingException", "Too many requests, please wait before trying again.", {
-        "retry-after": "0.2",
-      }),
-      converseToolUse(validAnswer()),
-    ]);
-    await expect(analyser.analyse(await photoInput())).resolves.toMatchObject({ category: "art" });
-    const [first, second] = server!.requests;
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(190);
-  });
-
-  it("reports throttling that does not stop as a retryable failure", async () => {
-    const analyser = await analyserFor([awsError(429, "ThrottlingException", "Too many requests")]);
-    const error = await failure(analyser.analyse(await photoInput()));
-    expect(error).toMatchObject({ code: "analyser_failed", retryable: true });
-    expect(error.message).toContain("ThrottlingException");
-    expect(server!.requests).toHaveLength(3);
-  });
-
-  it("does not retry a ValidationException about the image", async () => {
-    const analyser = await analyserFor([
-      awsError(400, "ValidationException", "The provided image is not valid"),
-    ]);
-    const error = await failure(analyser.analyse(await photoInput()));
-    expect(error.retryable).toBe(false);
-    expect(error.message).toContain("image is not valid");
-    expect(server!.requests).toHaveLength(1);
-  });
-
-  it("does not retry AccessDeniedException or 413", async () => {
-    const denied = await analyserFor([
-      awsError(403, "AccessDeniedException", "You don't have access to the model"),
-    ]);
-    expect((await failure(denied.analyse(await photoInput()))).retryable).toBe(false);
-    await server!.close();
-    const tooLarge = await analyserFor([{ status: 413, body: { message: "Request Entity Too Large" } }]);
-    expect((await failure(tooLarge.analyse(await photoInput()))).message).toContain("413");
-  });
-
-  it("retries 500 and 503, then succeeds", async () => {
-    const analyser = await analyserFor([
-      awsError(500, "InternalServerException", "Internal error"),
-      awsError(503, "ServiceUnavailableException", "Service unavailable"),
-      converseToolUse(validAnswer()),
-    ]);
-    await expect(analyser.analyse(await photoInput())).resolves.toMatchObject({ category: "art" });
-    expect(server!.requests).toHaveLength(3);
-  });
-
-  it("times out slow answers and retries dropped connections", async () => {
-    const slow = await analyserFor([{ ...converseToolUse(validAnswer()), delayMs: 3000 }], {
-      PHOTOCAT_TIMEOUT_MS: "200",
-      PHOTOCAT_MAX_RETRIES: "0",
-    });
-    const error = await failure(slow.analyse(await photoInput()));
-    expect(error.retryable).toBe(true);
-    expect(error.message).toContain("no answer within 200 ms");
-    await server!.close();
-
-    const dropped = await analyserFor([{ drop: true }, converseToolUse(validAnswer())]);
-    await expect(dropped.analyse(await photoInput())).resolves.toMatchObject({ category: "art" });
-    expect(server!.requests).toHaveLength(2);
-  });
-
-  it("refuses to start without AWS_REGION, naming it", async () => {
-    await expect(createBedrockAnalyser(testConfig({}))).rejects.toThrow(ConfigurationError);
-    await expect(createBedrockAnalyser(testConfig({}))).rejects.toThrow(/AWS_REGION is not set/);
   });
 });

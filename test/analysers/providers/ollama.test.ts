@@ -1,7 +1,9 @@
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { createOllamaAnalyser, DEFAULT_OLLAMA_MODEL } from "../../../src/analysers/ollama/index.js";
+import { ollamaSettings } from "../../../src/analysers/registry.js";
 import { categorySlugs, DEFAULT_TAXONOMY } from "../../../src/domain/taxonomy.js";
+import { remoteAnalyserContract } from "../../contracts/analyser.contract.js";
 import {
   at,
   FAST_RETRY,
@@ -44,8 +46,26 @@ afterEach(async () => {
 
 async function analyserFor(replies: FakeReply[], env: Record<string, string> = {}) {
   server = await startFakeServer(replies);
-  return createOllamaAnalyser(testConfig({ OLLAMA_HOST: server.url, ...env }), { retry: FAST_RETRY });
+  return createOllamaAnalyser(ollamaSettings(testConfig({ OLLAMA_HOST: server.url, ...env })), {
+    retry: FAST_RETRY,
+  });
 }
+
+remoteAnalyserContract({
+  name: "Ollama",
+  create: (baseUrl, env, options) =>
+    createOllamaAnalyser(
+      ollamaSettings(testConfig({ ...(baseUrl ? { OLLAMA_HOST: baseUrl } : {}), ...env })),
+      options,
+    ),
+  answer: (answer) => chat(JSON.stringify(answer)),
+  text: (text) => chat(text),
+  error: (status, message, headers) => ({ ...ollamaError(status, message), headers }),
+  promptOf: (body) => textAt(body, "messages", 1, "content"),
+  imageOf: (body) => Buffer.from(textAt(body, "messages", 1, "images", 0), "base64"),
+  // OLLAMA_HOST has a default: nothing is required.
+  missingSettings: [],
+});
 
 const photo = makePhoto({ width: 1000, height: 800, format: "png", alpha: true });
 const photoInput = async () => ({
@@ -104,39 +124,13 @@ describe("ollama analyser", () => {
     expect(server!.requests).toHaveLength(1);
   });
 
-  it("does not retry 400 invalid image; retries 500 and 429", async () => {
-    let analyser = await analyserFor([ollamaError(400, "illegal base64 data at input byte 4")]);
-    expect((await failure(analyser.analyse(await photoInput()))).retryable).toBe(false);
-    await server!.close();
-
-    analyser = await analyserFor([
-      ollamaError(500, "llama runner process has terminated"),
-      ollamaError(429, "server busy, please try again. maximum pending requests exceeded"),
-      chat(JSON.stringify(validAnswer())),
-    ]);
-    await expect(analyser.analyse(await photoInput())).resolves.toMatchObject({ category: "art" });
-    expect(server!.requests).toHaveLength(3);
-  });
-
-  it("times out a slow model and retries a dropped connection", async () => {
-    let analyser = await analyserFor([{ ...chat(JSON.stringify(validAnswer())), delayMs: 3000 }], {
-      PHOTOCAT_TIMEOUT_MS: "200",
-      PHOTOCAT_MAX_RETRIES: "0",
-    });
-    const error = await failure(analyser.analyse(await photoInput()));
-    expect(error.retryable).toBe(true);
-    expect(error.message).toContain("no answer within 200 ms");
-    await server!.close();
-
-    analyser = await analyserFor([{ drop: true }, chat(JSON.stringify(validAnswer()))]);
-    await expect(analyser.analyse(await photoInput())).resolves.toMatchObject({ category: "art" });
-  });
-
   it("reports an Ollama that is not running as retryable, naming the host", async () => {
     const probe = await startFakeServer([]);
     const host = probe.url;
     await probe.close();
-    const analyser = await createOllamaAnalyser(testConfig({ OLLAMA_HOST: host, PHOTOCAT_MAX_RETRIES: "0" }));
+    const analyser = await createOllamaAnalyser(
+      ollamaSettings(testConfig({ OLLAMA_HOST: host, PHOTOCAT_MAX_RETRIES: "0" })),
+    );
     const error = await failure(analyser.analyse(await photoInput()));
     expect(error.retryable).toBe(true);
     expect(error.message).toContain(`could not reach Ollama at ${host}`);

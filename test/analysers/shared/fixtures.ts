@@ -11,6 +11,7 @@ import {
   type Http2ServerRequest,
   type Http2ServerResponse,
   type Http2Session,
+  constants as http2Constants,
 } from "node:http2";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
@@ -88,6 +89,8 @@ export interface FakeReply {
   delayMs?: number;
   /** Destroy the socket instead of answering (a dropped connection). */
   drop?: boolean;
+  /** Send the status, headers and half the body, then destroy the connection (dropped mid-response). */
+  truncate?: boolean;
 }
 
 /** Reads a nested value of a parsed JSON body: at(body, "messages", 0, "content"). */
@@ -201,10 +204,31 @@ function answer(req: AnyRequest, res: AnyResponse, reply: FakeReply): void {
   const body = isJson ? JSON.stringify(reply.body) : ((reply.body as string | Buffer | undefined) ?? "");
   res.writeHead(reply.status ?? 200, {
     "content-type": isJson ? "application/json" : "text/plain",
+    "content-length": String(Buffer.byteLength(body)),
     ...reply.headers,
   });
+  if (reply.truncate) {
+    const bytes = Buffer.from(body);
+    (res as ServerResponse).write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
+      if ("stream" in req) req.stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+      else req.socket.destroy();
+    });
+    return;
+  }
   res.end(body);
 }
+
+/** The URL of a local port nothing listens on (connection refused, no network needed). */
+export async function closedPortUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A host under the reserved .invalid TLD: the resolver answers ENOTFOUND without any network. */
+export const UNRESOLVABLE_URL = "http://photocat-test.invalid:8080";
 
 /** A valid answer in the contract's snake_case shape. */
 export function validAnswer(overrides: Record<string, unknown> = {}): Record<string, unknown> {

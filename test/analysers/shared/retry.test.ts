@@ -46,6 +46,25 @@ describe("withRetry", () => {
     expect(backoffMs(0, DEFAULT_RETRY_POLICY, () => 1)).toBe(375);
   });
 
+  it("tells onRetry the coming attempt, the reason and the wait before each retry", async () => {
+    const seen: unknown[] = [];
+    await withRetry(
+      async (retry) => {
+        if (retry < 2) throw new Error("boom");
+        return "ok";
+      },
+      {
+        policy,
+        classify: () => ({ retryable: true, reason: "rate limited by P (429)", retryAfterMs: 3 }),
+        onRetry: (progress) => seen.push(progress),
+      },
+    );
+    expect(seen).toEqual([
+      { attempt: 2, maxAttempts: 3, reason: "rate limited by P (429)", delayMs: 3 },
+      { attempt: 3, maxAttempts: 3, reason: "rate limited by P (429)", delayMs: 3 },
+    ]);
+  });
+
   it("retries until success", async () => {
     let calls = 0;
     const result = await withRetry(
