@@ -82,5 +82,7 @@ export interface Catalog {
   /** Ids of the photos a bulk re-analysis should touch. */
   selectIds(filter: SelectFilter): Promise<string[]>;
   correctionExamples(embeddingModel: string): Promise<CorrectionExample[]>;
+  /** Ids that start with `prefix` (exactly, case-sensitive), in id order, at most `limit`: short ids as in git. */
+  findIdsByPrefix(prefix: string, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }
