@@ -99,7 +99,11 @@ export const SETTINGS = {
     default: "<built-in>",
   },
   PHOTOCAT_LOG_LEVEL: { flag: "--log-level", help: "trace, debug, info, warn, error", default: "info" },
-  PHOTOCAT_RPM: { flag: "--rpm", help: "requests per minute allowed to a remote analyser", default: "<none>" },
+  PHOTOCAT_RPM: {
+    flag: "--rpm",
+    help: "requests per minute allowed to a remote analyser",
+    default: "<none>",
+  },
   PHOTOCAT_TIMEOUT_MS: { flag: "--timeout-ms", help: "time limit per analyser call", default: "120000" },
   PHOTOCAT_MAX_RETRIES: { flag: "--max-retries", help: "retries per analyser call", default: "4" },
   PHOTOCAT_PRICES: {
@@ -110,15 +114,13 @@ export const SETTINGS = {
 } as const;
 
 const onOff = (name: string) =>
-  z
-    .string()
-    .transform((v, ctx) => {
-      const s = v.trim().toLowerCase();
-      if (["1", "on", "true", "yes"].includes(s)) return true;
-      if (["", "0", "off", "false", "no"].includes(s)) return false;
-      ctx.addIssue({ code: "custom", message: `${name} must be on or off` });
-      return z.NEVER;
-    });
+  z.string().transform((v, ctx) => {
+    const s = v.trim().toLowerCase();
+    if (["1", "on", "true", "yes"].includes(s)) return true;
+    if (["", "0", "off", "false", "no"].includes(s)) return false;
+    ctx.addIssue({ code: "custom", message: `${name} must be on or off` });
+    return z.NEVER;
+  });
 
 const int = (name: string, min: number, max: number) =>
   z.coerce
