@@ -34,7 +34,9 @@ describe("configuration", () => {
     const labels = { PHOTOCAT_PORT: "--port", PHOTOCAT_CONCURRENCY: "-c" };
     expect(() => loadConfig({}, { PHOTOCAT_PORT: "http" }, { labels })).toThrow(/^--port must be a number$/);
     expect(() => loadConfig({ PHOTOCAT_PORT: "http" }, {}, { labels })).toThrow(/^PHOTOCAT_PORT must be/);
-    expect(() => loadConfig({}, { PHOTOCAT_CONCURRENCY: "0" }, { labels })).toThrow(/^-c must be at least 1$/);
+    expect(() => loadConfig({}, { PHOTOCAT_CONCURRENCY: "0" }, { labels })).toThrow(
+      /^-c must be at least 1$/,
+    );
   });
 
   it("takes a command's own defaults below flags and the environment", () => {

@@ -25,11 +25,13 @@ export class Progress {
     if (!this.enabled) return { increment: () => {}, update: () => {} };
     this.#bars = new MultiBar({
       format,
+      barsize: 30, // the whole line fits 80 columns
       hideCursor: true,
       clearOnComplete: false,
       gracefulExit: true,
-      // Keep the terminal wrapping long log lines; the bar itself is short.
-      linewrap: null,
+      // Keeps the terminal wrapping long log lines (cli-progress turns wrapping off by default, which
+      // cuts them at the screen's edge); the bar itself is cut to the width instead.
+      linewrap: true,
     });
     const bar: SingleBar = this.#bars.create(total, 0, payload);
     return {

@@ -106,9 +106,9 @@ describe("photocat command line", () => {
 
   it("exits 2 on bad usage and bad settings, naming the problem", async () => {
     expect((await photocat(["no-such-command"])).code).toBe(2);
-    const bad = await photocat(["list", "--port", "http"], env);
+    const bad = await photocat(["list"], { ...env, PHOTOCAT_MAX_RETRIES: "many" });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("PHOTOCAT_PORT");
+    expect(bad.stderr).toContain("PHOTOCAT_MAX_RETRIES");
     const missingKey = await photocat(["analyse", "x.jpg"], {
       ...env,
       OPENAI_API_KEY: "",
