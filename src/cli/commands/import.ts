@@ -163,7 +163,7 @@ async function analyseThisImport(
   // The counts come from the catalogue, not from the events seen on the way.
   const tally = { done: 0, failed: 0, waiting: 0 };
   for (const id of ids) {
-    const image = await container.catalog.getImage(id);
+    const image = await container.gallery.get(id).catch(() => null); // deleted meanwhile
     if (image?.status === "done") tally.done++;
     else if (image?.status === "failed") {
       tally.failed++;
