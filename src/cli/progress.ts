@@ -28,12 +28,13 @@ export class Progress {
       barsize: 30, // the whole line fits 80 columns
       hideCursor: true,
       clearOnComplete: false,
-      gracefulExit: true,
       // Keeps the terminal wrapping long log lines (cli-progress turns wrapping off by default, which
       // cuts them at the screen's edge); the bar itself is cut to the width instead.
       linewrap: true,
     });
     const bar: SingleBar = this.#bars.create(total, 0, payload);
+    process.once("SIGINT", this.#interrupted);
+    process.once("SIGTERM", this.#interrupted);
     return {
       increment: (p) => bar.increment(1, p),
       update: (value, p) => bar.update(value, p),
@@ -53,7 +54,15 @@ export class Progress {
     this.#bars.update(); // flushes waiting log lines; stop() alone would drop them
     this.#bars.stop();
     this.#bars = null;
+    process.off("SIGINT", this.#interrupted);
+    process.off("SIGTERM", this.#interrupted);
   }
+
+  /** Ctrl+C: give the cursor back, then let the signal end the process as it would have. */
+  readonly #interrupted = (signal: NodeJS.Signals) => {
+    this.stop();
+    process.kill(process.pid, signal);
+  };
 
   /** A logger whose lines go through print(). */
   logger(level: string): Logger {

@@ -105,13 +105,18 @@ describe("photocat usage: exit codes, messages, help, ids and tables", () => {
     expect(ambiguous.stderr).toContain(ids[0]);
     expect(ambiguous.stderr).toContain(ids[1]);
 
+    // delete resolves every id first: one ambiguous prefix deletes nothing.
+    const deleteAmbiguous = await photocat(["delete", "0f0f", "abcd"], env);
+    expect(deleteAmbiguous.code).toBe(2);
+    expect((await photocat(["show", "0f0f"], env)).code).toBe(0);
+
     const unknown = await photocat(["show", "eeee"], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("no photo has an id starting with eeee");
     const tooShort = await photocat(["show", "ab"], env);
     expect(tooShort.code).toBe(2);
     expect(tooShort.stderr).toContain("first 4 or more characters");
-  }, 120_000);
+  }, 240_000);
 
   it("list prints a header row and cuts long summaries at a word boundary with an ellipsis", async () => {
     const result = await photocat(["list"], env);
