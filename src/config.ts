@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ConfigurationError } from "./domain/errors.js";
 import { DEFAULT_TAXONOMY, parseTaxonomy, type Taxonomy } from "./domain/taxonomy.js";
 
-/** The only module that reads the environment. Every setting also has a CLI flag (see cli/options.ts). */
+/** The only module that reads the environment. Every setting also has a CLI flag (see cli/settings-flags.ts). */
 
 export const ANALYSER_NAMES = ["local", "anthropic", "bedrock", "openai", "ollama"] as const;
 export type AnalyserName = (typeof ANALYSER_NAMES)[number];
@@ -50,10 +50,23 @@ export interface Config {
   s3: { region: string | null; endpoint: string | null };
 }
 
-/** Setting name (environment variable) -> value given on the command line, both optional. */
-export type SettingOverrides = Partial<Record<keyof typeof SETTINGS, string | undefined>>;
+export type SettingName = keyof typeof SETTINGS;
 
-/** Environment variable names with their CLI flag; documented in the README. */
+/** Setting name (environment variable) -> value given on the command line, both optional. */
+export type SettingOverrides = Partial<Record<SettingName, string | undefined>>;
+
+export interface LoadOptions {
+  /** How the user spelled each override (its flag, e.g. --port), so errors name what was typed. */
+  labels?: Partial<Record<SettingName, string>>;
+  /** A command's own defaults, used when neither the override nor the environment sets a value. */
+  defaults?: SettingOverrides;
+}
+
+/**
+ * Environment variable names with their CLI flag; documented in the README. `default` is the value used
+ * when the setting is unset, unless it is in <angle brackets>: then it describes a default worked out
+ * from other settings.
+ */
 export const SETTINGS = {
   PHOTOCAT_HOST: { flag: "--host", help: "address to listen on", default: "127.0.0.1" },
   PHOTOCAT_PORT: { flag: "--port", help: "port to listen on", default: "3000" },
@@ -69,7 +82,7 @@ export const SETTINGS = {
     default: "<data dir>/blobs",
   },
   PHOTOCAT_ANALYSER: { flag: "--analyser", help: `one of ${ANALYSER_NAMES.join(", ")}`, default: "local" },
-  PHOTOCAT_MODEL: { flag: "--model", help: "model id for the analyser", default: "per analyser" },
+  PHOTOCAT_MODEL: { flag: "--model", help: "model id for the analyser", default: "<per analyser>" },
   PHOTOCAT_CONCURRENCY: { flag: "--concurrency", help: "photos analysed at once", default: "2" },
   PHOTOCAT_MAX_UPLOAD_MB: { flag: "--max-upload-mb", help: "largest accepted file in MB", default: "50" },
   PHOTOCAT_MAX_PIXELS: {
@@ -94,30 +107,31 @@ export const SETTINGS = {
   PHOTOCAT_TAXONOMY: {
     flag: "--taxonomy",
     help: "your categories: 'slug: description' separated by ';'",
-    default: "built-in",
+    default: "<built-in>",
   },
   PHOTOCAT_LOG_LEVEL: { flag: "--log-level", help: "trace, debug, info, warn, error", default: "info" },
-  PHOTOCAT_RPM: { flag: "--rpm", help: "requests per minute allowed to a remote analyser", default: "none" },
+  PHOTOCAT_RPM: {
+    flag: "--rpm",
+    help: "requests per minute allowed to a remote analyser",
+    default: "<none>",
+  },
   PHOTOCAT_TIMEOUT_MS: { flag: "--timeout-ms", help: "time limit per analyser call", default: "120000" },
   PHOTOCAT_MAX_RETRIES: { flag: "--max-retries", help: "retries per analyser call", default: "4" },
   PHOTOCAT_PRICES: {
     flag: "--prices",
     help: "JSON price table override (USD per Mtok)",
-    default: "built-in",
+    default: "<built-in>",
   },
 } as const;
 
 const onOff = (name: string) =>
-  z
-    .string()
-    .transform((v, ctx) => {
-      const s = v.trim().toLowerCase();
-      if (["1", "on", "true", "yes"].includes(s)) return true;
-      if (["", "0", "off", "false", "no"].includes(s)) return false;
-      ctx.addIssue({ code: "custom", message: `${name} must be on or off` });
-      return z.NEVER;
-    })
-    .default(false);
+  z.string().transform((v, ctx) => {
+    const s = v.trim().toLowerCase();
+    if (["1", "on", "true", "yes"].includes(s)) return true;
+    if (["", "0", "off", "false", "no"].includes(s)) return false;
+    ctx.addIssue({ code: "custom", message: `${name} must be on or off` });
+    return z.NEVER;
+  });
 
 const int = (name: string, min: number, max: number) =>
   z.coerce
@@ -132,24 +146,38 @@ const list = (v: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: SettingOverrides = {}): Config {
-  const get = (name: keyof typeof SETTINGS): string | undefined => {
-    const v = overrides[name] ?? env[name];
-    return v === undefined || v === "" ? undefined : v;
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: SettingOverrides = {},
+  options: LoadOptions = {},
+): Config {
+  const given = (v: string | undefined) => (v === undefined || v === "" ? undefined : v);
+  const get = (name: SettingName): string | undefined =>
+    given(overrides[name]) ?? given(env[name]) ?? given(options.defaults?.[name]);
+  /** The value, or the default written in SETTINGS. */
+  const value = (name: SettingName): string => {
+    const fallback: string = SETTINGS[name].default;
+    if (fallback.startsWith("<")) throw new Error(`${name} has no literal default`);
+    return get(name) ?? fallback;
   };
+  /** Errors name the flag when the value came from one, the environment variable otherwise. */
+  const label = (name: SettingName): string =>
+    given(overrides[name]) !== undefined ? (options.labels?.[name] ?? name) : name;
   const fail = (message: string): never => {
     throw new ConfigurationError(message);
   };
-  const parse = <T>(name: string, schema: z.ZodType<T>, value: unknown): T => {
-    const r = schema.safeParse(value);
-    if (!r.success) fail(r.error.issues[0]?.message ?? `${name} is invalid`);
+  const parse = <T>(name: SettingName, schema: z.ZodType<T>, raw: unknown): T => {
+    const r = schema.safeParse(raw);
+    if (!r.success) fail(r.error.issues[0]?.message ?? `${label(name)} is invalid`);
     return (r as { data: T }).data;
   };
+  const integer = (name: SettingName, min: number, max: number, raw = value(name)) =>
+    parse(name, int(label(name), min, max), raw);
 
-  const dataDir = path.resolve(get("PHOTOCAT_DATA_DIR") ?? "./data");
-  const analyser = (get("PHOTOCAT_ANALYSER") ?? "local").toLowerCase();
+  const dataDir = path.resolve(value("PHOTOCAT_DATA_DIR"));
+  const analyser = value("PHOTOCAT_ANALYSER").toLowerCase();
   if (!(ANALYSER_NAMES as readonly string[]).includes(analyser)) {
-    fail(`PHOTOCAT_ANALYSER must be one of ${ANALYSER_NAMES.join(", ")} (got "${analyser}")`);
+    fail(`${label("PHOTOCAT_ANALYSER")} must be one of ${ANALYSER_NAMES.join(", ")} (got "${analyser}")`);
   }
   let taxonomy = DEFAULT_TAXONOMY;
   const taxonomySetting = get("PHOTOCAT_TAXONOMY");
@@ -157,7 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
     try {
       taxonomy = parseTaxonomy(taxonomySetting.split(";").filter((s) => s.trim()));
     } catch (error) {
-      fail(`PHOTOCAT_TAXONOMY: ${(error as Error).message}`);
+      fail(`${label("PHOTOCAT_TAXONOMY")}: ${(error as Error).message}`);
     }
   }
   let prices: ProviderSettings["prices"] = {};
@@ -168,7 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
     try {
       json = JSON.parse(pricesSetting);
     } catch {
-      fail('PHOTOCAT_PRICES must be JSON like {"model":{"input":1,"output":5}}');
+      fail(`${label("PHOTOCAT_PRICES")} must be JSON like {"model":{"input":1,"output":5}}`);
     }
     prices = parse("PHOTOCAT_PRICES", schema, json);
   }
@@ -197,52 +225,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
   }
 
   return {
-    host: get("PHOTOCAT_HOST") ?? "127.0.0.1",
-    port: parse("PHOTOCAT_PORT", int("PHOTOCAT_PORT", 0, 65535), get("PHOTOCAT_PORT") ?? "3000"),
+    host: value("PHOTOCAT_HOST"),
+    port: integer("PHOTOCAT_PORT", 0, 65535),
     dataDir,
     databaseUrl: get("PHOTOCAT_DATABASE_URL") ?? `sqlite:${path.join(dataDir, "photocat.db")}`,
     storageUrl: get("PHOTOCAT_STORAGE_URL") ?? path.join(dataDir, "blobs"),
     analyser: analyser as AnalyserName,
     model: get("PHOTOCAT_MODEL") ?? null,
-    concurrency: parse(
-      "PHOTOCAT_CONCURRENCY",
-      int("PHOTOCAT_CONCURRENCY", 1, 64),
-      get("PHOTOCAT_CONCURRENCY") ?? "2",
-    ),
-    maxUploadBytes:
-      parse(
-        "PHOTOCAT_MAX_UPLOAD_MB",
-        int("PHOTOCAT_MAX_UPLOAD_MB", 1, 4096),
-        get("PHOTOCAT_MAX_UPLOAD_MB") ?? "50",
-      ) *
-      1024 *
-      1024,
-    maxPixels: parse(
-      "PHOTOCAT_MAX_PIXELS",
-      int("PHOTOCAT_MAX_PIXELS", 1, 2_000_000_000),
-      get("PHOTOCAT_MAX_PIXELS") ?? "100000000",
-    ),
+    concurrency: integer("PHOTOCAT_CONCURRENCY", 1, 64),
+    maxUploadBytes: integer("PHOTOCAT_MAX_UPLOAD_MB", 1, 4096) * 1024 * 1024,
+    maxPixels: integer("PHOTOCAT_MAX_PIXELS", 1, 2_000_000_000),
     language: parse(
       "PHOTOCAT_LANGUAGE",
       z
         .string()
         .regex(
           /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/,
-          "PHOTOCAT_LANGUAGE must be a language tag like en or pt-BR",
+          `${label("PHOTOCAT_LANGUAGE")} must be a language tag like en or pt-BR`,
         ),
-      get("PHOTOCAT_LANGUAGE") ?? "en",
+      value("PHOTOCAT_LANGUAGE"),
     ),
     shareContext: parse(
       "PHOTOCAT_SHARE_CONTEXT",
-      onOff("PHOTOCAT_SHARE_CONTEXT"),
-      get("PHOTOCAT_SHARE_CONTEXT"),
+      onOff(label("PHOTOCAT_SHARE_CONTEXT")),
+      value("PHOTOCAT_SHARE_CONTEXT"),
     ),
     password,
     apiTokens,
     corsOrigins: list(get("PHOTOCAT_CORS_ORIGINS")),
     trustedProxy,
     taxonomy,
-    logLevel: get("PHOTOCAT_LOG_LEVEL") ?? "info",
+    logLevel: value("PHOTOCAT_LOG_LEVEL"),
     s3: {
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || null,
       endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || null,
@@ -255,20 +268,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Sett
       },
       openai: { apiKey: env.OPENAI_API_KEY || null, baseUrl: env.OPENAI_BASE_URL || null },
       ollama: { host: env.OLLAMA_HOST || "http://127.0.0.1:11434" },
-      requestsPerMinute: rpm ? parse("PHOTOCAT_RPM", int("PHOTOCAT_RPM", 1, 1_000_000), rpm) : null,
-      timeoutMs: parse(
-        "PHOTOCAT_TIMEOUT_MS",
-        int("PHOTOCAT_TIMEOUT_MS", 100, 3_600_000),
-        get("PHOTOCAT_TIMEOUT_MS") ?? "120000",
-      ),
-      maxRetries: parse(
-        "PHOTOCAT_MAX_RETRIES",
-        int("PHOTOCAT_MAX_RETRIES", 0, 20),
-        get("PHOTOCAT_MAX_RETRIES") ?? "4",
-      ),
+      requestsPerMinute: rpm ? integer("PHOTOCAT_RPM", 1, 1_000_000, rpm) : null,
+      timeoutMs: integer("PHOTOCAT_TIMEOUT_MS", 100, 3_600_000),
+      maxRetries: integer("PHOTOCAT_MAX_RETRIES", 0, 20),
       prices,
     },
   };
+}
+
+/** Whether the user asked for debug logs (stack traces on CLI errors); read before any Config exists. */
+export function debugRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PHOTOCAT_LOG_LEVEL === "debug" || env.PHOTOCAT_LOG_LEVEL === "trace";
 }
 
 /** True when the server would be reachable from other machines. */

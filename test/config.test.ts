@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isExposed, loadConfig } from "../src/config.js";
+import { isExposed, loadConfig, SETTINGS, type SettingName } from "../src/config.js";
 import { ConfigurationError } from "../src/domain/errors.js";
 
 describe("configuration", () => {
@@ -28,6 +28,32 @@ describe("configuration", () => {
     expect(() => loadConfig({ PHOTOCAT_SHARE_CONTEXT: "maybe" })).toThrow(/PHOTOCAT_SHARE_CONTEXT/);
     expect(() => loadConfig({ PHOTOCAT_PRICES: "{" })).toThrow(/PHOTOCAT_PRICES/);
     expect(() => loadConfig({ PHOTOCAT_TAXONOMY: "Bad Slug!" })).toThrow(/PHOTOCAT_TAXONOMY/);
+  });
+
+  it("names the flag the user typed when the value came from a flag, the variable when from the environment", () => {
+    const labels = { PHOTOCAT_PORT: "--port", PHOTOCAT_CONCURRENCY: "-c" };
+    expect(() => loadConfig({}, { PHOTOCAT_PORT: "http" }, { labels })).toThrow(/^--port must be a number$/);
+    expect(() => loadConfig({ PHOTOCAT_PORT: "http" }, {}, { labels })).toThrow(/^PHOTOCAT_PORT must be/);
+    expect(() => loadConfig({}, { PHOTOCAT_CONCURRENCY: "0" }, { labels })).toThrow(
+      /^-c must be at least 1$/,
+    );
+  });
+
+  it("takes a command's own defaults below flags and the environment", () => {
+    const defaults = { PHOTOCAT_LOG_LEVEL: "warn" };
+    expect(loadConfig({}, {}, { defaults }).logLevel).toBe("warn");
+    expect(loadConfig({ PHOTOCAT_LOG_LEVEL: "debug" }, {}, { defaults }).logLevel).toBe("debug");
+    expect(loadConfig({}, {}).logLevel).toBe(SETTINGS.PHOTOCAT_LOG_LEVEL.default);
+  });
+
+  it("writes each default once: the SETTINGS table's literal defaults are what an unset setting means", () => {
+    const unset = loadConfig({});
+    for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, { default: string }][]) {
+      if (setting.default.startsWith("<")) continue;
+      expect(loadConfig({ [name]: setting.default }), name).toEqual(unset);
+    }
+    // and changing one of them does change the config, so the comparison above can fail
+    expect(loadConfig({ PHOTOCAT_CONCURRENCY: "3" })).not.toEqual(unset);
   });
 
   it("reads lists and switches", () => {

@@ -1,14 +1,21 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { type Config, debugRequested } from "../config.js";
 import { ConfigurationError, errorMessage, isPhotocatError } from "../domain/errors.js";
-import { PROJECT_ROOT, run } from "../entry/runtime.js";
+import { PROJECT_ROOT, type RunOptions, run } from "../entry/runtime.js";
 import { createLogger } from "../logger.js";
 import { installProcessGuards } from "../process-guards.js";
 import { analyseCommand } from "./commands/analyse.js";
 import { catalogueCommands } from "./commands/catalogue.js";
 import { importCommand } from "./commands/import.js";
 import { EXIT } from "./output.js";
-import { addSettingFlags, configFromFlags } from "./settings-flags.js";
+import {
+  ANALYSIS_SETTINGS,
+  addSettingFlags,
+  CATALOGUE_SETTINGS,
+  configFromFlags,
+  INGEST_SETTINGS,
+} from "./settings-flags.js";
 
 function version(): string {
   try {
@@ -29,6 +36,17 @@ async function runUntilSignal(start: () => Promise<{ close(): Promise<void> }>):
   const forced = setTimeout(() => process.exit(EXIT.failure), 30_000);
   forced.unref();
   await running.close();
+}
+
+/**
+ * The analyser is created before anything touches the data folder, so a missing key (anthropic without
+ * ANTHROPIC_API_KEY) fails without leaving an empty ./data behind.
+ */
+async function analysisOptions(config: Config, worker: boolean): Promise<Partial<RunOptions>> {
+  if (!worker) return {};
+  const logger = createLogger(config.logLevel);
+  const { createAnalyser } = await import("../analysers/registry.js");
+  return { logger, analyser: await createAnalyser(config, { logger }) };
 }
 
 export function buildProgram(): Command {
@@ -55,6 +73,7 @@ export function buildProgram(): Command {
           http: true,
           worker: options.worker,
           watch: options.watch ?? null,
+          ...(await analysisOptions(config, options.worker)),
         });
         console.error(
           `Photocat is running at ${running.url} (data in ${config.dataDir}). Press Ctrl+C to stop.`,
@@ -69,11 +88,17 @@ export function buildProgram(): Command {
     .description("analyse queued photos (many workers may share one PostgreSQL catalogue)")
     .option("--watch <dir>", "also ingest files dropped in this folder")
     .action((options: Record<string, unknown> & { watch?: string }) =>
-      runUntilSignal(() =>
-        run(configFromFlags(options), { http: false, worker: true, watch: options.watch ?? null }),
-      ),
+      runUntilSignal(async () => {
+        const config = configFromFlags(options);
+        return run(config, {
+          http: false,
+          worker: true,
+          watch: options.watch ?? null,
+          ...(await analysisOptions(config, true)),
+        });
+      }),
     );
-  addSettingFlags(worker);
+  addSettingFlags(worker, [...CATALOGUE_SETTINGS, ...INGEST_SETTINGS, ...ANALYSIS_SETTINGS]);
 
   importCommand(program);
   analyseCommand(program);
@@ -91,19 +116,30 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof ConfigurationError) {
+    if (isClosedPipe(error)) return EXIT.ok;
+    // Bad settings and bad requests (an ambiguous id prefix...) are usage errors.
+    if (error instanceof ConfigurationError || (isPhotocatError(error) && error.code === "invalid_request")) {
       console.error(`photocat: ${error.message}`);
       return EXIT.usage;
     }
     console.error(`photocat: ${isPhotocatError(error) ? error.message : errorMessage(error)}`);
-    if (process.env.PHOTOCAT_LOG_LEVEL === "debug" && error instanceof Error) console.error(error.stack);
+    if (debugRequested() && error instanceof Error) console.error(error.stack);
     return EXIT.failure;
   }
 }
 
+/** The reader of our output went away (`photocat export | head`): nothing more to say to anyone. */
+function isClosedPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === "EPIPE";
+}
+
 const isEntry = process.argv[1] && /(cli[/\\]main\.[jt]s|photocat(\.js)?)$/.test(process.argv[1]);
 if (isEntry) {
-  installProcessGuards(createLogger(process.env.PHOTOCAT_LOG_LEVEL || "info"));
+  installProcessGuards(createLogger("info"));
+  process.stdout.on("error", (error) => {
+    if (isClosedPipe(error)) process.exit(EXIT.ok);
+    throw error;
+  });
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

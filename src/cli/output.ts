@@ -70,20 +70,48 @@ export function jsonLine(image: ImageRecord): string {
   return JSON.stringify(presentImage(image));
 }
 
-export function tableRow(image: ImageRecord): string {
-  const row = flat(image);
-  const summary = row.summary.replace(/\s+/g, " ");
-  return [row.id, row.status.padEnd(7), (row.category || "-").padEnd(12), summary.slice(0, 80)].join("  ");
+/** Cuts text to at most `max` characters at a word boundary, marking the cut with an ellipsis. */
+export function truncateWords(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(" ");
+  // A single very long word is cut inside it rather than dropped.
+  const kept = space > max / 2 ? cut.slice(0, space) : cut;
+  return `${kept.replace(/[\s,;:.-]+$/, "")}…`;
 }
 
-export function formatImages(images: ImageRecord[], format: OutputFormat): string[] {
+/** Short ids, as git shows them; `show` and the other commands take any unique prefix. */
+export const SHORT_ID_LENGTH = 8;
+const TABLE = [
+  { title: "ID", width: SHORT_ID_LENGTH },
+  { title: "STATUS", width: 7 },
+  { title: "CATEGORY", width: 12 },
+] as const;
+
+function summaryWidth(columns: number): number {
+  const used = TABLE.reduce((n, c) => n + c.width + 2, 0);
+  return Math.max(20, columns - used);
+}
+
+export function tableHeader(): string {
+  return [...TABLE.map((c) => c.title.padEnd(c.width)), "SUMMARY"].join("  ");
+}
+
+export function tableRow(image: ImageRecord, columns = 100): string {
+  const row = flat(image);
+  const summary = truncateWords(row.summary.replace(/\s+/g, " ").trim(), summaryWidth(columns));
+  return [
+    row.id.slice(0, SHORT_ID_LENGTH),
+    row.status.padEnd(TABLE[1].width),
+    (row.category || "-").padEnd(TABLE[2].width),
+    summary || "-",
+  ].join("  ");
+}
+
+/** The lines to print; a table fits `columns` (the terminal's width) and starts with a header row. */
+export function formatImages(images: ImageRecord[], format: OutputFormat, columns = 100): string[] {
   if (format === "json") return images.map(jsonLine);
   if (format === "csv") return [csvHeader(), ...images.map(csvRow)];
-  return images.map(tableRow);
-}
-
-export function parseFormat(value: string | undefined, fallback: OutputFormat): OutputFormat {
-  const f = (value ?? fallback).toLowerCase();
-  if (f === "json" || f === "csv" || f === "table") return f;
-  throw new Error(`--format must be json, csv or table (got "${value}")`);
+  if (images.length === 0) return [];
+  return [tableHeader(), ...images.map((image) => tableRow(image, columns))];
 }

@@ -108,5 +108,7 @@ export interface Catalog {
   revokeSession(idHash: string, now: number): Promise<boolean>;
   /** Revokes every session ("sign out everywhere"); returns how many were still active. */
   revokeAllSessions(now: number): Promise<number>;
+  /** Ids that start with `prefix` (exactly, case-sensitive), in id order, at most `limit`: short ids as in git. */
+  findIdsByPrefix(prefix: string, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -53,6 +53,25 @@ export class GalleryService {
     return image;
   }
 
+  /** A full id, or a unique prefix of one (at least 4 characters), as git takes commit ids. */
+  async resolveId(idOrPrefix: string): Promise<string> {
+    const prefix = idOrPrefix.trim().toLowerCase();
+    if (!/^[0-9a-f-]{4,36}$/.test(prefix)) {
+      throw new PhotocatError(
+        "invalid_request",
+        `"${idOrPrefix}" is not a photo id: give the id or its first 4 or more characters`,
+      );
+    }
+    const ids = await this.deps.catalog.findIdsByPrefix(prefix, 4);
+    if (ids.length === 1) return ids[0]!;
+    if (ids.length === 0) throw new PhotocatError("not_found", `no photo has an id starting with ${prefix}`);
+    const shown = ids.slice(0, 3).join(", ");
+    throw new PhotocatError(
+      "invalid_request",
+      `the id prefix ${prefix} is ambiguous: it matches ${ids.length > 3 ? "several photos" : `${ids.length} photos`} (${shown}${ids.length > 3 ? ", ..." : ""}); give more characters`,
+    );
+  }
+
   /** Stores a person's corrections apart from the analysis; they win over every later analysis. */
   async edit(id: string, request: EditRequest): Promise<ImageRecord> {
     const edits: Omit<HumanEdits, "editedAt"> = {};

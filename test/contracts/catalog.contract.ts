@@ -505,6 +505,27 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
       });
     });
 
+    describe("findIdsByPrefix", () => {
+      it("finds ids by a unique or shared prefix, in id order, and treats wildcards literally", async () => {
+        const ids = [
+          "abc00000-0000-4000-8000-000000000001",
+          "abc00000-0000-4000-8000-000000000002",
+          "abd00000-0000-4000-8000-000000000003",
+        ];
+        for (const id of [...ids].reverse()) await catalog.insertImage(newImage({ id }));
+        expect(await catalog.findIdsByPrefix("abc", 10)).toEqual([ids[0], ids[1]]);
+        expect(await catalog.findIdsByPrefix("abc", 1)).toEqual([ids[0]]);
+        expect(await catalog.findIdsByPrefix("abd", 10)).toEqual([ids[2]]);
+        expect(await catalog.findIdsByPrefix(ids[1]!, 10)).toEqual([ids[1]]);
+        expect(await catalog.findIdsByPrefix("ab", 10)).toEqual(ids);
+        expect(await catalog.findIdsByPrefix("ABC", 10)).toEqual([]);
+        expect(await catalog.findIdsByPrefix("abe", 10)).toEqual([]);
+        expect(await catalog.findIdsByPrefix("%", 10)).toEqual([]);
+        expect(await catalog.findIdsByPrefix("ab_", 10)).toEqual([]);
+        expect(await catalog.findIdsByPrefix("", 10)).toEqual([]);
+      });
+    });
+
     describe("deleteImage", () => {
       it("removes the photo, its search entry, embedding and jobs", async () => {
         const { image } = await catalog.insertImage(newImage());

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Analysis } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
@@ -389,6 +389,19 @@ export function createSqlCatalog(
         .where("expires_at", ">=", now)
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
+    },
+
+    async findIdsByPrefix(prefix: string, limit: number) {
+      if (!prefix) return [];
+      // substr instead of LIKE: no wildcards to escape, and the same case-sensitive match on both databases.
+      const rows = await db
+        .selectFrom("images")
+        .select("id")
+        .where(sql<boolean>`substr(id, 1, ${sql.lit(prefix.length)}) = ${prefix}`)
+        .orderBy("id")
+        .limit(checkLimit(limit))
+        .execute();
+      return rows.map((r) => r.id);
     },
 
     close: options.close,

@@ -1,16 +1,11 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { createAnalyser } from "../../analysers/registry.js";
 import { errorMessage, isPhotocatError } from "../../domain/errors.js";
 import { createLogger } from "../../logger.js";
-import { assertWithinPixelLimit, readImageHeader } from "../../media/decode.js";
-import { detectMediaType } from "../../media/detect.js";
-import { readPhotoMetadata } from "../../media/exif.js";
-import { reverseGeocode } from "../../media/geocode.js";
-import { contextFor } from "../../services/analyse.js";
+import { describeFile } from "../../services/describe-files.js";
 import { expandPaths, forEachLimited } from "../files.js";
 import { EXIT } from "../output.js";
-import { addSettingFlags, configFromFlags } from "../settings-flags.js";
+import { ANALYSIS_SETTINGS, addSettingFlags, configFromFlags } from "../settings-flags.js";
 
 interface AnalyseOptions extends Record<string, unknown> {
   json?: boolean;
@@ -24,14 +19,17 @@ export function analyseCommand(program: Command): void {
     .argument("<files...>", "image files or folders")
     .option("--json", "print one JSON object per line")
     .option("--provider <name>", "analyser to use (same as --analyser)");
-  addSettingFlags(command).action(async (files: string[], options: AnalyseOptions) => {
-    process.exitCode = await runAnalyse(files, options);
-  });
+  addSettingFlags(command, [...ANALYSIS_SETTINGS, "PHOTOCAT_MAX_PIXELS", "PHOTOCAT_LOG_LEVEL"]).action(
+    async (files: string[], options: AnalyseOptions) => {
+      process.exitCode = await runAnalyse(files, options);
+    },
+  );
 }
 
 async function runAnalyse(inputs: string[], options: AnalyseOptions): Promise<number> {
-  const config = configFromFlags(options);
-  const logger = createLogger(process.env.PHOTOCAT_LOG_LEVEL ?? "warn");
+  // Only warnings by default: the descriptions are the output.
+  const config = configFromFlags(options, { PHOTOCAT_LOG_LEVEL: "warn" });
+  const logger = createLogger(config.logLevel);
   const analyser = await createAnalyser(config, { logger });
   let failures = 0;
   try {
@@ -39,22 +37,7 @@ async function runAnalyse(inputs: string[], options: AnalyseOptions): Promise<nu
     await forEachLimited(expandPaths(inputs), config.concurrency, async (file) => {
       const started = performance.now();
       try {
-        // Nothing is stored, so no thumbnails: the file is read once, typed by content, decoded by the analyser.
-        const bytes = await readFile(file);
-        const mediaType = await detectMediaType(bytes);
-        const header = await readImageHeader(bytes, mediaType);
-        if (header) assertWithinPixelLimit(header.width, header.height, config.maxPixels);
-        const metadata = await readPhotoMetadata(bytes);
-        const place = metadata.gps
-          ? await reverseGeocode(metadata.gps.latitude, metadata.gps.longitude)
-          : null;
-        const a = await analyser.analyse({
-          bytes,
-          mediaType,
-          taxonomy: config.taxonomy,
-          language: config.language,
-          context: contextFor({ metadata, place }, analyser, config.shareContext),
-        });
+        const a = await describeFile(analyser, config, file);
         const line = {
           file,
           category: a.category,

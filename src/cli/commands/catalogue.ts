@@ -1,20 +1,20 @@
 import { createWriteStream } from "node:fs";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { presentImage } from "../../api/present.js";
 import { type Container, createContainer } from "../../container.js";
-import { PhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageStatus } from "../../domain/image.js";
 import type { ImageQuery } from "../../ports/catalog.js";
-import { csvHeader, csvRow, EXIT, formatImages, jsonLine, parseFormat } from "../output.js";
-import { addSettingFlags, configFromFlags } from "../settings-flags.js";
+import { formatOption, isoDate, positiveInteger } from "../arguments.js";
+import { csvHeader, csvRow, EXIT, formatImages, jsonLine, type OutputFormat } from "../output.js";
+import { addSettingFlags, CATALOGUE_SETTINGS, configFromFlags } from "../settings-flags.js";
 
 type Options = Record<string, unknown> & {
-  format?: string;
+  format: OutputFormat;
   category?: string;
-  status?: string;
+  status?: ImageStatus;
   from?: string;
   to?: string;
-  limit?: string;
+  limit: number;
   output?: string;
   all?: boolean;
   failed?: boolean;
@@ -32,18 +32,10 @@ async function withContainer(
   }
 }
 
-function status(value: string | undefined): ImageStatus | null {
-  if (!value) return null;
-  if (!(IMAGE_STATUSES as readonly string[]).includes(value)) {
-    throw new PhotocatError("invalid_request", `--status must be one of ${IMAGE_STATUSES.join(", ")}`);
-  }
-  return value as ImageStatus;
-}
-
 function queryFrom(options: Options, q: string | null): Omit<ImageQuery, "limit" | "cursor"> {
   return {
     category: options.category ?? null,
-    status: status(options.status),
+    status: options.status ?? null,
     from: options.from ?? null,
     to: options.to ?? null,
     q,
@@ -55,7 +47,7 @@ async function* allImages(container: Container, query: Omit<ImageQuery, "limit" 
   let cursor: string | null = null;
   let seen = 0;
   do {
-    const page = await container.catalog.listImages({ ...query, limit: Math.min(200, max - seen), cursor });
+    const page = await container.gallery.list({ ...query, limit: Math.min(200, max - seen), cursor });
     for (const image of page.items) yield image;
     seen += page.items.length;
     cursor = page.nextCursor;
@@ -65,48 +57,49 @@ async function* allImages(container: Container, query: Omit<ImageQuery, "limit" 
 function withFilters(command: Command): Command {
   return command
     .option("--category <slug>", "only this category")
-    .option("--status <status>", `only this status (${IMAGE_STATUSES.join(", ")})`)
-    .option("--from <date>", "taken (or added) on or after this date")
-    .option("--to <date>", "taken (or added) on or before this date");
+    .addOption(new Option("--status <status>", "only this status").choices(IMAGE_STATUSES))
+    .option("--from <date>", "taken (or added) on or after this date (2024-05-01 or an ISO time)", isoDate)
+    .option("--to <date>", "taken (or added) on or before this date (2024-05-01 or an ISO time)", isoDate);
 }
 
 export function catalogueCommands(program: Command): void {
   const listAction = (q: string | null) => async (options: Options) =>
     withContainer(options, async (container) => {
-      const format = parseFormat(options.format, "table");
-      const max = Number(options.limit ?? 50);
+      const { format } = options;
       const images = [];
-      for await (const image of allImages(container, queryFrom(options, q), max)) images.push(image);
-      for (const line of formatImages(images, format)) console.log(line);
+      for await (const image of allImages(container, queryFrom(options, q), options.limit)) {
+        images.push(image);
+      }
+      for (const line of formatImages(images, format, process.stdout.columns)) console.log(line);
       if (format === "table" && images.length === 0) console.error("no photos match");
       return EXIT.ok;
     });
 
   const list = program.command("list").description("list photos, newest first");
   withFilters(list)
-    .option("--format <format>", "table, json (one object per line) or csv", "table")
-    .option("-n, --limit <n>", "at most this many", "50")
+    .addOption(formatOption(["table", "json", "csv"], "table"))
+    .option("-n, --limit <n>", "at most this many", positiveInteger, 50)
     .action((options: Options) => listAction(null)(options));
-  addSettingFlags(list);
+  addSettingFlags(list, CATALOGUE_SETTINGS);
 
   const search = program
     .command("search")
     .description("full-text search over descriptions, tags, text and names");
   withFilters(search.argument("<query...>", "words to find"))
-    .option("--format <format>", "table, json or csv", "table")
-    .option("-n, --limit <n>", "at most this many", "50")
+    .addOption(formatOption(["table", "json", "csv"], "table"))
+    .option("-n, --limit <n>", "at most this many", positiveInteger, 50)
     .action((words: string[], options: Options) => listAction(words.join(" "))(options));
-  addSettingFlags(search);
+  addSettingFlags(search, CATALOGUE_SETTINGS);
 
   const show = program
     .command("show")
     .description("show one photo")
-    .argument("<id>", "photo id")
-    .option("--format <format>", "json or table", "table")
+    .argument("<id>", "photo id, or a unique prefix of it (at least 4 characters)")
+    .addOption(formatOption(["table", "json"], "table"))
     .action((id: string, options: Options) =>
       withContainer(options, async (container) => {
-        const image = await container.gallery.get(id);
-        if (parseFormat(options.format, "table") === "json") {
+        const image = await container.gallery.get(await container.gallery.resolveId(id));
+        if (options.format === "json") {
           console.log(JSON.stringify(presentImage(image), null, 2));
           return EXIT.ok;
         }
@@ -133,15 +126,15 @@ export function catalogueCommands(program: Command): void {
         return EXIT.ok;
       }),
     );
-  addSettingFlags(show);
+  addSettingFlags(show, CATALOGUE_SETTINGS);
 
   const exportCmd = program.command("export").description("export the whole catalogue as JSON lines or CSV");
   withFilters(exportCmd)
-    .option("--format <format>", "json or csv", "json")
+    .addOption(formatOption(["json", "csv"], "json"))
     .option("-o, --output <file>", "write to a file instead of standard output")
     .action((options: Options) =>
       withContainer(options, async (container) => {
-        const format = parseFormat(options.format, "json");
+        const { format } = options;
         const out = options.output ? createWriteStream(options.output) : process.stdout;
         const write = (line: string) =>
           new Promise<void>((resolve, reject) => {
@@ -160,13 +153,13 @@ export function catalogueCommands(program: Command): void {
         return EXIT.ok;
       }),
     );
-  addSettingFlags(exportCmd);
+  addSettingFlags(exportCmd, CATALOGUE_SETTINGS);
 
   const reanalyse = program
     .command("reanalyse")
     .alias("reanalyze")
     .description("queue photos for analysis again (a running server or `photocat worker` does the work)")
-    .argument("[ids...]", "photo ids")
+    .argument("[ids...]", "photo ids (or unique prefixes)")
     .option("--all", "every photo")
     .option("--failed", "photos whose analysis failed")
     .option("--category <slug>", "photos in this category")
@@ -174,7 +167,7 @@ export function catalogueCommands(program: Command): void {
       withContainer(options, async (container) => {
         let count = 0;
         if (ids.length > 0) {
-          for (const id of ids) await container.gallery.reanalyse(id);
+          for (const id of ids) await container.gallery.reanalyse(await container.gallery.resolveId(id));
           count = ids.length;
         } else if (options.all || options.failed || options.category) {
           count = await container.gallery.reanalyseMany({
@@ -190,32 +183,35 @@ export function catalogueCommands(program: Command): void {
         return EXIT.ok;
       }),
     );
-  addSettingFlags(reanalyse);
+  addSettingFlags(reanalyse, CATALOGUE_SETTINGS);
 
   const remove = program
     .command("delete")
     .description("delete photos and their files")
-    .argument("<ids...>", "photo ids")
+    .argument("<ids...>", "photo ids (or unique prefixes)")
     .action((ids: string[], options: Options) =>
       withContainer(options, async (container) => {
-        for (const id of ids) await container.gallery.delete(id);
+        // Every id is resolved before anything is deleted, so one ambiguous prefix deletes nothing.
+        const resolved = [];
+        for (const id of ids) resolved.push(await container.gallery.resolveId(id));
+        for (const id of resolved) await container.gallery.delete(id);
         console.error(`deleted ${ids.length} photos`);
         return EXIT.ok;
       }),
     );
-  addSettingFlags(remove);
+  addSettingFlags(remove, CATALOGUE_SETTINGS);
 
   const stats = program
     .command("stats")
     .description("counts by status and category, tokens and money spent")
-    .option("--format <format>", "json or table", "table")
+    .addOption(formatOption(["table", "json"], "table"))
     .action((options: Options) =>
       withContainer(options, async (container) => {
         const s = await container.gallery.stats();
         const categories = await container.gallery.categories();
         const analysed = s.byModel.reduce((n, m) => n + m.images, 0);
         const perPhoto = analysed > 0 ? s.costUsd / analysed : 0;
-        if (parseFormat(options.format, "table") === "json") {
+        if (options.format === "json") {
           console.log(JSON.stringify({ ...s, costPerPhotoUsd: perPhoto, categories }, null, 2));
           return EXIT.ok;
         }
@@ -231,5 +227,5 @@ export function catalogueCommands(program: Command): void {
         return EXIT.ok;
       }),
     );
-  addSettingFlags(stats);
+  addSettingFlags(stats, [...CATALOGUE_SETTINGS, "PHOTOCAT_TAXONOMY"]);
 }
