@@ -60,7 +60,7 @@ describe.skipIf(skipReason !== null)("postgres store", () => {
     const b = harness(await openPostgresStore({ url: URL, schema: SCHEMA }));
     try {
       const ids = await Promise.all(Array.from({ length: 20 }, () => a.addImage()));
-      for (const id of ids) await a.queue.enqueue(id);
+      for (const id of ids) await a.queue.enqueue("analyse", { imageId: id });
       const claimed: string[] = [];
       await Promise.all(
         [a, b].flatMap((store, s) =>
@@ -68,7 +68,7 @@ describe.skipIf(skipReason !== null)("postgres store", () => {
             for (;;) {
               const job = await store.queue.claim(`store${s}-worker${w}`, 60_000);
               if (!job) return;
-              claimed.push(job.imageId);
+              claimed.push(job.imageId ?? "");
               await store.queue.complete(job.id, `store${s}-worker${w}`);
             }
           }),

@@ -6,7 +6,7 @@ import { createSqlCatalog } from "../sql/catalog.js";
 import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
-import { coverCaptureTime, createCoreTables, migrate } from "../sql/migrations.js";
+import { coverCaptureTime, createCoreTables, migrate, typedJobs } from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
 /** The search document: the effective description, visible text and file name, punctuation as spaces. */
@@ -27,6 +27,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
+  "0003_typed_jobs": { up: (db) => typedJobs(db, "postgres") },
 };
 
 /** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */

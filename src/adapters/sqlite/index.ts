@@ -8,7 +8,7 @@ import { createSqlCatalog } from "../sql/catalog.js";
 import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
-import { coverCaptureTime, createCoreTables, migrate } from "../sql/migrations.js";
+import { coverCaptureTime, createCoreTables, migrate, typedJobs } from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
 export type { SqlStore };
@@ -18,7 +18,8 @@ const FTS_VALUES = (row: "new" | "old") =>
   `${row}.seq, coalesce(${row}.edit_summary, ${row}.summary), coalesce(${row}.edit_tags, ${row}.tags),
    coalesce(${row}.edit_category, ${row}.category), ${row}.text, ${row}.original_name`;
 
-const migrations: Record<string, Migration> = {
+/** Exported for migration tests (they build an older schema from a prefix of this list). */
+export const migrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db) {
       await createCoreTables(db, "sqlite");
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
+  "0003_typed_jobs": { up: (db) => typedJobs(db, "sqlite") },
 };
 
 /** FTS5 syntax from plain words: each quoted, the last one a prefix. */

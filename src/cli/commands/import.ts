@@ -1,11 +1,10 @@
 import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import path from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { type Container, createContainer } from "../../container.js";
 import { ConfigurationError, errorMessage, isPhotocatError } from "../../domain/errors.js";
-import { requeueOrphans, startWorker } from "../../services/analyse.js";
+import { startContainerWorker } from "../../entry/worker.js";
 import { analyseInBatches } from "../../services/batch-analysis.js";
 import { ingestFile } from "../../services/ingest.js";
 import { expandPaths, forEachLimited } from "../files.js";
@@ -90,16 +89,7 @@ async function runImport(paths: string[], options: ImportOptions): Promise<numbe
     if (options.batch) {
       await runBatch(container, added, Boolean(options.json));
     } else if (options.wait && counts.added > 0) {
-      const analyser = await container.analyser();
-      const deps = { ...container.ingestDeps, analyser };
-      await requeueOrphans(deps);
-      const worker = startWorker(deps, {
-        concurrency: config.concurrency,
-        taxonomy: config.taxonomy,
-        language: config.language,
-        shareContext: config.shareContext,
-        pollMs: 200,
-      });
+      const worker = await startContainerWorker(container, { kinds: ["analyse"], pollMs: 200 });
       if (!options.json) console.error("analysing...");
       await worker.drain();
       await worker.stop();
@@ -131,7 +121,6 @@ async function runBatch(container: Container, imageIds: string[], quiet: boolean
       taxonomy: config.taxonomy,
       language: config.language,
       shareContext: config.shareContext,
-      stateDir: path.join(config.dataDir, "batches"),
       onProgress: (batchId, done, total) => {
         if (!bar) return;
         if (batchId !== current) {

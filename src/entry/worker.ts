@@ -1,0 +1,96 @@
+import { hostname } from "node:os";
+import type { Container } from "../container.js";
+import type { JobKind } from "../ports/job-queue.js";
+import { analysisHandler } from "../services/analyse.js";
+import { releaseDeadWorkers, requeueOrphans } from "../services/analysis-status.js";
+import { batchPollHandler } from "../services/batch-analysis.js";
+import {
+  type JobHandlers,
+  parseWorkerId,
+  processIsGone,
+  startWorker,
+  type Worker,
+} from "../services/worker.js";
+
+export interface ContainerWorkerOptions {
+  /** The kinds to run (default: every kind this configuration has a handler for). */
+  kinds?: readonly JobKind[];
+  pollMs?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  leaseMs?: number;
+  probeMs?: number;
+  onBatchProgress?: (batchId: string, done: number, total: number) => void;
+}
+
+/**
+ * Whether a lease holder is a dead process of this machine. A SQLite file has one writer host, so
+ * there every holder is judged by its pid (a container's hostname may change between runs).
+ */
+export function deadHolderTest(queueKind: string): (workerId: string) => boolean {
+  const host = hostname();
+  return (workerId) => {
+    const holder = parseWorkerId(workerId);
+    if (!holder || holder.pid === process.pid) return false;
+    if (queueKind !== "sqlite" && holder.host !== host) return false;
+    return processIsGone(holder.pid);
+  };
+}
+
+/**
+ * The one way to build a worker from a container: loads the analyser, repairs what a killed process
+ * left (its leases, photos without jobs), declares a handler per job kind and wakes on new work.
+ */
+export async function startContainerWorker(
+  container: Container,
+  options: ContainerWorkerOptions = {},
+): Promise<Worker> {
+  const { config, logger } = container;
+  const analyser = await container.analyser();
+  await analyser.warmUp?.();
+  const deps = { ...container.ingestDeps, analyser };
+
+  const released = await releaseDeadWorkers(deps, deadHolderTest(container.queue.kind));
+  if (released > 0) logger.info({ released }, "jobs of a stopped worker queued again");
+  const requeued = await requeueOrphans(deps);
+  if (requeued > 0) logger.info({ requeued }, "photos waiting for analysis checked");
+
+  const settings = {
+    taxonomy: config.taxonomy,
+    language: config.language,
+    shareContext: config.shareContext,
+  };
+  const handlers: JobHandlers = {
+    analyse: analysisHandler(deps, {
+      ...settings,
+      baseBackoffMs: options.baseBackoffMs,
+      maxBackoffMs: options.maxBackoffMs,
+    }),
+  };
+  // Batches are Anthropic's: other configurations leave their polls to a worker that has the key.
+  if (config.analyser === "anthropic") {
+    const { createAnthropicBatches } = await import("../analysers/anthropic/batch.js");
+    handlers["batch-poll"] = batchPollHandler(container.ingestDeps, createAnthropicBatches(config), {
+      ...settings,
+      onProgress: options.onBatchProgress,
+    });
+  }
+
+  const worker = startWorker(deps, handlers, {
+    concurrency: config.concurrency,
+    kinds: options.kinds,
+    pollMs: options.pollMs,
+    leaseMs: options.leaseMs,
+    probeMs: options.probeMs,
+  });
+  const unsubscribe = container.events.subscribe((event) => {
+    if (event.type === "image" && event.image.status === "queued") worker.wake();
+  });
+  return {
+    ...worker,
+    stop: async () => {
+      unsubscribe();
+      await worker.stop();
+    },
+  };
+}
