@@ -15,7 +15,8 @@ const SEARCH_DOCUMENT = sql`to_tsvector('simple', regexp_replace(
   coalesce(edit_category, category, '') || ' ' || coalesce(text, '') || ' ' || original_name,
   '[[:punct:]]+', ' ', 'g'))`;
 
-const migrations: Record<string, Migration> = {
+/** Exported for migration tests (they build an older schema from a prefix of this list). */
+export const migrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db) {
       await createCoreTables(db, "postgres");
