@@ -24,17 +24,14 @@ export interface ContainerWorkerOptions {
 }
 
 /**
- * Whether a lease holder is a dead process of this machine. A SQLite file has one writer host, so
- * there every holder is judged by its pid (a container's hostname may change between runs).
+ * Whether a lease holder is a dead process of this machine. Only holders named with this host are
+ * judged, even on SQLite (one writer machine): containers sharing a SQLite volume have their own pid
+ * namespaces but, by default, their own hostnames. Others wait for their leases to run out.
  */
-export function deadHolderTest(queueKind: string): (workerId: string) => boolean {
-  const host = hostname();
-  return (workerId) => {
-    const holder = parseWorkerId(workerId);
-    if (!holder || holder.pid === process.pid) return false;
-    if (queueKind !== "sqlite" && holder.host !== host) return false;
-    return processIsGone(holder.pid);
-  };
+export function isDeadHolder(workerId: string): boolean {
+  const holder = parseWorkerId(workerId);
+  if (!holder || holder.pid === process.pid || holder.host !== hostname()) return false;
+  return processIsGone(holder.pid);
 }
 
 /**
@@ -50,7 +47,7 @@ export async function startContainerWorker(
   await analyser.warmUp?.();
   const deps = { ...container.ingestDeps, analyser };
 
-  const released = await releaseDeadWorkers(deps, deadHolderTest(container.queue.kind));
+  const released = await releaseDeadWorkers(deps, isDeadHolder);
   if (released > 0) logger.info({ released }, "jobs of a stopped worker queued again");
   const requeued = await requeueOrphans(deps);
   if (requeued > 0) logger.info({ requeued }, "photos waiting for analysis checked");
