@@ -73,6 +73,15 @@ export async function startContainerWorker(
     });
   }
 
+  if (!handlers["batch-poll"]) {
+    const batches = await container.queue.counts(["batch-poll"]);
+    if (batches.queued + batches.running > 0) {
+      logger.info(
+        { batches: batches.queued + batches.running },
+        "message batches are waiting; a worker with PHOTOCAT_ANALYSER=anthropic finishes them",
+      );
+    }
+  }
   const worker = startWorker(deps, handlers, {
     concurrency: config.concurrency,
     kinds: options.kinds,

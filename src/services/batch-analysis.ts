@@ -125,7 +125,7 @@ export function batchPollHandler(
       settings.onProgress?.(batchId, progress.done, progress.total);
       state = progress.state;
     } catch (error) {
-      await failPoll(deps, job, context.workerId, error);
+      await failPoll(deps, job, context.workerId, error, pollIntervalMs);
       return;
     }
     if (state !== "ended") {
@@ -161,7 +161,7 @@ export function batchPollHandler(
         summary.requeued++;
       }
     } catch (error) {
-      await failPoll(deps, job, context.workerId, error);
+      await failPoll(deps, job, context.workerId, error, pollIntervalMs);
       return;
     } finally {
       clearInterval(heartbeat);
@@ -172,13 +172,19 @@ export function batchPollHandler(
 }
 
 /** A poll or result read failed: try again later; after the last attempt, analyse the photos normally. */
-async function failPoll(deps: BatchDeps, job: Job<"batch-poll">, workerId: string, error: unknown) {
+async function failPoll(
+  deps: BatchDeps,
+  job: Job<"batch-poll">,
+  workerId: string,
+  error: unknown,
+  pollIntervalMs: number,
+) {
   const reason = `could not read batch ${job.payload.batchId}: ${errorMessage(error)}`;
   const retryable = isPhotocatError(error) ? error.retryable : true;
   deps.logger.warn({ err: error, batchId: job.payload.batchId, attempt: job.attempts }, "batch poll failed");
   const outcome = await deps.queue.fail(job.id, workerId, reason, {
     retryable,
-    retryInMs: retryDelayMs(job.attempts, 30_000, 15 * 60_000),
+    retryInMs: retryDelayMs(job.attempts, pollIntervalMs, 15 * 60_000),
   });
   if (outcome === "failed") {
     for (const id of job.payload.imageIds) await requeue(deps, id, reason);

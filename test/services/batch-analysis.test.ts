@@ -118,4 +118,54 @@ describe("batch analysis", () => {
     expect((await container.queue.counts(["analyse"])).queued).toBe(1);
     expect((await container.catalog.stats()).costUsd).toBeCloseTo(0.002);
   });
+
+  it("retries a batch poll that failed, and sends the photos to the ordinary queue when it cannot go on", async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "photocat-batch-"));
+    container = await createContainer(loadConfig({}, { PHOTOCAT_DATA_DIR: dir }), { logger: silentLogger() });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const file = path.join(dir, `p${i}.jpg`);
+      await writeFile(file, await solidImage({ r: 0, g: 0, b: 220 }, i));
+      const { image } = await ingestFile(
+        container.ingestDeps,
+        { ...container.ingestLimits, analyse: false },
+        { path: file, originalName: `p${i}.jpg` },
+      );
+      ids.push(image.id);
+    }
+    const settings = {
+      taxonomy: container.config.taxonomy,
+      language: "en",
+      shareContext: false,
+      pollIntervalMs: 10,
+    };
+    const remote = new Map<string, string[]>();
+
+    // A network blip: the poll is retried and the batch finishes.
+    const flaky = fakeBatchApi(remote, new Set());
+    const ended = flaky.status;
+    let looks = 0;
+    flaky.status = async (batchId) => {
+      if (++looks <= 2) throw new PhotocatError("analyser_failed", "socket hang up", { retryable: true });
+      return ended(batchId);
+    };
+    expect(await analyseInBatches(container.ingestDeps, flaky, {}, settings, [ids[0]!])).toMatchObject({
+      analysed: 1,
+      batches: 1,
+    });
+    expect(looks).toBe(3);
+
+    // A batch that can no longer be read (deleted, wrong key): its photos are analysed one by one instead.
+    const gone = fakeBatchApi(remote, new Set());
+    gone.status = async () => {
+      throw new PhotocatError("analyser_failed", "batch not found", { retryable: false });
+    };
+    expect(await analyseInBatches(container.ingestDeps, gone, {}, settings, [ids[1]!])).toMatchObject({
+      analysed: 0,
+      batches: 0,
+    });
+    expect(await container.queue.counts(["batch-poll"])).toMatchObject({ done: 1, failed: 1 });
+    expect(await container.catalog.getImage(ids[1]!)).toMatchObject({ status: "queued" });
+    expect(await container.queue.counts(["analyse"])).toMatchObject({ queued: 1 });
+  });
 });

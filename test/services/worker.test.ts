@@ -69,6 +69,10 @@ describe("typed job worker", () => {
       /no handler for "batch-poll" jobs/,
     );
     expect(() => startWorker(c, {}, { concurrency: 1 })).toThrow(/no job kinds/);
+    // The factory too: this configuration (offline analyser) has no batch handler.
+    await expect(startContainerWorker(c, { kinds: ["batch-poll"] })).rejects.toThrow(
+      /no handler for "batch-poll"/,
+    );
     expect(() => startWorker(c, { analyse: handle }, { concurrency: 1, kinds: ["embed" as never] })).toThrow(
       /unknown kind "embed"/,
     );
