@@ -5,6 +5,7 @@ import { analysisHandler } from "../services/analyse.js";
 import { releaseDeadWorkers, requeueOrphans } from "../services/analysis-status.js";
 import { batchPollHandler } from "../services/batch-analysis.js";
 import {
+  isThisProcess,
   type JobHandlers,
   parseWorkerId,
   processIsGone,
@@ -30,8 +31,9 @@ export interface ContainerWorkerOptions {
  */
 export function isDeadHolder(workerId: string): boolean {
   const holder = parseWorkerId(workerId);
-  if (!holder || holder.pid === process.pid || holder.host !== hostname()) return false;
-  return processIsGone(holder.pid);
+  if (!holder || holder.host !== hostname() || isThisProcess(holder)) return false;
+  // Our own pid under another instance: an earlier run that had the same pid (pid 1 in a container).
+  return holder.pid === process.pid || processIsGone(holder.pid);
 }
 
 /**

@@ -42,15 +42,28 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** A worker id names its host and process, so a restart can tell its dead predecessors' leases. */
+/** This process among all that ever had its pid (in a container, every run may be pid 1). */
+const PROCESS_INSTANCE = Math.random().toString(36).slice(2, 10);
+let workersStarted = 0;
+
+/**
+ * A worker id names its host, process and process instance, so a restart can tell its dead
+ * predecessors' leases: `host:pid:instance.n`.
+ */
 export function newWorkerId(): string {
-  return `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  workersStarted++;
+  return `${hostname()}:${process.pid}:${PROCESS_INSTANCE}.${workersStarted}`;
 }
 
-/** The host and pid of a worker id made by newWorkerId, or null for another shape. */
-export function parseWorkerId(workerId: string): { host: string; pid: number } | null {
-  const match = /^(.*):(\d+):[a-z0-9]+$/.exec(workerId);
-  return match ? { host: match[1] ?? "", pid: Number(match[2]) } : null;
+/** The host, pid and process instance of a worker id made by newWorkerId, or null for another shape. */
+export function parseWorkerId(workerId: string): { host: string; pid: number; instance: string } | null {
+  const match = /^(.*):(\d+):([a-z0-9]+)(?:\.\d+)?$/.exec(workerId);
+  return match ? { host: match[1] ?? "", pid: Number(match[2]), instance: match[3] ?? "" } : null;
+}
+
+/** Whether the worker id was made in this very process. */
+export function isThisProcess(holder: { pid: number; instance: string }): boolean {
+  return holder.pid === process.pid && holder.instance === PROCESS_INSTANCE;
 }
 
 /** Whether a process of this machine is gone (signal 0 tests for existence without sending anything). */

@@ -12,7 +12,7 @@ import { silentLogger } from "../../src/logger.js";
 import type { JobQueue } from "../../src/ports/job-queue.js";
 import { markRunning, releaseDeadWorkers } from "../../src/services/analysis-status.js";
 import { ingestFile } from "../../src/services/ingest.js";
-import { isUnwritableStore, parseWorkerId, startWorker } from "../../src/services/worker.js";
+import { isUnwritableStore, newWorkerId, parseWorkerId, startWorker } from "../../src/services/worker.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
 
 let dir: string | undefined;
@@ -184,8 +184,8 @@ describe("a worker whose store cannot be written", () => {
 describe("after a kill", () => {
   it("queues again at once the jobs a dead process of this host held, photos included", async () => {
     const { c, ids } = await setUp(2);
-    const dead = `${hostname()}:${deadPid()}:abc123`;
-    const alive = `${hostname()}:${process.ppid}:def456`;
+    const dead = `${hostname()}:${deadPid()}:abc123.1`;
+    const alive = `${hostname()}:${process.ppid}:def456.1`;
     expect(parseWorkerId(dead)?.host).toBe(hostname());
     const first = await c.queue.claim(dead, 600_000);
     const second = await c.queue.claim(alive, 600_000);
@@ -199,7 +199,10 @@ describe("after a kill", () => {
     // Another host's holders (another machine or container) are not judged: their leases run out.
     const elsewhere = `another-host:${deadPid()}:ghi789`;
     expect(isDeadHolder(elsewhere)).toBe(false);
-    expect(isDeadHolder(`${hostname()}:${process.pid}:own`)).toBe(false);
+    // This process's own workers are alive; an earlier process that had our pid (pid 1 in a container) is not.
+    const own = newWorkerId();
+    expect(isDeadHolder(own)).toBe(false);
+    expect(isDeadHolder(`${hostname()}:${process.pid}:earlier1.1`)).toBe(true);
     expect(isDeadHolder("not-a-worker-id")).toBe(false);
 
     // The worker factory does it at start: the released photo is analysed long before its 10-minute lease.
