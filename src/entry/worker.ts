@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { Container } from "../container.js";
 import type { JobKind } from "../ports/job-queue.js";
 import { analysisHandler } from "../services/analyse.js";
-import { releaseDeadWorkers, requeueOrphans } from "../services/analysis-status.js";
+import { failAbandonedJobs, releaseDeadWorkers, requeueOrphans } from "../services/analysis-status.js";
 import { batchPollHandler } from "../services/batch-analysis.js";
 import {
   isThisProcess,
@@ -90,6 +90,7 @@ export async function startContainerWorker(
     pollMs: options.pollMs,
     leaseMs: options.leaseMs,
     probeMs: options.probeMs,
+    housekeeping: () => failAbandonedJobs(deps),
   });
   const unsubscribe = container.events.subscribe((event) => {
     if (event.type === "image" && event.image.status === "queued") worker.wake();

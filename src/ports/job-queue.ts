@@ -79,7 +79,10 @@ export interface JobQueue {
    * job with the same dedupe key exists (one pending analysis per photo).
    */
   enqueue<K extends JobKind>(kind: K, payload: JobPayload<K>, options?: EnqueueOptions): Promise<void>;
-  /** Takes the next due job of the given kinds (all when omitted), or null. */
+  /**
+   * Takes the next due job of the given kinds (all when omitted), or null. A job whose lease ran out on
+   * its last attempt is not taken again: see failAbandoned.
+   */
   claim(workerId: string, leaseMs: number, kinds?: readonly JobKind[]): Promise<Job | null>;
   /** Keeps a long job's lease alive; false when the lease was lost. */
   extendLease(jobId: string, workerId: string, leaseMs: number): Promise<boolean>;
@@ -94,6 +97,11 @@ export interface JobQueue {
     error: string,
     retry: { retryable: boolean; retryInMs: number },
   ): Promise<"retrying" | "failed" | "lost">;
+  /**
+   * Ends as failed the running jobs whose lease ran out on their last attempt (their worker kept dying,
+   * nobody is left to report it) and returns them, so that their photos can be told.
+   */
+  failAbandoned(): Promise<Job[]>;
   /** Puts a job back to run again after `delayMs` without counting an attempt (a poll found nothing yet). */
   postpone(jobId: string, workerId: string, delayMs: number): Promise<boolean>;
   /** The workers holding leases on running jobs. */

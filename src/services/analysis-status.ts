@@ -81,3 +81,23 @@ export async function releaseDeadWorkers(
   }
   return released;
 }
+
+/**
+ * Ends the jobs whose worker kept dying and shows it: an analysed photo is left alone, a photo a dead
+ * batch held goes to the ordinary queue. The job is ended first: a crash before its photo is told
+ * leaves a pending photo without a job, which `requeueOrphans` repairs. Returns how many jobs.
+ */
+export async function failAbandonedJobs(deps: AnalysisStatusDeps): Promise<number> {
+  const jobs = await deps.queue.failAbandoned();
+  for (const job of jobs) {
+    const reason = job.lastError ?? "its worker stopped";
+    const photos = job.kind === "analyse" ? [job.imageId] : job.payload.imageIds;
+    for (const id of photos) {
+      const image = await deps.catalog.getImage(id);
+      if (image?.status !== "queued" && image?.status !== "running") continue;
+      if (job.kind === "analyse") await deps.catalog.setStatus(id, "failed", reason);
+      else await queueAnalysis(deps, id);
+    }
+  }
+  return jobs.length;
+}

@@ -7,7 +7,7 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
 import type { Job, JobQueue } from "../ports/job-queue.js";
 import { contextFor, retryDelayMs } from "./analyse.js";
-import { markRunning, queueAnalysis } from "./analysis-status.js";
+import { failAbandonedJobs, markRunning, queueAnalysis } from "./analysis-status.js";
 import type { ImageEvents } from "./events.js";
 import { originalKey } from "./storage-keys.js";
 import { type JobHandler, startWorker } from "./worker.js";
@@ -217,7 +217,7 @@ export async function analyseInBatches(
         },
       }),
     },
-    { concurrency: 1, pollMs },
+    { concurrency: 1, pollMs, housekeeping: () => failAbandonedJobs(deps) },
   );
   try {
     await worker.drain();

@@ -30,6 +30,8 @@ export interface WorkerOptions {
   probeMs?: number;
   maxProbeMs?: number;
   workerId?: string;
+  /** Runs before claiming, at most once per poll interval (ending jobs whose worker kept dying). */
+  housekeeping?: () => Promise<unknown>;
 }
 
 export interface Worker {
@@ -128,6 +130,7 @@ export function startWorker(
   const idleWaiters = new Set<() => void>();
   /** Set while the store cannot be written: no slot claims before `until`, and one slot probes. */
   let paused: { until: number; delayMs: number; probing: boolean } | null = null;
+  let lastHousekeeping = 0;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -190,6 +193,10 @@ export function startWorker(
       }
       let job: Job | null = null;
       try {
+        if (options.housekeeping && Date.now() - lastHousekeeping >= pollMs) {
+          lastHousekeeping = Date.now();
+          await options.housekeeping();
+        }
         job = await queue.claim(workerId, leaseMs, kinds);
       } catch (error) {
         if (isUnwritableStore(error)) {

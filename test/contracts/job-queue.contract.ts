@@ -157,11 +157,12 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
       expect((await queue.claim("w2", SHORT))?.attempts).toBe(2);
       await sleep(PAST_SHORT);
       expect(await queue.claim("w3", LONG)).toBeNull();
+      const abandoned = await queue.failAbandoned();
+      expect(abandoned).toMatchObject([
+        { kind: "analyse", imageId, state: "failed", attempts: 2, lastError: "worker died 2 times" },
+      ]);
+      expect(await queue.failAbandoned()).toEqual([]);
       expect(await queue.counts()).toEqual({ queued: 0, running: 0, done: 0, failed: 1 });
-      if (store.catalog) {
-        const image = await store.catalog.getImage(imageId);
-        expect(image).toMatchObject({ status: "failed", error: "worker died 2 times" });
-      }
       // Re-analysis later is still possible.
       await queue.enqueue("analyse", { imageId: imageId });
       expect((await queue.claim("w4", LONG))?.attempts).toBe(1);

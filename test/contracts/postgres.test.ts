@@ -95,7 +95,7 @@ describe.skipIf(skipReason !== null)("postgres store", () => {
       const before = Object.fromEntries(
         Object.entries(migrations).filter(([name]) => name < "0003_typed_jobs"),
       );
-      await migrate(old, before, silentLogger(), "old");
+      await migrate(old, before, silentLogger(), "old", schema);
       await old.destroy();
       const imageId = newImage().id;
       await admin.query(

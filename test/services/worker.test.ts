@@ -10,7 +10,7 @@ import { ConfigurationError } from "../../src/domain/errors.js";
 import { isDeadHolder, startContainerWorker } from "../../src/entry/worker.js";
 import { silentLogger } from "../../src/logger.js";
 import type { JobQueue } from "../../src/ports/job-queue.js";
-import { markRunning, releaseDeadWorkers } from "../../src/services/analysis-status.js";
+import { failAbandonedJobs, markRunning, releaseDeadWorkers } from "../../src/services/analysis-status.js";
 import { ingestFile } from "../../src/services/ingest.js";
 import { isUnwritableStore, newWorkerId, parseWorkerId, startWorker } from "../../src/services/worker.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
@@ -182,6 +182,33 @@ describe("a worker whose store cannot be written", () => {
 });
 
 describe("after a kill", () => {
+  it("fails a photo whose worker kept dying, leaves an analysed one alone, and requeues a dead batch's photos", async () => {
+    const { c, ids } = await setUp(3);
+    const [dying, analysed, batched] = ids as [string, string, string];
+    for (const id of ids) await c.queue.cancel(id);
+    await c.queue.enqueue("analyse", { imageId: dying }, { maxAttempts: 1 });
+    await c.queue.claim("gone", 1); // on its last attempt, lease over at once
+    await c.queue.enqueue("analyse", { imageId: analysed }, { maxAttempts: 1 });
+    const saved = await c.queue.claim("gone", 1);
+    const bytes = await solidImage({ r: 200, g: 0, b: 0 }, 9);
+    const analysis = await fakeAnalyser().analyse({ bytes, mediaType: "image/jpeg" } as never);
+    await c.catalog.saveAnalysis(analysed, analysis, saved!.id);
+    await c.queue.enqueue(
+      "batch-poll",
+      { batchId: "b", imageIds: [batched], submittedAt: "x" },
+      { maxAttempts: 1 },
+    );
+    await markRunning(c, batched);
+    await c.queue.claim("gone", 1);
+    await new Promise((r) => setTimeout(r, 20));
+
+    expect(await failAbandonedJobs(c)).toBe(3);
+    expect(await c.catalog.getImage(dying)).toMatchObject({ status: "failed", error: "worker died 1 times" });
+    expect(await c.catalog.getImage(analysed)).toMatchObject({ status: "done" });
+    expect(await c.catalog.getImage(batched)).toMatchObject({ status: "queued" });
+    expect(await c.queue.counts(["analyse"])).toMatchObject({ queued: 1, failed: 2 });
+  });
+
   it("queues again at once the jobs a dead process of this host held, photos included", async () => {
     const { c, ids } = await setUp(2);
     const dead = `${hostname()}:${deadPid()}:abc123.1`;

@@ -117,7 +117,13 @@ export async function openPostgresStore(options: {
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await migrate(db as unknown as Kysely<unknown>, migrations, logger, "[catalog:postgres]");
+    await migrate(
+      db as unknown as Kysely<unknown>,
+      migrations,
+      logger,
+      "[catalog:postgres]",
+      schema ?? "public",
+    );
   } catch (error) {
     await db.destroy().catch(() => {});
     throw error;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type ExpressionBuilder, type Kysely, type Selectable, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { PhotocatError } from "../../domain/errors.js";
 import {
   ALL_JOB_KINDS,
@@ -58,56 +58,6 @@ export function createSqlJobQueue(
   const now = () => dialect.nowMs();
   const later = (ms: number) => sql<number>`(${dialect.nowMs()} + ${ms})`;
 
-  /**
-   * A job whose worker died (lease ran out) on its last attempt ends as failed here, with its photo,
-   * instead of looping: nobody is left to report the outcome.
-   */
-  async function failAbandoned(): Promise<void> {
-    const abandoned = (qb: ExpressionBuilder<Database, "jobs">) =>
-      qb.and([
-        qb("state", "=", "running"),
-        qb("kind", "=", "analyse"),
-        qb("run_at", "<=", now()),
-        qb("attempts", ">=", qb.ref("max_attempts")),
-      ]);
-    // No transaction (SQLite would hold its write lock across awaits): the photo first, then the job, so
-    // a crash in between is repaired by the next claim. A photo already analysed is left alone.
-    await db
-      .updateTable("images")
-      .set((eb) => ({
-        status: "failed",
-        error: eb
-          .selectFrom("jobs")
-          .select((sub) =>
-            sql<string>`'worker died ' || ${sub.ref("jobs.attempts")} || ' times'`.as("reason"),
-          )
-          .whereRef("jobs.image_id", "=", "images.id")
-          .where(abandoned)
-          .limit(1),
-        updated_at: nowIso(),
-      }))
-      .where("status", "in", PENDING)
-      .where("id", "in", (eb) => eb.selectFrom("jobs").select("image_id").where(abandoned))
-      .execute();
-    await db
-      .updateTable("jobs")
-      .set((eb) => ({
-        state: "failed",
-        last_error: sql<string>`'worker died ' || ${eb.ref("attempts")} || ' times'`,
-        lease_owner: null,
-        lease_until: null,
-        updated_at: nowIso(),
-      }))
-      .where((qb) =>
-        qb.and([
-          qb("state", "=", "running"),
-          qb("run_at", "<=", now()),
-          qb("attempts", ">=", qb.ref("max_attempts")),
-        ]),
-      )
-      .execute();
-  }
-
   return {
     kind: options.kind,
 
@@ -161,7 +111,6 @@ export function createSqlJobQueue(
       const lease = checkMs(leaseMs, "leaseMs");
       const wanted = checkKinds(kinds);
       if (wanted.length === 0) return null;
-      await failAbandoned();
       // One statement: pick the next due job and take it, so two claimers never get the same job.
       const row = await db
         .updateTable("jobs")
@@ -234,6 +183,24 @@ export function createSqlJobQueue(
         .executeTakeFirst();
       if (!row) return "lost";
       return row.state === "queued" ? "retrying" : "failed";
+    },
+
+    async failAbandoned() {
+      const rows = await db
+        .updateTable("jobs")
+        .set((eb) => ({
+          state: "failed",
+          last_error: sql<string>`'worker died ' || ${eb.ref("attempts")} || ' times'`,
+          lease_owner: null,
+          lease_until: null,
+          updated_at: nowIso(),
+        }))
+        .where("state", "=", "running")
+        .where("run_at", "<=", now())
+        .where((qb) => qb("attempts", ">=", qb.ref("max_attempts")))
+        .returningAll()
+        .execute();
+      return rows.map(toJob);
     },
 
     async postpone(jobId, workerId, delayMs) {

@@ -146,8 +146,17 @@ export async function migrate(
   migrations: Record<string, Migration>,
   logger: Logger,
   label: string,
+  /**
+   * The PostgreSQL schema of the migration tables. Kysely looks for them in every schema otherwise, and
+   * skips creating its own when another schema of the database has them.
+   */
+  schema?: string,
 ): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   for (const result of results ?? []) {
     if (result.status === "Success") logger.info({ migration: result.migrationName }, `${label}: migrated`);
