@@ -1,9 +1,11 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
+import { run } from "../../src/entry/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 import type { Catalog } from "../../src/ports/catalog.js";
 import { ingestFile } from "../../src/services/ingest.js";
@@ -79,5 +81,25 @@ describe("orphan files", () => {
     const twoHoursLater = Date.now() + 2 * 60 * 60_000;
     expect(await sweepOrphanFiles(c, { olderThanMs: 60 * 60_000, now: twoHoursLater })).toBe(3);
     expect(await storedKeys(c)).toEqual(keepKeys);
+  });
+
+  it("is run when a process starts", async () => {
+    const c = await setUp();
+    const orphanId = "0f0e0d0c-0b0a-4909-8807-0605040302aa";
+    const [key] = allKeys(orphanId, "image/jpeg");
+    await c.blobs.put(key!, Buffer.from("x"), "image/jpeg");
+    const file = path.join(dir!, "blobs", ...key!.split("/"));
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000);
+    await utimes(file, twoHoursAgo, twoHoursAgo);
+    await c.close();
+    container = undefined;
+
+    const running = await run(loadConfig({}, { PHOTOCAT_DATA_DIR: dir! }), {
+      http: false,
+      worker: false,
+      logger: silentLogger(),
+    });
+    await running.close(); // waits for the sweep
+    expect(existsSync(file)).toBe(false);
   });
 });
