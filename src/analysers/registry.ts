@@ -84,3 +84,11 @@ export async function createAnalyser(config: Config, options: CreateAnalyserOpti
       throw new ConfigurationError(`PHOTOCAT_ANALYSER: unknown analyser "${String(name)}"`);
   }
 }
+
+/** Claude's Message Batches client for this configuration (loaded on first use, like the analysers). */
+export async function createBatchApi(config: Config) {
+  const { createAnthropicBatches } = await import("./anthropic/batch.js");
+  return createAnthropicBatches(anthropicSettings(config));
+}
+
+export type BatchApi = Awaited<ReturnType<typeof createBatchApi>>;

@@ -99,7 +99,8 @@ function errorCodes(error: unknown): string[] {
   const codes: string[] = [];
   for (let e = error, depth = 0; e && typeof e === "object" && depth < 8; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") codes.push(code.startsWith("SQLITE_IOERR") ? "SQLITE_IOERR" : code);
+    // SQLite's extended codes (SQLITE_READONLY_DBMOVED, SQLITE_IOERR_WRITE...) name their family first.
+    if (typeof code === "string") codes.push(code.replace(/^(SQLITE_[A-Z]+)_.*$/, "$1"));
     e = (e as { cause?: unknown }).cause;
   }
   return codes;

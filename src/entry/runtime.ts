@@ -8,13 +8,18 @@ import { createApp, readPackageVersion } from "../http/app.js";
 import { sweepStaleUploads } from "../http/upload.js";
 import type { Logger } from "../logger.js";
 import type { Analyser } from "../ports/analyser.js";
-import { requeueOrphans, startWorker, type Worker } from "../services/analyse.js";
+import { sweepOrphanFiles } from "../services/recovery.js";
 import { type FolderWatcher, watchFolder } from "../services/watch-folder.js";
+import type { Worker } from "../services/worker.js";
+import { startContainerWorker } from "./worker.js";
 
 export const PROJECT_ROOT = path.resolve(
   fileURLToPath(new URL("../..", import.meta.url)).replace(/\/dist\/?$/, ""),
 );
 export const WEB_ROOT = path.join(PROJECT_ROOT, "web", "dist");
+
+/** Stored files without a record younger than this may be an upload another process is finishing. */
+export const ORPHAN_FILE_AGE_MS = 60 * 60_000;
 
 export interface RunOptions {
   http: boolean;
@@ -46,6 +51,10 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
   }
   const container = await createContainer(config, { logger: options.logger, analyser: options.analyser });
   const { logger } = container;
+  // Files a killed process stored without their record; in the background, as it lists the whole store.
+  const sweep = sweepOrphanFiles(container, { olderThanMs: ORPHAN_FILE_AGE_MS }).catch((error: unknown) =>
+    logger.warn({ err: error }, "could not sweep unreferenced stored files"),
+  );
   let server: ReturnType<typeof serve> | null = null;
   let worker: Worker | null = null;
   let watcher: FolderWatcher | null = null;
@@ -64,13 +73,20 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
       });
     }
     await worker?.stop();
+    await sweep;
     await container.close();
   };
 
   try {
     // Listen first: a process that cannot serve must not go on analysing (and spending) in the background.
     if (options.http) url = await listen();
-    if (options.worker) worker = await startAnalysisWorker();
+    if (options.worker) {
+      worker = await startContainerWorker(container, {
+        pollMs: options.pollMs,
+        baseBackoffMs: options.baseBackoffMs,
+        leaseMs: options.leaseMs,
+      });
+    }
     if (options.watch) watcher = watchFolder(container.ingestDeps, container.ingestLimits, options.watch);
   } catch (error) {
     await close().catch(() => {});
@@ -116,27 +132,6 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
     const address = `http://${host}:${started.port}`;
     logger.info({ url: address }, "serving");
     return address;
-  }
-
-  async function startAnalysisWorker(): Promise<Worker> {
-    const analyser = await container.analyser();
-    await analyser.warmUp?.();
-    const deps = { ...container.ingestDeps, analyser };
-    const requeued = await requeueOrphans(deps);
-    if (requeued > 0) logger.info({ requeued }, "photos waiting for analysis checked");
-    const started = startWorker(deps, {
-      concurrency: config.concurrency,
-      taxonomy: config.taxonomy,
-      language: config.language,
-      shareContext: config.shareContext,
-      pollMs: options.pollMs,
-      baseBackoffMs: options.baseBackoffMs,
-      leaseMs: options.leaseMs,
-    });
-    container.events.subscribe((event) => {
-      if (event.type === "image" && event.image.status === "queued") started.wake();
-    });
-    return started;
   }
 }
 

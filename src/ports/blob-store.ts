@@ -5,6 +5,8 @@ export interface BlobInfo {
   contentType: string;
   /** Changes whenever the bytes change; used for HTTP ETags. */
   etag: string;
+  /** When the object was last written (epoch ms), where the store knows. */
+  modifiedMs?: number;
 }
 
 /**

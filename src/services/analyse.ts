@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { errorMessage, isPhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import type { Taxonomy } from "../domain/taxonomy.js";
@@ -7,9 +6,11 @@ import type { Analyser, AnalysisContext, RetryProgress } from "../ports/analyser
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
 import type { Job, JobQueue } from "../ports/job-queue.js";
+import { markRunning, recordFailedAttempt } from "./analysis-status.js";
 import type { ImageEvents } from "./events.js";
 import { applyCorrections } from "./learn-from-corrections.js";
 import { originalKey } from "./storage-keys.js";
+import type { JobHandler } from "./worker.js";
 
 export interface AnalyseDeps {
   catalog: Catalog;
@@ -25,27 +26,6 @@ export interface AnalyseSettings {
   language: string;
   /** The user allows capture date and place to be given to remote models. */
   shareContext: boolean;
-}
-
-export interface WorkerOptions extends AnalyseSettings {
-  concurrency: number;
-  /** How long a claimed job stays ours without a heartbeat. */
-  leaseMs?: number;
-  /** How often an idle worker looks for work (it is also woken when work is queued here). */
-  pollMs?: number;
-  /** First retry delay (default 5 s); doubles per attempt, with jitter, up to maxBackoffMs. */
-  baseBackoffMs?: number;
-  maxBackoffMs?: number;
-  workerId?: string;
-}
-
-export interface Worker {
-  /** Looks for work now instead of at the next poll. */
-  wake(): void;
-  /** Resolves when no job is queued or running (for tests and one-shot commands). */
-  drain(): Promise<void>;
-  /** Stops claiming and waits for the jobs in hand to finish. */
-  stop(): Promise<void>;
 }
 
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
@@ -72,7 +52,7 @@ export async function runAnalysisJob(
     maxBackoffMs: number;
     workerId: string;
   },
-  job: Job,
+  job: Job<"analyse">,
 ): Promise<void> {
   const { catalog, queue, logger } = deps;
   const log = logger.child({ jobId: job.id, imageId: job.imageId, attempt: job.attempts });
@@ -90,7 +70,7 @@ export async function runAnalysisJob(
     await failJob(deps, settings, job, `analysis stopped after ${job.maxAttempts} attempts`, false);
     return;
   }
-  await catalog.setStatus(image.id, "running", null);
+  await markRunning(deps, image.id);
   publish(deps, image.id);
 
   const controller = new AbortController();
@@ -157,14 +137,12 @@ export async function runAnalysisJob(
 async function failJob(
   deps: AnalyseDeps,
   settings: { baseBackoffMs: number; maxBackoffMs: number; workerId: string },
-  job: Job,
+  job: Job<"analyse">,
   reason: string,
   retryable: boolean,
 ): Promise<void> {
   const retryInMs = retryDelayMs(job.attempts, settings.baseBackoffMs, settings.maxBackoffMs);
-  const outcome = await deps.queue.fail(job.id, settings.workerId, reason, { retryable, retryInMs });
-  if (outcome === "failed") await deps.catalog.setStatus(job.imageId, "failed", reason);
-  else if (outcome === "retrying") await deps.catalog.setStatus(job.imageId, "queued", null);
+  await recordFailedAttempt(deps, job, settings.workerId, reason, { retryable, retryInMs });
   publish(deps, job.imageId);
 }
 
@@ -177,100 +155,19 @@ function publish(deps: AnalyseDeps, id: string): void {
   );
 }
 
-/**
- * Puts back in the queue every photo that waits for analysis without a job (a crash between the
- * catalogue insert and the enqueue). Enqueue is a no-op for photos that have one.
- */
-export async function requeueOrphans(deps: Pick<AnalyseDeps, "catalog" | "queue">): Promise<number> {
-  const ids = [
-    ...(await deps.catalog.selectIds({ status: "queued" })),
-    ...(await deps.catalog.selectIds({ status: "running" })),
-  ];
-  for (const id of ids) await deps.queue.enqueue(id);
-  return ids.length;
-}
-
-/** Runs analysis jobs with `concurrency` slots until stopped. */
-export function startWorker(deps: AnalyseDeps, options: WorkerOptions): Worker {
+/** The analyse job kind's handler for the worker. */
+export function analysisHandler(
+  deps: AnalyseDeps,
+  options: AnalyseSettings & { baseBackoffMs?: number; maxBackoffMs?: number },
+): JobHandler<"analyse"> {
   const settings = {
     taxonomy: options.taxonomy,
     language: options.language,
     shareContext: options.shareContext,
-    leaseMs: options.leaseMs ?? 60_000,
     // 5 s doubling: a job's 5 attempts span at least 37 s (equal jitter), so a half-minute provider outage
     // delays photos instead of failing them (with 2 s they gave up after 15-30 s).
     baseBackoffMs: options.baseBackoffMs ?? 5_000,
     maxBackoffMs: options.maxBackoffMs ?? 300_000,
-    workerId: options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
   };
-  const pollMs = options.pollMs ?? 1_000;
-  let stopping = false;
-  let wakeUp: (() => void) | null = null;
-  const sleepers = new Set<() => void>();
-  let active = 0;
-  const idleWaiters = new Set<() => void>();
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-  wakeUp = () => {
-    for (const s of [...sleepers]) s();
-  };
-
-  const checkIdle = async () => {
-    if (active > 0 || idleWaiters.size === 0) return;
-    const counts = await deps.queue.counts();
-    if (counts.queued === 0 && counts.running === 0 && active === 0) {
-      for (const w of [...idleWaiters]) w();
-      idleWaiters.clear();
-    }
-  };
-
-  const slot = async () => {
-    while (!stopping) {
-      let job: Job | null = null;
-      try {
-        job = await deps.queue.claim(settings.workerId, settings.leaseMs);
-      } catch (error) {
-        deps.logger.error({ err: error }, "could not claim a job");
-      }
-      if (!job) {
-        await checkIdle().catch(() => {});
-        await sleep(pollMs);
-        continue;
-      }
-      active++;
-      try {
-        await runAnalysisJob(deps, settings, job);
-      } catch (error) {
-        deps.logger.error({ err: error, jobId: job.id }, "job bookkeeping failed; its lease will expire");
-      } finally {
-        active--;
-      }
-    }
-  };
-
-  const slots = Array.from({ length: options.concurrency }, () => slot());
-  deps.logger.info({ concurrency: options.concurrency, workerId: settings.workerId }, "worker started");
-
-  return {
-    wake: () => wakeUp?.(),
-    drain: () =>
-      new Promise<void>((resolve) => {
-        idleWaiters.add(resolve);
-        wakeUp?.();
-      }),
-    stop: async () => {
-      stopping = true;
-      wakeUp?.();
-      await Promise.all(slots);
-    },
-  };
+  return (job, context) => runAnalysisJob(deps, { ...settings, ...context }, job);
 }

@@ -5,6 +5,7 @@ import { isCategory, type Taxonomy } from "../domain/taxonomy.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog, CatalogStats, ImagePage, ImageQuery, SelectFilter } from "../ports/catalog.js";
 import type { JobQueue } from "../ports/job-queue.js";
+import { queueAnalysis } from "./analysis-status.js";
 import type { ImageEvents } from "./events.js";
 import { allKeys } from "./storage-keys.js";
 
@@ -104,8 +105,7 @@ export class GalleryService {
 
   async reanalyse(id: string): Promise<ImageRecord> {
     await this.get(id);
-    await this.deps.queue.enqueue(id);
-    await this.deps.catalog.setStatus(id, "queued", null);
+    await queueAnalysis(this.deps, id);
     const image = await this.get(id);
     this.deps.events.publish({ type: "image", image });
     return image;
@@ -114,10 +114,7 @@ export class GalleryService {
   /** Queues many photos again; returns how many. */
   async reanalyseMany(filter: SelectFilter): Promise<number> {
     const ids = await this.deps.catalog.selectIds(filter);
-    for (const id of ids) {
-      await this.deps.queue.enqueue(id);
-      await this.deps.catalog.setStatus(id, "queued", null);
-    }
+    for (const id of ids) await queueAnalysis(this.deps, id);
     return ids.length;
   }
 

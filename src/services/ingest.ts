@@ -10,6 +10,7 @@ import { inspectImage } from "../media/inspect.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
 import type { JobQueue } from "../ports/job-queue.js";
+import { queueAnalysis } from "./analysis-status.js";
 import type { ImageEvents } from "./events.js";
 import { allKeys, originalKey, thumbnailKey } from "./storage-keys.js";
 
@@ -60,8 +61,9 @@ export function cleanOriginalName(name: string): string {
 /**
  * The ingest pipeline: size check -> sha256 (same bytes = same photo) -> validate by content and decode ->
  * EXIF, place, thumbnails -> store files -> catalogue record -> analysis job.
- * Files are stored before the record, so a crash leaves at worst unreferenced files, never a record
- * without its files; a record left without a job is re-queued by the worker at start.
+ * Files are stored before the record, so a crash leaves at worst unreferenced files (swept at start),
+ * never a record without its files; a failed record write removes them. A record left without a job
+ * is re-queued by the worker at start.
  */
 export async function ingestFile(
   deps: IngestDeps,
@@ -103,24 +105,32 @@ export async function ingestFile(
     throw error;
   }
 
-  const { image, created } = await deps.catalog.insertImage({
-    id,
-    sha256,
-    originalName,
-    mediaType: inspected.mediaType,
-    byteSize: size,
-    width: inspected.width,
-    height: inspected.height,
-    metadata: inspected.metadata,
-    place: inspected.place,
-    thumbhash: inspected.thumbhash,
-  });
+  let inserted: Awaited<ReturnType<Catalog["insertImage"]>>;
+  try {
+    inserted = await deps.catalog.insertImage({
+      id,
+      sha256,
+      originalName,
+      mediaType: inspected.mediaType,
+      byteSize: size,
+      width: inspected.width,
+      height: inspected.height,
+      metadata: inspected.metadata,
+      place: inspected.place,
+      thumbhash: inspected.thumbhash,
+    });
+  } catch (error) {
+    // The record could not be written (disk full, read-only database): leave no files nobody can see.
+    await Promise.allSettled(stored.map((k) => deps.blobs.delete(k)));
+    throw error;
+  }
+  const { image, created } = inserted;
   if (!created) {
     // The same bytes arrived twice at once and the other upload won: drop our copy.
     await Promise.allSettled(allKeys(id, inspected.mediaType).map((k) => deps.blobs.delete(k)));
     return { image, duplicate: true };
   }
-  if (limits.analyse !== false) await deps.queue.enqueue(id);
+  if (limits.analyse !== false) await queueAnalysis(deps, id, { isNew: true });
   deps.logger.info(
     { id, mediaType: image.mediaType, width: image.width, height: image.height },
     "photo ingested",

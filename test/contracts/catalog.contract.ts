@@ -536,8 +536,8 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
           "j1",
         );
         await catalog.saveEdits(image.id, { category: "architecture" });
-        await store.queue.enqueue(image.id);
-        await store.queue.enqueue(keep.image.id);
+        await store.queue.enqueue("analyse", { imageId: image.id });
+        await store.queue.enqueue("analyse", { imageId: keep.image.id });
 
         expect(await catalog.deleteImage(image.id)).toBe(true);
         expect(await catalog.getImage(image.id)).toBeNull();

@@ -34,7 +34,7 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
 
     it("claims a queued job once, with a lease, and completes it", async () => {
       const imageId = await store.addImage();
-      await queue.enqueue(imageId);
+      await queue.enqueue("analyse", { imageId: imageId });
       expect(await queue.counts()).toEqual({ queued: 1, running: 0, done: 0, failed: 0 });
       const job = await queue.claim("w1", LONG);
       expect(job).toMatchObject({ imageId, state: "running", attempts: 1, maxAttempts: 5, lastError: null });
@@ -47,27 +47,32 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
 
     it("does not queue a second job while one is queued or running", async () => {
       const imageId = await store.addImage();
-      await queue.enqueue(imageId);
-      await Promise.all([queue.enqueue(imageId), queue.enqueue(imageId)]);
+      await queue.enqueue("analyse", { imageId: imageId });
+      await Promise.all([
+        queue.enqueue("analyse", { imageId: imageId }),
+        queue.enqueue("analyse", { imageId: imageId }),
+      ]);
       expect((await queue.counts()).queued).toBe(1);
       const job = await queue.claim("w1", LONG);
-      await queue.enqueue(imageId);
+      await queue.enqueue("analyse", { imageId: imageId });
       expect(await queue.counts()).toMatchObject({ queued: 0, running: 1 });
       await queue.complete(job!.id, "w1");
       // Finished jobs do not block a re-analysis.
-      await queue.enqueue(imageId);
+      await queue.enqueue("analyse", { imageId: imageId });
       expect(await queue.counts()).toMatchObject({ queued: 1, done: 1 });
     });
 
     it("refuses a job for a photo that does not exist", async () => {
-      const error = await queue.enqueue("00000000-0000-4000-8000-000000000000").catch((e: unknown) => e);
+      const error = await queue
+        .enqueue("analyse", { imageId: "00000000-0000-4000-8000-000000000000" })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PhotocatError);
       expect((error as PhotocatError).code).toBe("not_found");
     });
 
     it("gives each job to exactly one of many concurrent claimers", async () => {
       const ids = await Promise.all(Array.from({ length: 5 }, () => store.addImage()));
-      for (const id of ids) await queue.enqueue(id);
+      for (const id of ids) await queue.enqueue("analyse", { imageId: id });
       const claims = await Promise.all(
         Array.from({ length: 12 }, (_, i) => queue.claim(`worker-${i}`, LONG)),
       );
@@ -78,10 +83,10 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
 
     it("takes due jobs in order and leaves delayed ones", async () => {
       const [first, second, later] = [await store.addImage(), await store.addImage(), await store.addImage()];
-      await queue.enqueue(later, { delayMs: LONG });
-      await queue.enqueue(first);
+      await queue.enqueue("analyse", { imageId: later }, { delayMs: LONG });
+      await queue.enqueue("analyse", { imageId: first });
       await sleep(5);
-      await queue.enqueue(second);
+      await queue.enqueue("analyse", { imageId: second });
       expect((await queue.claim("w", LONG))?.imageId).toBe(first);
       expect((await queue.claim("w", LONG))?.imageId).toBe(second);
       expect(await queue.claim("w", LONG)).toBeNull();
@@ -89,7 +94,7 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
     });
 
     it("hands a job whose lease ran out to another worker; the old holder has lost it", async () => {
-      await queue.enqueue(await store.addImage());
+      await queue.enqueue("analyse", { imageId: await store.addImage() });
       const first = await queue.claim("dead", SHORT);
       expect(await queue.claim("alive", LONG)).toBeNull();
       await sleep(PAST_SHORT);
@@ -103,7 +108,7 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
     });
 
     it("keeps a job whose lease is extended", async () => {
-      await queue.enqueue(await store.addImage());
+      await queue.enqueue("analyse", { imageId: await store.addImage() });
       const job = await queue.claim("slow", SHORT);
       expect(await queue.extendLease(job!.id, "slow", LONG)).toBe(true);
       expect(await queue.extendLease(job!.id, "other", LONG)).toBe(false);
@@ -113,7 +118,7 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
     });
 
     it("retries a retryable failure after the delay, then gives up at max attempts", async () => {
-      await queue.enqueue(await store.addImage(), { maxAttempts: 3 });
+      await queue.enqueue("analyse", { imageId: await store.addImage() }, { maxAttempts: 3 });
       const job = await queue.claim("w", LONG);
       expect(await queue.fail(job!.id, "w", "rate limited", { retryable: true, retryInMs: LONG })).toBe(
         "retrying",
@@ -122,7 +127,7 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
       expect(await queue.claim("w", LONG)).toBeNull(); // Backing off.
 
       // A shorter back-off is honoured too.
-      await queue.enqueue(await store.addImage(), { maxAttempts: 2 });
+      await queue.enqueue("analyse", { imageId: await store.addImage() }, { maxAttempts: 2 });
       const other = await queue.claim("w", LONG);
       expect(await queue.fail(other!.id, "w", "503", { retryable: true, retryInMs: SHORT })).toBe("retrying");
       expect(await queue.claim("w", LONG)).toBeNull();
@@ -135,7 +140,7 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
     });
 
     it("ends a job at once on a failure that is not retryable", async () => {
-      await queue.enqueue(await store.addImage());
+      await queue.enqueue("analyse", { imageId: await store.addImage() });
       const job = await queue.claim("w", LONG);
       expect(
         await queue.fail(job!.id, "w", "model output is invalid", { retryable: false, retryInMs: 0 }),
@@ -146,27 +151,28 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
 
     it("fails a job whose worker keeps dying instead of looping forever", async () => {
       const imageId = await store.addImage();
-      await queue.enqueue(imageId, { maxAttempts: 2 });
+      await queue.enqueue("analyse", { imageId: imageId }, { maxAttempts: 2 });
       expect((await queue.claim("w1", SHORT))?.attempts).toBe(1);
       await sleep(PAST_SHORT);
       expect((await queue.claim("w2", SHORT))?.attempts).toBe(2);
       await sleep(PAST_SHORT);
       expect(await queue.claim("w3", LONG)).toBeNull();
+      const abandoned = await queue.failAbandoned();
+      expect(abandoned).toMatchObject([
+        { kind: "analyse", imageId, state: "failed", attempts: 2, lastError: "worker died 2 times" },
+      ]);
+      expect(await queue.failAbandoned()).toEqual([]);
       expect(await queue.counts()).toEqual({ queued: 0, running: 0, done: 0, failed: 1 });
-      if (store.catalog) {
-        const image = await store.catalog.getImage(imageId);
-        expect(image).toMatchObject({ status: "failed", error: "worker died 2 times" });
-      }
       // Re-analysis later is still possible.
-      await queue.enqueue(imageId);
+      await queue.enqueue("analyse", { imageId: imageId });
       expect((await queue.claim("w4", LONG))?.attempts).toBe(1);
     });
 
     it("forgets the pending jobs of a photo on cancel", async () => {
       const a = await store.addImage();
       const b = await store.addImage();
-      await queue.enqueue(a);
-      await queue.enqueue(b);
+      await queue.enqueue("analyse", { imageId: a });
+      await queue.enqueue("analyse", { imageId: b });
       const running = await queue.claim("w", LONG);
       await queue.cancel(a);
       await queue.cancel(b);
@@ -174,13 +180,63 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
       expect(await queue.complete(running!.id, "w")).toBe(false);
     });
 
+    it("carries typed payloads per kind and claims only the kinds asked for", async () => {
+      const imageId = await store.addImage();
+      const batch = { batchId: "msgbatch_1", imageIds: [imageId], submittedAt: "2026-12-01T00:00:00Z" };
+      await queue.enqueue("batch-poll", batch);
+      await queue.enqueue("batch-poll", batch); // one pending job per batch
+      await queue.enqueue("analyse", { imageId });
+      expect(await queue.counts(["batch-poll"])).toMatchObject({ queued: 1 });
+      expect(await queue.counts(["analyse"])).toMatchObject({ queued: 1 });
+      expect(await queue.counts()).toMatchObject({ queued: 2 });
+      const analyse = await queue.claim("w", LONG, ["analyse"]);
+      expect(analyse).toMatchObject({ kind: "analyse", payload: { imageId }, imageId });
+      expect(await queue.claim("w", LONG, ["analyse"])).toBeNull();
+      const poll = await queue.claim("w", LONG, ["batch-poll"]);
+      expect(poll).toMatchObject({ kind: "batch-poll", payload: batch, imageId: null, attempts: 1 });
+      expect(await queue.claim("w", LONG, [])).toBeNull();
+    });
+
+    it("refuses a payload that does not match its kind, and unknown kinds", async () => {
+      const wrong = await queue.enqueue("batch-poll", { batchId: 7 } as never).catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(PhotocatError);
+      expect((wrong as PhotocatError).code).toBe("invalid_request");
+      await expect(queue.enqueue("nope" as never, {} as never)).rejects.toThrow(/no job kind "nope"/);
+      await expect(queue.claim("w", LONG, ["nope" as never])).rejects.toThrow(/no job kind/);
+    });
+
+    it("postpones a job without counting an attempt", async () => {
+      await queue.enqueue("batch-poll", { batchId: "b1", imageIds: [], submittedAt: "x" });
+      const job = await queue.claim("w", LONG);
+      expect(await queue.postpone(job!.id, "other", SHORT)).toBe(false);
+      expect(await queue.postpone(job!.id, "w", SHORT)).toBe(true);
+      expect(await queue.counts()).toMatchObject({ queued: 1, running: 0 });
+      expect(await queue.claim("w", LONG)).toBeNull();
+      await sleep(PAST_SHORT);
+      expect(await queue.claim("w", LONG)).toMatchObject({ id: job!.id, attempts: 1 });
+    });
+
+    it("lists lease holders and releases a dead holder's jobs at once", async () => {
+      const [a, b] = [await store.addImage(), await store.addImage()];
+      await queue.enqueue("analyse", { imageId: a });
+      await queue.enqueue("analyse", { imageId: b });
+      const dead = await queue.claim("host:1:dead", LONG);
+      await queue.claim("host:2:alive", LONG);
+      expect((await queue.leaseHolders()).sort()).toEqual(["host:1:dead", "host:2:alive"]);
+      expect(await queue.releaseLeases("host:1:dead")).toEqual([{ kind: "analyse", imageId: dead!.imageId }]);
+      expect(await queue.leaseHolders()).toEqual(["host:2:alive"]);
+      expect(await queue.complete(dead!.id, "host:1:dead")).toBe(false);
+      const again = await queue.claim("host:3:new", LONG);
+      expect(again).toMatchObject({ id: dead!.id, attempts: 2 });
+    });
+
     it("rejects nonsense durations", async () => {
-      await queue.enqueue(await store.addImage());
+      await queue.enqueue("analyse", { imageId: await store.addImage() });
       await expect(queue.claim("w", -1)).rejects.toBeInstanceOf(PhotocatError);
       await expect(queue.claim("w", Number.NaN)).rejects.toBeInstanceOf(PhotocatError);
-      await expect(queue.enqueue(await store.addImage(), { maxAttempts: 0 })).rejects.toBeInstanceOf(
-        PhotocatError,
-      );
+      await expect(
+        queue.enqueue("analyse", { imageId: await store.addImage() }, { maxAttempts: 0 }),
+      ).rejects.toBeInstanceOf(PhotocatError);
     });
   });
 }

@@ -1,7 +1,10 @@
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { openPostgresStore } from "../../src/adapters/postgres/index.js";
+import { migrations, openPostgresStore } from "../../src/adapters/postgres/index.js";
 import type { SqlStore } from "../../src/adapters/sql/lifecycle.js";
+import { migrate } from "../../src/adapters/sql/migrations.js";
+import { silentLogger } from "../../src/logger.js";
 import { runCatalogContract } from "./catalog.contract.js";
 import { newImage } from "./fixtures.js";
 import { runJobQueueContract } from "./job-queue.contract.js";
@@ -60,7 +63,7 @@ describe.skipIf(skipReason !== null)("postgres store", () => {
     const b = harness(await openPostgresStore({ url: URL, schema: SCHEMA }));
     try {
       const ids = await Promise.all(Array.from({ length: 20 }, () => a.addImage()));
-      for (const id of ids) await a.queue.enqueue(id);
+      for (const id of ids) await a.queue.enqueue("analyse", { imageId: id });
       const claimed: string[] = [];
       await Promise.all(
         [a, b].flatMap((store, s) =>
@@ -68,7 +71,7 @@ describe.skipIf(skipReason !== null)("postgres store", () => {
             for (;;) {
               const job = await store.queue.claim(`store${s}-worker${w}`, 60_000);
               if (!job) return;
-              claimed.push(job.imageId);
+              claimed.push(job.imageId ?? "");
               await store.queue.complete(job.id, `store${s}-worker${w}`);
             }
           }),
@@ -78,6 +81,46 @@ describe.skipIf(skipReason !== null)("postgres store", () => {
       expect(await b.queue.counts()).toEqual({ queued: 0, running: 0, done: 20, failed: 0 });
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("migrates the jobs of an older database: each becomes an analyse job of its photo", async () => {
+    const schema = `${SCHEMA}_old`;
+    const admin = new pg.Client({ connectionString: URL });
+    await admin.connect();
+    await admin.query(`create schema "${schema}"`);
+    try {
+      const pool = new pg.Pool({ connectionString: URL, options: `-c search_path=${schema}` });
+      const old = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+      const before = Object.fromEntries(
+        Object.entries(migrations).filter(([name]) => name < "0003_typed_jobs"),
+      );
+      await migrate(old, before, silentLogger(), "old", schema);
+      await old.destroy();
+      const imageId = newImage().id;
+      await admin.query(
+        `insert into "${schema}".images (id, sha256, status, original_name, media_type, byte_size, width, height,
+           captured_at, created_at, updated_at) values ($1, 'abc', 'queued', 'a.jpg', 'image/jpeg', 1, 1, 1, 'x', 'x', 'x')`,
+        [imageId],
+      );
+      await admin.query(
+        `insert into "${schema}".jobs (id, image_id, state, attempts, max_attempts, run_at, created_at, updated_at)
+         values ('job-1', $1, 'queued', 0, 5, 0, 'x', 'x')`,
+        [imageId],
+      );
+      const migrated = await openPostgresStore({ url: URL, schema });
+      await migrated.queue.enqueue("analyse", { imageId }); // still pending: a no-op
+      expect(await migrated.queue.counts(["analyse"])).toMatchObject({ queued: 1 });
+      expect(await migrated.queue.claim("w", 60_000)).toMatchObject({
+        id: "job-1",
+        kind: "analyse",
+        payload: { imageId },
+        imageId,
+      });
+      await migrated.close();
+    } finally {
+      await admin.query(`drop schema if exists "${schema}" cascade`);
+      await admin.end();
     }
   });
 

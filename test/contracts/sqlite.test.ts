@@ -1,8 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
-import { openSqliteStore } from "../../src/adapters/sqlite/index.js";
+import { migrate } from "../../src/adapters/sql/migrations.js";
+import { migrations, openSqliteStore } from "../../src/adapters/sqlite/index.js";
+import { silentLogger } from "../../src/logger.js";
 import { runCatalogContract } from "./catalog.contract.js";
 import { newImage } from "./fixtures.js";
 import { runJobQueueContract } from "./job-queue.contract.js";
@@ -28,7 +32,7 @@ describe("sqlite file store", () => {
     const file = path.join(dir, "nested", "deeper", "photocat.db");
     const first = openSqliteStore({ path: file });
     const { image } = await first.catalog.insertImage(newImage());
-    await first.queue.enqueue(image.id);
+    await first.queue.enqueue("analyse", { imageId: image.id });
     await first.close();
 
     const second = openSqliteStore({ path: file });
@@ -48,10 +52,46 @@ describe("sqlite file store", () => {
       b.catalog.insertImage({ ...image, id: newImage().id }),
     ]);
     expect(results.filter((r) => r.created)).toHaveLength(1);
-    await a.queue.enqueue(results[0].image.id);
+    await a.queue.enqueue("analyse", { imageId: results[0].image.id });
     const claims = await Promise.all([a.queue.claim("wa", 60_000), b.queue.claim("wb", 60_000)]);
     expect(claims.filter(Boolean)).toHaveLength(1);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it("migrates the jobs of an older database: each becomes an analyse job of its photo", async () => {
+    const file = path.join(dir, "old.db");
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+    const before = Object.fromEntries(
+      Object.entries(migrations).filter(([name]) => name < "0003_typed_jobs"),
+    );
+    await migrate(old, before, silentLogger(), "old");
+    await old.destroy();
+    const imageId = newImage().id;
+    const raw = new BetterSqlite3(file);
+    raw
+      .prepare(
+        `insert into images (id, sha256, status, original_name, media_type, byte_size, width, height,
+           captured_at, created_at, updated_at) values (?, 'abc', 'queued', 'a.jpg', 'image/jpeg', 1, 1, 1, 'x', 'x', 'x')`,
+      )
+      .run(imageId);
+    raw
+      .prepare(
+        `insert into jobs (id, image_id, state, attempts, max_attempts, run_at, created_at, updated_at)
+         values ('job-1', ?, 'queued', 0, 5, 0, 'x', 'x')`,
+      )
+      .run(imageId);
+    raw.close();
+
+    const migrated = openSqliteStore({ path: file });
+    await migrated.queue.enqueue("analyse", { imageId }); // still pending: a no-op
+    expect(await migrated.queue.counts(["analyse"])).toMatchObject({ queued: 1 });
+    expect(await migrated.queue.claim("w", 60_000)).toMatchObject({
+      id: "job-1",
+      kind: "analyse",
+      payload: { imageId },
+      imageId,
+    });
+    await migrated.close();
   });
 
   it("says which database it cannot open", () => {

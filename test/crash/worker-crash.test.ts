@@ -13,9 +13,9 @@ import { until } from "../support/wait.js";
 
 const WORKER = path.resolve("test/support/worker-process.ts");
 
-function startWorker(dataDir: string): Promise<ChildProcess> {
+function startWorker(dataDir: string, leaseMs = 1500): Promise<ChildProcess> {
   // `node --import tsx` (not the tsx binary, which forks): the pid we kill is the worker itself.
-  const child = spawn(process.execPath, ["--import", "tsx", WORKER, dataDir, "400"], {
+  const child = spawn(process.execPath, ["--import", "tsx", WORKER, dataDir, "400", String(leaseMs)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {
@@ -69,5 +69,48 @@ describe("a worker killed with SIGKILL mid-job", () => {
     const calls = readFileSync(path.join(dataDir, "calls.log"), "utf8").trim().split("\n").length;
     expect(calls).toBeGreaterThanOrEqual(photos);
     expect(calls).toBeLessThanOrEqual(photos + 2);
+  }, 90_000);
+});
+
+describe("a restarted worker after a kill", () => {
+  let dataDir: string;
+  let container: Container;
+
+  afterAll(async () => {
+    await container?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("puts the killed worker's running photos back to queued at start, not when their leases expire", async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "photocat-crash-lease-"));
+    container = await createContainer(loadConfig({}, { PHOTOCAT_DATA_DIR: dataDir }), {
+      logger: silentLogger(),
+    });
+    const photos = 4;
+    for (let i = 0; i < photos; i++) {
+      const file = path.join(dataDir, `p${i}.png`);
+      writeFileSync(file, await solidImage({ r: 30 * i, g: 10, b: 90 }, i, "png"));
+      await ingestFile(container.ingestDeps, container.ingestLimits, {
+        path: file,
+        originalName: `p${i}.png`,
+      });
+    }
+    const leaseMs = 120_000;
+    const first = await startWorker(dataDir, leaseMs);
+    await until(async () => (await container.catalog.stats()).byStatus.running >= 1, 20_000);
+    first.kill("SIGKILL");
+    await new Promise((r) => first.once("exit", r));
+    const held = await container.queue.leaseHolders();
+    expect(held.some((h) => h.includes(`:${first.pid}:`))).toBe(true);
+
+    const startedAt = Date.now();
+    const second = await startWorker(dataDir, leaseMs);
+    // By the time the new worker is ready, nothing is held by the dead one any more.
+    expect((await container.queue.leaseHolders()).some((h) => h.includes(`:${first.pid}:`))).toBe(false);
+    await until(async () => (await container.catalog.stats()).byStatus.done === photos, 30_000);
+    expect(Date.now() - startedAt).toBeLessThan(leaseMs / 2);
+    second.kill("SIGTERM");
+    await new Promise((r) => second.once("exit", r));
+    expect(await container.queue.counts()).toEqual({ queued: 0, running: 0, done: photos, failed: 0 });
   }, 90_000);
 });

@@ -9,8 +9,10 @@ import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
 import type { Analyser } from "../../src/ports/analyser.js";
-import { contextFor, requeueOrphans, retryDelayMs, startWorker } from "../../src/services/analyse.js";
+import { analysisHandler, contextFor, retryDelayMs } from "../../src/services/analyse.js";
+import { requeueOrphans } from "../../src/services/analysis-status.js";
 import { ingestFile } from "../../src/services/ingest.js";
+import { startWorker } from "../../src/services/worker.js";
 import { FAST_RETRY, startFakeServer, testConfig, validAnswer } from "../analysers/shared/fixtures.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
 import { until } from "../support/wait.js";
@@ -41,18 +43,15 @@ async function setUp(photos: number, options: { analyse?: boolean } = {}) {
 }
 
 function work(c: Container, analyser: Analyser, extra: { shareContext?: boolean } = {}) {
-  return startWorker(
-    { ...c.ingestDeps, analyser },
-    {
-      concurrency: 2,
-      taxonomy: c.config.taxonomy,
-      language: "en",
-      shareContext: extra.shareContext ?? false,
-      pollMs: 20,
-      baseBackoffMs: 10,
-      maxBackoffMs: 50,
-    },
-  );
+  const deps = { ...c.ingestDeps, analyser };
+  const analyse = analysisHandler(deps, {
+    taxonomy: c.config.taxonomy,
+    language: "en",
+    shareContext: extra.shareContext ?? false,
+    baseBackoffMs: 10,
+    maxBackoffMs: 50,
+  });
+  return startWorker(deps, { analyse }, { concurrency: 2, pollMs: 20 });
 }
 
 describe("analysis worker", () => {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ import { type Container, createContainer } from "../../src/container.js";
 import { PROMPT_VERSION } from "../../src/domain/analysis.js";
 import { PhotocatError } from "../../src/domain/errors.js";
 import { silentLogger } from "../../src/logger.js";
-import { analyseInBatches, type BatchApi } from "../../src/services/batch-analysis.js";
+import { analyseInBatches, type BatchApi, submitBatches } from "../../src/services/batch-analysis.js";
 import { ingestFile } from "../../src/services/ingest.js";
 import { solidImage } from "../support/fake-analyser.js";
 
@@ -31,7 +31,10 @@ function fakeBatchApi(remote: Map<string, string[]>, failIds: Set<string>): Batc
       api.submitted += ids.length;
       return { batches: [{ batchId, imageIds: ids }], skipped: [] };
     },
-    async waitUntilEnded() {},
+    async status(batchId: string) {
+      const total = remote.get(batchId)?.length ?? 0;
+      return { state: "ended", done: total, total };
+    },
     async *results(batchId: string) {
       for (const imageId of remote.get(batchId) ?? []) {
         if (failIds.has(imageId)) {
@@ -79,28 +82,90 @@ describe("batch analysis", () => {
       );
       ids.push(image.id);
     }
-    const stateDir = path.join(dir, "batches");
     const remote = new Map<string, string[]>();
-    const settings = { taxonomy: container.config.taxonomy, language: "en", shareContext: false, stateDir };
-
-    // First run: submitted, then "interrupted" before results were read (waitUntilEnded throws).
-    const interrupted = fakeBatchApi(remote, new Set());
-    interrupted.waitUntilEnded = async () => {
-      throw new Error("process killed");
+    const settings = {
+      taxonomy: container.config.taxonomy,
+      language: "en",
+      shareContext: false,
+      pollIntervalMs: 20,
     };
-    await expect(analyseInBatches(container.ingestDeps, interrupted, {}, settings, ids)).rejects.toThrow();
-    expect(await readdir(stateDir)).toEqual(["msgbatch_1.json"]);
+
+    // First run: submitted, then "killed" before any result was read. The batch is in the database.
+    const interrupted = fakeBatchApi(remote, new Set());
+    expect(await submitBatches(container.ingestDeps, interrupted, {}, settings, ids)).toEqual({
+      batches: 1,
+      requeued: 0,
+    });
+    expect(existsSync(path.join(dir, "batches"))).toBe(false);
+    const recorded = await container.queue.pendingJobs("batch-poll");
+    expect(recorded.map((j) => j.payload)).toMatchObject([{ batchId: "msgbatch_1", imageIds: ids }]);
     expect((await container.catalog.getImage(ids[0]!))?.status).toBe("running");
 
-    // Second run, nothing new: finishes the recorded batch without submitting again.
+    // Second run, nothing new, batch still processing at first: waits, then finishes the recorded batch
+    // without submitting again.
     const resumed = fakeBatchApi(remote, new Set([ids[2]!]));
+    let looks = 0;
+    const ended = resumed.status;
+    resumed.status = async (batchId) =>
+      ++looks < 3 ? { state: "in_progress", done: 0, total: 3 } : ended(batchId);
     const summary = await analyseInBatches(container.ingestDeps, resumed, {}, settings, []);
+    expect(looks).toBe(3);
     expect(resumed.submitted).toBe(0);
     expect(summary).toEqual({ analysed: 2, requeued: 1, batches: 1 });
-    expect(existsSync(path.join(stateDir, "msgbatch_1.json"))).toBe(false);
+    expect(await container.queue.counts(["batch-poll"])).toMatchObject({ queued: 0, running: 0, done: 1 });
     expect(await container.catalog.getImage(ids[0]!)).toMatchObject({ status: "done" });
     expect((await container.catalog.getImage(ids[2]!))?.status).toBe("queued");
-    expect((await container.queue.counts()).queued).toBe(1);
+    expect((await container.queue.counts(["analyse"])).queued).toBe(1);
     expect((await container.catalog.stats()).costUsd).toBeCloseTo(0.002);
+  });
+
+  it("retries a batch poll that failed, and sends the photos to the ordinary queue when it cannot go on", async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "photocat-batch-"));
+    container = await createContainer(loadConfig({}, { PHOTOCAT_DATA_DIR: dir }), { logger: silentLogger() });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const file = path.join(dir, `p${i}.jpg`);
+      await writeFile(file, await solidImage({ r: 0, g: 0, b: 220 }, i));
+      const { image } = await ingestFile(
+        container.ingestDeps,
+        { ...container.ingestLimits, analyse: false },
+        { path: file, originalName: `p${i}.jpg` },
+      );
+      ids.push(image.id);
+    }
+    const settings = {
+      taxonomy: container.config.taxonomy,
+      language: "en",
+      shareContext: false,
+      pollIntervalMs: 10,
+    };
+    const remote = new Map<string, string[]>();
+
+    // A network blip: the poll is retried and the batch finishes.
+    const flaky = fakeBatchApi(remote, new Set());
+    const ended = flaky.status;
+    let looks = 0;
+    flaky.status = async (batchId) => {
+      if (++looks <= 2) throw new PhotocatError("analyser_failed", "socket hang up", { retryable: true });
+      return ended(batchId);
+    };
+    expect(await analyseInBatches(container.ingestDeps, flaky, {}, settings, [ids[0]!])).toMatchObject({
+      analysed: 1,
+      batches: 1,
+    });
+    expect(looks).toBe(3);
+
+    // A batch that can no longer be read (deleted, wrong key): its photos are analysed one by one instead.
+    const gone = fakeBatchApi(remote, new Set());
+    gone.status = async () => {
+      throw new PhotocatError("analyser_failed", "batch not found", { retryable: false });
+    };
+    expect(await analyseInBatches(container.ingestDeps, gone, {}, settings, [ids[1]!])).toMatchObject({
+      analysed: 0,
+      batches: 0,
+    });
+    expect(await container.queue.counts(["batch-poll"])).toMatchObject({ done: 1, failed: 1 });
+    expect(await container.catalog.getImage(ids[1]!)).toMatchObject({ status: "queued" });
+    expect(await container.queue.counts(["analyse"])).toMatchObject({ queued: 1 });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * A worker process for crash tests: analyses with the fake analyser (slow on purpose) and appends a line
- * to `<dataDir>/calls.log` for every analysis started. Usage: tsx worker-process.ts <dataDir> <delayMs>
+ * to `<dataDir>/calls.log` for every analysis started.
+ * Usage: tsx worker-process.ts <dataDir> <delayMs> [leaseMs]
  */
 import { appendFileSync } from "node:fs";
 import path from "node:path";
@@ -9,7 +10,7 @@ import { run } from "../../src/entry/runtime.js";
 import { silentLogger } from "../../src/logger.js";
 import { fakeAnalyser } from "./fake-analyser.js";
 
-const [dataDir = "", delay = "300"] = process.argv.slice(2);
+const [dataDir = "", delay = "300", lease = "1500"] = process.argv.slice(2);
 const inner = fakeAnalyser({ delayMs: Number(delay) });
 const analyser = {
   ...inner,
@@ -25,7 +26,7 @@ const running = await run(config, {
   analyser,
   logger: silentLogger(),
   pollMs: 100,
-  leaseMs: 1500,
+  leaseMs: Number(lease),
 });
 process.stdout.write("ready\n");
 process.on("SIGTERM", () => {

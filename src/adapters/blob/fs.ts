@@ -79,6 +79,7 @@ export function createFsBlobStore(options: { root: string }): BlobStore {
         size: Number(s.size),
         contentType: contentTypeForKey(key),
         etag: etagOf(s),
+        modifiedMs: Number(s.mtimeMs),
       };
     } catch (error) {
       if (isMissing(error)) return null;
@@ -172,6 +173,7 @@ export function createFsBlobStore(options: { root: string }): BlobStore {
           size,
           contentType: contentTypeForKey(key),
           etag: etagOf(s),
+          modifiedMs: Number(s.mtimeMs),
         },
       };
     },

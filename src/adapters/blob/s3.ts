@@ -67,6 +67,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
         size: Number(out.ContentLength ?? 0),
         contentType: out.ContentType ?? contentTypeForKey(key),
         etag: bareEtag(out.ETag),
+        ...(out.LastModified ? { modifiedMs: out.LastModified.getTime() } : {}),
       };
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -132,6 +133,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
           size: Number(out.ContentLength ?? 0),
           contentType: out.ContentType ?? contentTypeForKey(key),
           etag: bareEtag(out.ETag),
+          ...(out.LastModified ? { modifiedMs: out.LastModified.getTime() } : {}),
         },
       };
     },

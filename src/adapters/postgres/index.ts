@@ -13,6 +13,7 @@ import {
   createCoreTables,
   createSessionsTable,
   migrate,
+  typedJobs,
 } from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
@@ -22,7 +23,8 @@ const SEARCH_DOCUMENT = sql`to_tsvector('simple', regexp_replace(
   coalesce(edit_category, category, '') || ' ' || coalesce(text, '') || ' ' || original_name,
   '[[:punct:]]+', ' ', 'g'))`;
 
-const migrations: Record<string, Migration> = {
+/** Exported for migration tests (they build an older schema from a prefix of this list). */
+export const migrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db) {
       await createCoreTables(db, "postgres");
@@ -34,9 +36,10 @@ const migrations: Record<string, Migration> = {
     },
   },
   "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
-  "0003_trash": { up: (db) => addTrash(db) },
-  "0004_health_probes": { up: (db) => addHealthProbes(db) },
-  "0005_sessions": { up: (db) => createSessionsTable(db, "postgres") },
+  "0003_typed_jobs": { up: (db) => typedJobs(db, "postgres") },
+  "0004_trash": { up: (db) => addTrash(db) },
+  "0005_health_probes": { up: (db) => addHealthProbes(db) },
+  "0006_sessions": { up: (db) => createSessionsTable(db, "postgres") },
 };
 
 /** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */
@@ -125,7 +128,13 @@ export async function openPostgresStore(options: {
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await migrate(db as unknown as Kysely<unknown>, migrations, logger, "[catalog:postgres]");
+    await migrate(
+      db as unknown as Kysely<unknown>,
+      migrations,
+      logger,
+      "[catalog:postgres]",
+      schema ?? "public",
+    );
   } catch (error) {
     await db.destroy().catch(() => {});
     throw error;

@@ -1,7 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { type ExpressionBuilder, type Kysely, type Selectable, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { PhotocatError } from "../../domain/errors.js";
-import type { EnqueueOptions, Job, JobQueue, JobState, QueueCounts } from "../../ports/job-queue.js";
+import {
+  ALL_JOB_KINDS,
+  type EnqueueOptions,
+  JOB_KINDS,
+  type Job,
+  type JobKind,
+  type JobPayload,
+  type JobQueue,
+  type JobState,
+  type QueueCounts,
+} from "../../ports/job-queue.js";
 import type { SqlDialect } from "./dialect.js";
 import { storableText } from "./mapping.js";
 import type { Database, JobsTable } from "./schema.js";
@@ -11,14 +21,25 @@ const MAX_ERROR_CHARS = 2000;
 const PENDING: JobState[] = ["queued", "running"];
 
 function toJob(row: Selectable<JobsTable>): Job {
+  const kind = row.kind as JobKind;
   return {
     id: row.id,
+    kind,
+    payload: JOB_KINDS[kind].payload.parse(JSON.parse(row.payload)),
     imageId: row.image_id,
     state: row.state as JobState,
     attempts: Number(row.attempts),
     maxAttempts: Number(row.max_attempts),
     lastError: row.last_error,
-  };
+  } as Job;
+}
+
+function checkKinds(kinds: readonly JobKind[] | undefined): JobKind[] {
+  const list = kinds ? [...kinds] : ALL_JOB_KINDS;
+  for (const kind of list) {
+    if (!Object.hasOwn(JOB_KINDS, kind)) throw new PhotocatError("invalid_request", `no job kind "${kind}"`);
+  }
+  return list;
 }
 
 function checkMs(value: number, name: string): number {
@@ -37,64 +58,34 @@ export function createSqlJobQueue(
   const now = () => dialect.nowMs();
   const later = (ms: number) => sql<number>`(${dialect.nowMs()} + ${ms})`;
 
-  /**
-   * A job whose worker died (lease ran out) on its last attempt ends as failed here, with its photo,
-   * instead of looping: nobody is left to report the outcome.
-   */
-  async function failAbandoned(): Promise<void> {
-    const abandoned = (qb: ExpressionBuilder<Database, "jobs">) =>
-      qb.and([
-        qb("state", "=", "running"),
-        qb("run_at", "<=", now()),
-        qb("attempts", ">=", qb.ref("max_attempts")),
-      ]);
-    // No transaction (SQLite would hold its write lock across awaits): the photo first, then the job, so
-    // a crash in between is repaired by the next claim. A photo already analysed is left alone.
-    await db
-      .updateTable("images")
-      .set((eb) => ({
-        status: "failed",
-        error: eb
-          .selectFrom("jobs")
-          .select((sub) =>
-            sql<string>`'worker died ' || ${sub.ref("jobs.attempts")} || ' times'`.as("reason"),
-          )
-          .whereRef("jobs.image_id", "=", "images.id")
-          .where(abandoned)
-          .limit(1),
-        updated_at: nowIso(),
-      }))
-      .where("status", "in", PENDING)
-      .where("id", "in", (eb) => eb.selectFrom("jobs").select("image_id").where(abandoned))
-      .execute();
-    await db
-      .updateTable("jobs")
-      .set((eb) => ({
-        state: "failed",
-        last_error: sql<string>`'worker died ' || ${eb.ref("attempts")} || ' times'`,
-        lease_owner: null,
-        lease_until: null,
-        updated_at: nowIso(),
-      }))
-      .where(abandoned)
-      .execute();
-  }
-
   return {
     kind: options.kind,
 
-    async enqueue(imageId: string, enqueueOptions: EnqueueOptions = {}) {
+    async enqueue<K extends JobKind>(kind: K, payload: JobPayload<K>, enqueueOptions: EnqueueOptions = {}) {
+      const spec = JOB_KINDS[checkKinds([kind])[0] as K];
+      const parsed = spec.payload.safeParse(payload);
+      if (!parsed.success) {
+        throw new PhotocatError(
+          "invalid_request",
+          `a ${kind} job needs a payload like its schema: ${parsed.error.message}`,
+        );
+      }
+      const value = parsed.data as never;
+      const imageId = spec.imageId(value);
       const maxAttempts = enqueueOptions.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
       if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
         throw new PhotocatError("invalid_request", "maxAttempts must be a whole number of at least 1");
       }
       const now = nowIso();
       try {
-        // A partial unique index on image_id over queued/running jobs makes this a no-op when one exists.
+        // A partial unique index on dedupe_key over queued/running jobs makes this a no-op when one exists.
         await db
           .insertInto("jobs")
           .values({
             id: randomUUID(),
+            kind,
+            payload: JSON.stringify(value),
+            dedupe_key: spec.dedupeKey(value),
             image_id: imageId,
             state: "queued",
             attempts: 0,
@@ -116,9 +107,10 @@ export function createSqlJobQueue(
       }
     },
 
-    async claim(workerId: string, leaseMs: number) {
+    async claim(workerId: string, leaseMs: number, kinds?: readonly JobKind[]) {
       const lease = checkMs(leaseMs, "leaseMs");
-      await failAbandoned();
+      const wanted = checkKinds(kinds);
+      if (wanted.length === 0) return null;
       // One statement: pick the next due job and take it, so two claimers never get the same job.
       const row = await db
         .updateTable("jobs")
@@ -136,6 +128,7 @@ export function createSqlJobQueue(
             .select("id")
             .where("state", "in", PENDING)
             .where("run_at", "<=", now())
+            .where("kind", "in", wanted)
             .where((w) => w.or([w("state", "=", "queued"), w("attempts", "<", w.ref("max_attempts"))]))
             .orderBy("run_at")
             .limit(1)
@@ -192,14 +185,87 @@ export function createSqlJobQueue(
       return row.state === "queued" ? "retrying" : "failed";
     },
 
+    async failAbandoned() {
+      const rows = await db
+        .updateTable("jobs")
+        .set((eb) => ({
+          state: "failed",
+          last_error: sql<string>`'worker died ' || ${eb.ref("attempts")} || ' times'`,
+          lease_owner: null,
+          lease_until: null,
+          updated_at: nowIso(),
+        }))
+        .where("state", "=", "running")
+        .where("run_at", "<=", now())
+        .where((qb) => qb("attempts", ">=", qb.ref("max_attempts")))
+        .returningAll()
+        .execute();
+      return rows.map(toJob);
+    },
+
+    async postpone(jobId, workerId, delayMs) {
+      const delay = checkMs(delayMs, "delayMs");
+      const result = await db
+        .updateTable("jobs")
+        .set((eb) => ({
+          state: "queued",
+          // A poll that found nothing yet is not a failed attempt.
+          attempts: eb("attempts", "-", 1),
+          run_at: later(delay),
+          lease_owner: null,
+          lease_until: null,
+          updated_at: nowIso(),
+        }))
+        .where("id", "=", jobId)
+        .where("state", "=", "running")
+        .where("lease_owner", "=", workerId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async leaseHolders() {
+      const rows = await db
+        .selectFrom("jobs")
+        .select("lease_owner")
+        .distinct()
+        .where("state", "=", "running")
+        .where("lease_owner", "is not", null)
+        .execute();
+      return rows.map((r) => r.lease_owner as string);
+    },
+
+    async releaseLeases(workerId: string) {
+      // The attempt stays counted: a worker that keeps dying on a job still ends it after max attempts.
+      const rows = await db
+        .updateTable("jobs")
+        .set({ state: "queued", run_at: now(), lease_owner: null, lease_until: null, updated_at: nowIso() })
+        .where("state", "=", "running")
+        .where("lease_owner", "=", workerId)
+        .returning(["kind", "image_id"])
+        .execute();
+      return rows.map((r) => ({ kind: r.kind as JobKind, imageId: r.image_id }));
+    },
+
+    async pendingJobs<K extends JobKind>(kind: K) {
+      const rows = await db
+        .selectFrom("jobs")
+        .selectAll()
+        .where("kind", "=", checkKinds([kind])[0] as K)
+        .where("state", "in", PENDING)
+        .orderBy("created_at")
+        .execute();
+      return rows.map((row) => toJob(row) as Job<K>);
+    },
+
     async cancel(imageId: string) {
       await db.deleteFrom("jobs").where("image_id", "=", imageId).where("state", "in", PENDING).execute();
     },
 
-    async counts(): Promise<QueueCounts> {
+    async counts(kinds?: readonly JobKind[]): Promise<QueueCounts> {
       const rows = await db
         .selectFrom("jobs")
         .select(({ fn }) => ["state", fn.countAll<number>().as("count")])
+        .$if(kinds !== undefined, (qb) => qb.where("kind", "in", kinds?.length ? [...kinds] : [""]))
         .groupBy("state")
         .execute();
       const counts: QueueCounts = { queued: 0, running: 0, done: 0, failed: 0 };

@@ -29,7 +29,11 @@ export function sharedCloser(parts: number, closeNow: () => Promise<void>) {
 }
 
 type AsyncMethods<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<R> : T[K];
+  [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown>
+    ? T[K] // Kept as is, generics included.
+    : T[K] extends (...args: infer A) => infer R
+      ? (...args: A) => Promise<R>
+      : T[K];
 };
 
 /** Makes every method wait for `ready` (migrations) first, so a store can be opened synchronously. */

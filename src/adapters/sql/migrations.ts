@@ -166,8 +166,17 @@ export async function migrate(
   migrations: Record<string, Migration>,
   logger: Logger,
   label: string,
+  /**
+   * The PostgreSQL schema of the migration tables. Kysely looks for them in every schema otherwise, and
+   * skips creating its own when another schema of the database has them.
+   */
+  schema?: string,
 ): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   for (const result of results ?? []) {
     if (result.status === "Success") logger.info({ migration: result.migrationName }, `${label}: migrated`);
@@ -191,4 +200,56 @@ export async function createSessionsTable(db: AnyDb, dialect: "sqlite" | "postgr
     .addColumn("revoked_at", big)
     .execute();
   await db.schema.createIndex("sessions_expires").on("sessions").column("expires_at").execute();
+}
+
+/**
+ * Jobs carry a kind and a JSON payload, and need not be about a photo (batch polling). Existing jobs
+ * become analyse jobs. The table is rebuilt, as SQLite cannot drop a NOT NULL constraint in place.
+ */
+export async function typedJobs(db: AnyDb, dialect: "sqlite" | "postgres"): Promise<void> {
+  const pg = dialect === "postgres";
+  const key = pg ? sql`text collate "C"` : sql`text`;
+  const big = pg ? sql`bigint` : sql`integer`;
+  await db.schema
+    .createTable("jobs_typed")
+    .addColumn("id", key, (c) => c.primaryKey())
+    .addColumn("kind", "text", (c) => c.notNull())
+    .addColumn("payload", "text", (c) => c.notNull())
+    .addColumn("dedupe_key", key, (c) => c.notNull())
+    .addColumn("image_id", key, (c) => c.references("images.id").onDelete("cascade"))
+    .addColumn("state", "text", (c) => c.notNull())
+    .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("max_attempts", "integer", (c) => c.notNull())
+    .addColumn("run_at", big, (c) => c.notNull())
+    .addColumn("lease_owner", "text")
+    .addColumn("lease_until", big)
+    .addColumn("last_error", "text")
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("updated_at", "text", (c) => c.notNull())
+    .execute();
+  const payload = pg
+    ? sql`json_build_object('imageId', image_id)::text`
+    : sql`json_object('imageId', image_id)`;
+  await sql`insert into jobs_typed (id, kind, payload, dedupe_key, image_id, state, attempts, max_attempts,
+      run_at, lease_owner, lease_until, last_error, created_at, updated_at)
+    select id, 'analyse', ${payload}, 'analyse:' || image_id, image_id, state, attempts, max_attempts,
+      run_at, lease_owner, lease_until, last_error, created_at, updated_at from jobs`.execute(db);
+  await db.schema.dropTable("jobs").execute();
+  await db.schema.alterTable("jobs_typed").renameTo("jobs").execute();
+  // At most one pending job per key: enqueue relies on it under concurrency.
+  await db.schema
+    .createIndex("jobs_pending_key")
+    .on("jobs")
+    .column("dedupe_key")
+    .unique()
+    .where(sql.ref("state"), "in", sql`('queued', 'running')`)
+    .execute();
+  // Only pending jobs are looked at by claim, however many finished ones pile up.
+  await db.schema
+    .createIndex("jobs_due")
+    .on("jobs")
+    .columns(["run_at"])
+    .where(sql.ref("state"), "in", sql`('queued', 'running')`)
+    .execute();
+  await db.schema.createIndex("jobs_image").on("jobs").column("image_id").execute();
 }

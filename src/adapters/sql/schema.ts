@@ -73,7 +73,14 @@ export interface EmbeddingsTable {
 
 export interface JobsTable {
   id: string;
-  image_id: string;
+  /** A key of JOB_KINDS. */
+  kind: string;
+  /** JSON, checked against the kind's schema on the way in and out. */
+  payload: string;
+  /** At most one queued or running job per key (one pending analysis per photo). */
+  dedupe_key: string;
+  /** The photo the job is about: its jobs are deleted with it. */
+  image_id: string | null;
   state: string;
   attempts: number;
   max_attempts: number;

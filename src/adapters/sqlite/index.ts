@@ -15,6 +15,7 @@ import {
   createCoreTables,
   createSessionsTable,
   migrate,
+  typedJobs,
 } from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
@@ -25,7 +26,8 @@ const FTS_VALUES = (row: "new" | "old") =>
   `${row}.seq, coalesce(${row}.edit_summary, ${row}.summary), coalesce(${row}.edit_tags, ${row}.tags),
    coalesce(${row}.edit_category, ${row}.category), ${row}.text, ${row}.original_name`;
 
-const migrations: Record<string, Migration> = {
+/** Exported for migration tests (they build an older schema from a prefix of this list). */
+export const migrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db) {
       await createCoreTables(db, "sqlite");
@@ -55,9 +57,10 @@ const migrations: Record<string, Migration> = {
     },
   },
   "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
-  "0003_trash": { up: (db) => addTrash(db) },
-  "0004_health_probes": { up: (db) => addHealthProbes(db) },
-  "0005_sessions": { up: (db) => createSessionsTable(db, "sqlite") },
+  "0003_typed_jobs": { up: (db) => typedJobs(db, "sqlite") },
+  "0004_trash": { up: (db) => addTrash(db) },
+  "0005_health_probes": { up: (db) => addHealthProbes(db) },
+  "0006_sessions": { up: (db) => createSessionsTable(db, "sqlite") },
 };
 
 /** FTS5 syntax from plain words: each quoted, the last one a prefix. */

@@ -1,12 +1,10 @@
 import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import path from "node:path";
 import type { Command } from "commander";
-import { createAnalyser } from "../../analysers/registry.js";
-import type { Config } from "../../config.js";
+import { type BatchApi, createAnalyser, createBatchApi } from "../../analysers/registry.js";
 import { type Container, createContainer } from "../../container.js";
 import { ConfigurationError, errorMessage, isPhotocatError } from "../../domain/errors.js";
-import { requeueOrphans, startWorker } from "../../services/analyse.js";
+import { startContainerWorker } from "../../entry/worker.js";
 import { analyseInBatches } from "../../services/batch-analysis.js";
 import { ingestFile } from "../../services/ingest.js";
 import { positiveInteger } from "../arguments.js";
@@ -55,7 +53,7 @@ async function runImport(paths: string[], options: ImportOptions): Promise<numbe
   }
   const logger = progress.logger(config.logLevel);
   // Analysers (and their keys) are checked before the data folder is created.
-  const batches = options.batch ? await anthropicBatches(config) : null;
+  const batches = options.batch ? await createBatchApi(config) : null;
   const analyser = options.wait && !options.batch ? await createAnalyser(config, { logger }) : undefined;
   const container = await createContainer(config, { logger, analyser });
   const counts = { added: 0, duplicates: 0, rejected: 0 };
@@ -124,7 +122,6 @@ async function analyseThisImport(
   progress: Progress,
   quiet: boolean,
 ): Promise<number> {
-  const { config } = container;
   const ours = new Set(ids);
   const finished = new Map<string, "done" | "failed">();
   const bar = progress.start(
@@ -144,16 +141,7 @@ async function analyseThisImport(
     bar.update(finished.size, { failed });
     if (finished.size === ours.size) allFinished();
   });
-  const analyser = await container.analyser();
-  const deps = { ...container.ingestDeps, analyser };
-  await requeueOrphans(deps);
-  const worker = startWorker(deps, {
-    concurrency: config.concurrency,
-    taxonomy: config.taxonomy,
-    language: config.language,
-    shareContext: config.shareContext,
-    pollMs: 200,
-  });
+  const worker = await startContainerWorker(container, { kinds: ["analyse"], pollMs: 200 });
   // The queue draining also ends the wait, should a photo of ours have lost its job.
   await Promise.race([ourWork, worker.drain()]);
   await worker.stop();
@@ -177,14 +165,6 @@ async function analyseThisImport(
   return tally.failed;
 }
 
-type BatchApi = ReturnType<typeof import("../../analysers/anthropic/batch.js").createAnthropicBatches>;
-
-async function anthropicBatches(config: Config): Promise<BatchApi> {
-  const { createAnthropicBatches } = await import("../../analysers/anthropic/batch.js");
-  const { anthropicSettings } = await import("../../analysers/registry.js");
-  return createAnthropicBatches(anthropicSettings(config));
-}
-
 async function runBatch(
   container: Container,
   api: BatchApi,
@@ -203,7 +183,6 @@ async function runBatch(
       taxonomy: config.taxonomy,
       language: config.language,
       shareContext: config.shareContext,
-      stateDir: path.join(config.dataDir, "batches"),
       onProgress: (batchId, done, total) => {
         if (quiet) return;
         if (!bar || batchId !== current) {
