@@ -42,6 +42,7 @@ import { originalKey, thumbnailKey } from "../services/storage-keys.js";
 import { Auth, type SessionStore } from "./auth.js";
 import { csrfProtection } from "./csrf.js";
 import { JSON_BODY_LIMIT, jsonBody, SIGN_IN_BODY_LIMIT } from "./json-body.js";
+import { rebindingProtection } from "./rebinding.js";
 import { securityHeaders } from "./security-headers.js";
 import { discard, receiveUpload } from "./upload.js";
 import { serveWeb } from "./web.js";
@@ -140,6 +141,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   if (config.corsOrigins.length > 0) {
     app.use("/api/*", cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }));
   }
+  app.use("*", rebindingProtection({ authRequired: auth.required, logger }));
   app.use("*", csrfProtection({ ...config, logger }));
   app.use(
     "*",

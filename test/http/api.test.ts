@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
@@ -328,6 +329,31 @@ describe("HTTP API", () => {
     },
     120_000,
   );
+
+  it("without a password, answers only requests addressed to a loopback name (DNS rebinding)", async () => {
+    const { port } = new URL(app.url);
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          { host: "127.0.0.1", port, path: "/api/images", headers: { host } },
+          (response) => {
+            let body = "";
+            response.on("data", (chunk: Buffer) => {
+              body += chunk.toString();
+            });
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on("error", reject);
+        request.end();
+      });
+    const rebound = await get(`attacker.example:${port}`);
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error.code).toBe("forbidden");
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+      expect((await get(host)).status, host).toBe(200);
+    }
+  });
 
   it("sends security headers and no CORS by default", async () => {
     const response = await fetch(`${app.url}/api/images`, { headers: { origin: "https://evil.example" } });
