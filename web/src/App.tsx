@@ -130,9 +130,11 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   });
 
   const forget = (id: string) => {
+    // Trashed here: the dialog is closing already, and a second close before its popstate would go Back twice.
+    const closedHere = deleted.current.has(id);
     deleted.current.add(id);
     feed.remove(id);
-    if (latestRoute.current.photo === id) closePhoto();
+    if (!closedHere && latestRoute.current.photo === id) closePhoto();
     refreshCategories(400);
   };
 

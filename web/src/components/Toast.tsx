@@ -35,6 +35,10 @@ export function Toast({ message, onDone }: { message: ToastMessage | null; onDon
   const latest = useRef({ message, onDone });
   latest.current = { message, onDone };
 
+  // A new message starts its own time: the pointer may rest where the last one's Undo was (no mouseleave).
+  const messageId = message?.id;
+  useEffect(() => setHeld(false), [messageId]);
+
   useEffect(() => {
     if (!message || held) return;
     const timer = setTimeout(() => latest.current.onDone(), message.action ? ACTION_MS : PLAIN_MS);
@@ -56,6 +60,7 @@ export function Toast({ message, onDone }: { message: ToastMessage | null; onDon
   }, [action]);
 
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: hover and focus only hold the timer; nothing to activate
     <div
       class={`toast${message ? " visible" : ""}${action ? " has-action" : ""}`}
       onMouseEnter={() => setHeld(true)}
