@@ -62,7 +62,7 @@ export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut, t
           {trashCount.more ? "+" : ""}
         </span>
         <span class="visually-hidden">
-          {`, ${plural(trashCount.count, "photo", "photos", trashCount.more ? "+" : "")}`}
+          {`(${plural(trashCount.count, "photo", "photos", trashCount.more ? "+" : "")})`}
         </span>
       </>
     ) : undefined;
