@@ -281,6 +281,8 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
 
   const undoTrash = useCallback(
     (trashed: Photo) => {
+      // The Undo goes at once, so a second press (or Ctrl+Z) does not restore twice.
+      announce(`Restoring ${trashed.original_name}…`);
       restorePhoto(trashed.id).then(
         (photo) => {
           deleted.current.delete(photo.id);
