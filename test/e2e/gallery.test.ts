@@ -316,21 +316,125 @@ describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
     await page.keyboard.press("Escape");
   });
 
-  it("deletes a photo after confirmation", async () => {
+  /** Opens the first card showing `alt`, moves it to the trash through the confirmation; returns its name. */
+  async function trashFromDialog(alt: string): Promise<string> {
+    const card = (await photoItems(page)).filter({ has: page.getByRole("img", { name: alt }) });
+    await card.first().getByRole("button").first().click();
+    const dialog = page.getByRole("dialog", { name: /\.jpg$/ });
+    const name = (await dialog.getByRole("heading", { level: 2 }).first().textContent()) ?? "";
+    await dialog.getByRole("button", { name: "Move to trash" }).click();
+    await page
+      .getByRole("dialog", { name: "Move this photo to the trash?" })
+      .getByRole("button", { name: "Move to trash" })
+      .click();
+    await expect.poll(() => page.getByRole("dialog").count()).toBe(0);
+    return name;
+  }
+
+  const toast = (text: string) => page.getByRole("status").filter({ hasText: text });
+
+  it("moves a photo to the trash after confirmation; Undo (or Ctrl+Z) brings it back", async () => {
+    page.setDefaultTimeout(10_000);
+    const greens = page.getByRole("list", { name: "Photos" }).getByRole("img", { name: "A green picture" });
     const card = (await photoItems(page)).filter({ has: page.getByRole("img", { name: "A green picture" }) });
     await card.first().getByRole("button").first().click();
     const dialog = page.getByRole("dialog", { name: /\.jpg$/ });
-    await dialog.getByRole("button", { name: "Delete" }).click();
-    const confirm = page.getByRole("dialog", { name: "Delete this photo?" });
+    const name = (await dialog.getByRole("heading", { level: 2 }).first().textContent()) ?? "";
+    await dialog.getByRole("button", { name: "Move to trash" }).click();
+    const confirm = page.getByRole("dialog", { name: "Move this photo to the trash?" });
     await confirm.waitFor();
+    expect(await confirm.textContent()).toContain("restore it from the Trash");
     // Cancel is the safe default.
     await page.keyboard.press("Escape");
     await expect.poll(() => confirm.isVisible()).toBe(false);
     expect(await dialog.isVisible()).toBe(true);
-    await dialog.getByRole("button", { name: "Delete" }).click();
-    await confirm.getByRole("button", { name: "Delete photo" }).click();
+    await dialog.getByRole("button", { name: "Move to trash" }).click();
+    await confirm.getByRole("button", { name: "Move to trash" }).click();
     await expect.poll(() => page.getByRole("dialog").count()).toBe(0);
     await expect.poll(async () => (await photoItems(page)).count()).toBe(5);
+    await toast(`Moved ${name} to the trash.`).waitFor();
+    await page.getByRole("link", { name: /^Trash \(1 photo\)$/ }).waitFor();
+
+    await page.getByRole("button", { name: "Undo" }).click();
+    await expect.poll(async () => (await photoItems(page)).count()).toBe(6);
+    await toast(`Restored ${name}`).waitFor();
+    expect(await greens.count()).toBe(2);
+    // Focus lands on the photo that came back, not on the page.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.querySelector("img")?.alt ?? null))
+      .toBe("A green picture");
+    await page.getByRole("link", { name: "Trash", exact: true }).waitFor();
+
+    // The same by keyboard alone: Enter opens the focused card, Cancel has focus in the confirmation.
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Move to trash" }).focus();
+    await page.keyboard.press("Enter");
+    await confirm.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await expect.poll(async () => (await photoItems(page)).count()).toBe(5);
+    expect(await page.getByRole("button", { name: "Undo" }).getAttribute("aria-keyshortcuts")).toContain(
+      "Control+Z",
+    );
+    await page.keyboard.press("Control+z");
+    await expect.poll(async () => (await photoItems(page)).count()).toBe(6);
+    await page.reload();
+    await waitForDescribed(page, 6);
+    expect(await greens.count()).toBe(2);
+    expectCleanPage(problems);
+  });
+
+  it("opens the Trash from the header; restores a photo into the gallery and deletes one for good", async () => {
+    const green = await trashFromDialog("A green picture");
+    const grey = await trashFromDialog("A grey square");
+    await expect.poll(async () => (await photoItems(page)).count()).toBe(4);
+    await page.getByRole("link", { name: /^Trash \(2 photos\)$/ }).click();
+    await page.waitForURL(/\/trash$/);
+    await page.getByRole("heading", { name: "Trash", level: 1 }).waitFor();
+    const trashed = page.getByRole("list", { name: "Trashed photos" }).getByRole("listitem");
+    await expect.poll(() => trashed.count()).toBe(2);
+    // Most recently trashed first, each with its name and when it was trashed.
+    expect(await trashed.first().textContent()).toContain(grey);
+    expect(await trashed.nth(1).textContent()).toContain(green);
+    expect(
+      await trashed
+        .first()
+        .getByText(/^Trashed /)
+        .count(),
+    ).toBe(1);
+    expect(await trashed.first().getByRole("img", { name: "A grey square" }).count()).toBe(1);
+    await trashed
+      .getByRole("img")
+      .evaluateAll((imgs: HTMLImageElement[]) => Promise.all(imgs.map((i) => i.decode().catch(() => {}))));
+    expect(serious(await axeViolations(page))).toEqual([]);
+    await screenshot(page, "trash-light");
+
+    await page.getByRole("button", { name: `Restore ${grey}` }).click();
+    await expect.poll(() => trashed.count()).toBe(1);
+    await toast(`Restored ${grey}`).waitFor();
+    // Back in the gallery at once, in its place (no reload).
+    await page.getByRole("link", { name: "Photos", exact: true }).click();
+    await waitForDescribed(page, 5);
+    expect(await (await photoItems(page)).getByRole("img", { name: "A grey square" }).count()).toBe(1);
+
+    await page.getByRole("link", { name: /^Trash/ }).click();
+    await expect.poll(() => trashed.count()).toBe(1);
+    await page.getByRole("button", { name: `Delete for good: ${green}` }).click();
+    const confirm = page.getByRole("dialog", { name: "Delete this photo for good?" });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain("cannot be undone");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => confirm.isVisible()).toBe(false);
+    expect(await trashed.count()).toBe(1);
+    await page.getByRole("button", { name: `Delete for good: ${green}` }).click();
+    await confirm.getByRole("button", { name: "Delete for good" }).click();
+    await page.getByRole("heading", { name: "The trash is empty" }).waitFor();
+    await toast(`Deleted ${green} for good`).waitFor();
+
+    await page.getByRole("link", { name: "Photos", exact: true }).click();
+    await waitForDescribed(page, 5);
     await page.reload();
     await waitForDescribed(page, 5);
     expect(await (await photoItems(page)).getByRole("img", { name: "A green picture" }).count()).toBe(1);
@@ -346,7 +450,7 @@ describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
     expect(await page.getByRole("table").first().getByRole("row", { name: /Food/ }).count()).toBe(1);
     expect(serious(await axeViolations(page))).toEqual([]);
     await screenshot(page, "stats-light");
-    await page.getByRole("link", { name: "Photos" }).click();
+    await page.getByRole("link", { name: "Photos", exact: true }).click();
     await waitForDescribed(page, 5);
   });
 

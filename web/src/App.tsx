@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   ApiError,
+  countTrash,
   getPhoto,
   getSession,
   getStats,
   listCategories,
   reanalysePhoto,
+  restorePhoto,
   setUnauthorisedListener,
   signOut,
 } from "./api.js";
@@ -16,6 +18,8 @@ import { LoginPage } from "./components/LoginPage.js";
 import { PhotoDialog } from "./components/PhotoDialog.js";
 import { PhotoGrid } from "./components/PhotoGrid.js";
 import { StatsView } from "./components/StatsView.js";
+import { Toast, type ToastAction, type ToastMessage } from "./components/Toast.js";
+import { TrashView } from "./components/TrashView.js";
 import { UploadTray } from "./components/UploadTray.js";
 import { isPending, plural } from "./format.js";
 import { useFeed } from "./hooks/useFeed.js";
@@ -72,17 +76,18 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   // The open photo when it is not among the loaded photos (a link to it, or it does not match the filters).
   const [linked, setLinked] = useState<Photo | null>(null);
   const [focusId, setFocusId] = useState<string | null>(null);
-  const [message, setMessage] = useState("");
+  const [toast, setToast] = useState<ToastMessage | null>(null);
+  const [trashCount, setTrashCount] = useState<{ count: number; more: boolean } | null>(null);
   const [dragging, setDragging] = useState(false);
   const [statsKey, setStatsKey] = useState(0);
-  const messageTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const categoryTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
-  const announce = useCallback((text: string) => {
-    setMessage(text);
-    clearTimeout(messageTimer.current);
-    messageTimer.current = setTimeout(() => setMessage(""), 5000);
+  const toastId = useRef(0);
+  const announce = useCallback((text: string, action?: ToastAction) => {
+    toastId.current += 1;
+    setToast({ text, action, id: toastId.current });
   }, []);
+  const dismissToast = useCallback(() => setToast(null), []);
 
   const refreshCategories = useCallback((delayMs = 0) => {
     clearTimeout(categoryTimer.current);
@@ -93,6 +98,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
         (stats) => setTotalPhotos(stats.images),
         () => {},
       );
+      countTrash().then(setTrashCount, () => {});
       setStatsKey((k) => k + 1);
     }, delayMs);
   }, []);
@@ -123,19 +129,29 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
     refreshCategories(200);
   });
 
+  const forget = (id: string) => {
+    // Trashed here: the dialog is closing already, and a second close before its popstate would go Back twice.
+    const closedHere = deleted.current.has(id);
+    deleted.current.add(id);
+    feed.remove(id);
+    if (!closedHere && latestRoute.current.photo === id) closePhoto();
+    refreshCategories(400);
+  };
+
   useLive(true, {
     onPhoto: (photo) => {
+      // Polling reads a photo that was trashed meanwhile: it has left the library.
+      if (photo.trashed_at) {
+        forget(photo.id);
+        return;
+      }
+      deleted.current.delete(photo.id);
       feed.upsert(photo, belongsInView(latestFilters.current, photo));
       track(photo);
       setLinked((current) => (current?.id === photo.id ? photo : current));
       refreshCategories(400);
     },
-    onDeleted: (id) => {
-      deleted.current.add(id);
-      feed.remove(id);
-      if (latestRoute.current.photo === id) closePhoto();
-      refreshCategories(400);
-    },
+    onDeleted: forget,
     pendingIds: () => [
       ...new Set([...latestItems.current.filter(isPending).map((p) => p.id), ...describingIds()]),
     ],
@@ -210,7 +226,14 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
     let cancelled = false;
     getPhoto(openId).then(
       (photo) => {
-        if (!cancelled) setLinked(photo);
+        if (cancelled) return;
+        if (photo.trashed_at) {
+          deleted.current.add(photo.id);
+          announce(`${photo.original_name} is in the trash: restore it to see it in your library.`);
+          navigate({ ...latestRoute.current, view: "trash", photo: null }, "replace");
+          return;
+        }
+        setLinked(photo);
       },
       (error: unknown) => {
         if (cancelled) return;
@@ -256,7 +279,27 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
     [navigate],
   );
 
-  const onDeleted = (id: string) => {
+  const undoTrash = useCallback(
+    (trashed: Photo) => {
+      // The Undo goes at once, so a second press (or Ctrl+Z) does not restore twice.
+      announce(`Restoring ${trashed.original_name}…`);
+      restorePhoto(trashed.id).then(
+        (photo) => {
+          deleted.current.delete(photo.id);
+          feed.upsert(photo, belongsInView(latestFilters.current, photo));
+          if (latestRoute.current.view === "gallery") setFocusId(photo.id);
+          announce(`Restored ${photo.original_name}`);
+          refreshCategories(300);
+        },
+        (error: unknown) =>
+          announce(error instanceof ApiError ? error.message : "The photo could not be restored."),
+      );
+    },
+    [feed.upsert, announce, refreshCategories],
+  );
+
+  const onTrashed = (photo: Photo) => {
+    const id = photo.id;
     const items = latestItems.current;
     const index = items.findIndex((p) => p.id === id);
     const neighbour = items[index + 1] ?? items[index - 1];
@@ -267,6 +310,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
     setFocusId(neighbour?.id ?? null);
     if (!neighbour) document.querySelector<HTMLInputElement>('input[type="search"]')?.focus();
     refreshCategories(300);
+    announce(`Moved ${photo.original_name} to the trash.`, { label: "Undo", run: () => undoTrash(photo) });
   };
 
   const retry = useCallback(
@@ -297,10 +341,22 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
         onNavigate={setView}
         onFiles={onFiles}
         onSignOut={onSignOut}
+        trashCount={trashCount}
       />
       <main id="main" class="main" tabIndex={-1}>
         {route.view === "stats" ? (
           <StatsView refreshKey={statsKey} />
+        ) : route.view === "trash" ? (
+          <TrashView
+            announce={announce}
+            onChanged={(restored) => {
+              for (const photo of restored) {
+                deleted.current.delete(photo.id);
+                feed.upsert(photo, belongsInView(latestFilters.current, photo));
+              }
+              refreshCategories(300);
+            }}
+          />
         ) : (
           <>
             <CategoryChips
@@ -392,7 +448,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
             setLinked((current) => (current?.id === photo.id ? photo : current));
             refreshCategories(300);
           }}
-          onDeleted={onDeleted}
+          onTrashed={onTrashed}
           announce={announce}
         />
       )}
@@ -408,9 +464,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
         </div>
       )}
 
-      <div class={`toast${message ? " visible" : ""}`} role="status" aria-live="polite">
-        {message}
-      </div>
+      <Toast message={toast} onDone={dismissToast} />
     </>
   );
 }

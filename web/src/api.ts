@@ -73,8 +73,41 @@ export const getPhoto = (id: string) => request<Photo>(`/api/images/${encodeURIC
 export const updatePhoto = (id: string, fields: EditableFields) =>
   request<Photo>(`/api/images/${encodeURIComponent(id)}`, { method: "PATCH", body: JSON.stringify(fields) });
 
-export const deletePhoto = (id: string) =>
+/** Moves a photo to the trash, which keeps it (and its files) until the trash is emptied. */
+export const trashPhoto = (id: string) =>
   request<void>(`/api/images/${encodeURIComponent(id)}`, { method: "DELETE" });
+
+export const deleteForGood = (id: string) =>
+  request<void>(`/api/images/${encodeURIComponent(id)}?permanent=true`, { method: "DELETE" });
+
+export function listTrash(cursor: string | null, limit: number): Promise<PhotoPage> {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (cursor) params.set("cursor", cursor);
+  return request<PhotoPage>(`/api/trash?${params}`);
+}
+
+export const restorePhoto = (id: string) =>
+  request<Photo>(`/api/trash/${encodeURIComponent(id)}/restore`, { method: "POST" });
+
+export const emptyTrash = () => request<{ deleted: number }>("/api/trash", { method: "DELETE" });
+
+/** How many photos the trash holds, up to `upTo` (the API has no count: one page tells "upTo or more"). */
+export async function countTrash(upTo = 100): Promise<{ count: number; more: boolean }> {
+  const page = await listTrash(null, upTo);
+  return { count: page.items.length, more: page.next_cursor !== null };
+}
+
+/** Every photo in the trash, counted page by page (only when about to empty it, to name the number). */
+export async function countAllTrash(): Promise<number> {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const page: PhotoPage = await listTrash(cursor, 200);
+    count += page.items.length;
+    cursor = page.next_cursor;
+  } while (cursor);
+  return count;
+}
 
 export const reanalysePhoto = (id: string) =>
   request<Photo>(`/api/images/${encodeURIComponent(id)}/reanalyse`, { method: "POST" });

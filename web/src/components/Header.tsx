@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { formatCount, plural } from "../format.js";
 import type { View } from "../hooks/useRoute.js";
-import { ChartIcon, Logo, LogoutIcon, PhotosIcon, SearchIcon, UploadIcon } from "./Icons.js";
+import { ChartIcon, Logo, LogoutIcon, PhotosIcon, SearchIcon, TrashIcon, UploadIcon } from "./Icons.js";
 
 interface HeaderProps {
   view: View;
@@ -9,12 +10,14 @@ interface HeaderProps {
   onNavigate: (view: View) => void;
   onFiles: (files: File[]) => void;
   onSignOut: (() => void) | null;
+  /** How many photos are in the trash (`more`: at least that many); null until known. */
+  trashCount: { count: number; more: boolean } | null;
 }
 
 const SEARCH_DEBOUNCE_MS = 300;
 export const ACCEPT = "image/*,.heic,.heif,.avif,.tif,.tiff";
 
-export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut }: HeaderProps) {
+export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut, trashCount }: HeaderProps) {
   const [text, setText] = useState(query);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const lastSent = useRef(query);
@@ -35,9 +38,9 @@ export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut }:
     onQuery(value.trim());
   };
 
-  const link = (target: View, label: string, icon: preact.JSX.Element) => (
+  const link = (target: View, label: string, icon: preact.JSX.Element, badge?: preact.JSX.Element) => (
     <a
-      href={target === "stats" ? "/stats" : "/"}
+      href={target === "gallery" ? "/" : `/${target}`}
       class={`nav-link${view === target ? " active" : ""}`}
       aria-current={view === target ? "page" : undefined}
       onClick={(event) => {
@@ -48,8 +51,21 @@ export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut }:
     >
       {icon}
       <span class="nav-label">{label}</span>
+      {badge}
     </a>
   );
+  const trashBadge =
+    trashCount && trashCount.count > 0 ? (
+      <>
+        <span class="nav-count" aria-hidden="true">
+          {formatCount(trashCount.count)}
+          {trashCount.more ? "+" : ""}
+        </span>
+        <span class="visually-hidden">
+          {`(${plural(trashCount.count, "photo", "photos", trashCount.more ? "+" : "")})`}
+        </span>
+      </>
+    ) : undefined;
 
   return (
     <header class="app-header">
@@ -91,6 +107,7 @@ export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut }:
       <nav class="nav" aria-label="Main">
         {link("gallery", "Photos", <PhotosIcon />)}
         {link("stats", "Statistics", <ChartIcon />)}
+        {link("trash", "Trash", <TrashIcon />, trashBadge)}
       </nav>
       <div class="upload-control">
         <input

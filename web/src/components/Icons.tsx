@@ -57,6 +57,12 @@ export const TrashIcon = (p: IconProps) => (
     <path d="M19 6l-1 14H6L5 6" />
   </Svg>
 );
+export const RestoreIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M3 7v6h6" />
+    <path d="M21 17a9 9 0 0 0-15-6.7L3 13" />
+  </Svg>
+);
 export const DownloadIcon = (p: IconProps) => (
   <Svg {...p}>
     <path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4" />

@@ -1,6 +1,6 @@
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, deletePhoto, reanalysePhoto, updatePhoto } from "../api.js";
+import { ApiError, reanalysePhoto, trashPhoto, updatePhoto } from "../api.js";
 import {
   altFor,
   categoryLabel,
@@ -35,7 +35,8 @@ interface PhotoDialogProps {
   onClose: () => void;
   onNavigate: (delta: -1 | 1) => void;
   onChanged: (photo: Photo) => void;
-  onDeleted: (id: string) => void;
+  /** Moved to the trash: the gallery closes the dialog and offers Undo. */
+  onTrashed: (photo: Photo) => void;
   announce: (message: string) => void;
 }
 
@@ -65,10 +66,10 @@ export function PhotoDialog(props: PhotoDialogProps) {
   const dialogRef = useRef<HTMLDialogElement>(null);
   const confirmRef = useRef<HTMLDialogElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
-  const cancelDeleteRef = useRef<HTMLButtonElement>(null);
+  const cancelTrashRef = useRef<HTMLButtonElement>(null);
   const editRef = useRef<HTMLButtonElement>(null);
   const [editing, setEditing] = useState(false);
-  const [busy, setBusy] = useState<"" | "save" | "reanalyse" | "delete">("");
+  const [busy, setBusy] = useState<"" | "save" | "reanalyse" | "trash">("");
   const [error, setError] = useState<string | null>(null);
   const [speaking, setSpeaking] = useState(false);
   const [largeLoaded, setLargeLoaded] = useState(false);
@@ -117,7 +118,7 @@ export function PhotoDialog(props: PhotoDialogProps) {
     requestAnimationFrame(() => editRef.current?.focus());
   };
 
-  const run = async (kind: "save" | "reanalyse" | "delete", action: () => Promise<void>) => {
+  const run = async (kind: "save" | "reanalyse" | "trash", action: () => Promise<void>) => {
     setBusy(kind);
     setError(null);
     try {
@@ -144,12 +145,11 @@ export function PhotoDialog(props: PhotoDialogProps) {
       announce("Describing the photo again");
     });
 
-  const remove = () =>
-    run("delete", async () => {
-      await deletePhoto(photo.id);
+  const moveToTrash = () =>
+    run("trash", async () => {
+      await trashPhoto(photo.id);
       confirmRef.current?.close();
-      props.onDeleted(photo.id);
-      announce(`Deleted ${photo.original_name}`);
+      props.onTrashed(photo);
     });
 
   const toggleSpeech = () => {
@@ -232,11 +232,11 @@ export function PhotoDialog(props: PhotoDialogProps) {
                 class="viewer-button"
                 onClick={() => {
                   confirmRef.current?.showModal();
-                  cancelDeleteRef.current?.focus();
+                  cancelTrashRef.current?.focus();
                 }}
                 disabled={busy !== ""}
-                aria-label="Delete"
-                title="Delete"
+                aria-label="Move to trash"
+                title="Move to trash"
               >
                 <TrashIcon />
               </button>
@@ -381,21 +381,22 @@ export function PhotoDialog(props: PhotoDialogProps) {
         aria-labelledby={`${titleId}-confirm`}
         aria-describedby={`${titleId}-confirm-text`}
       >
-        <h2 id={`${titleId}-confirm`}>Delete this photo?</h2>
+        <h2 id={`${titleId}-confirm`}>Move this photo to the trash?</h2>
         <p id={`${titleId}-confirm-text`}>
-          “{photo.original_name}” and its description will be removed for good. This cannot be undone.
+          “{photo.original_name}” leaves your library. You can restore it from the Trash until the trash is
+          emptied.
         </p>
         <div class="confirm-actions">
           <button
             type="button"
             class="button"
             onClick={() => confirmRef.current?.close()}
-            ref={cancelDeleteRef}
+            ref={cancelTrashRef}
           >
             Cancel
           </button>
-          <button type="button" class="button danger solid" onClick={remove} disabled={busy === "delete"}>
-            {busy === "delete" ? "Deleting…" : "Delete photo"}
+          <button type="button" class="button danger solid" onClick={moveToTrash} disabled={busy === "trash"}>
+            {busy === "trash" ? "Moving…" : "Move to trash"}
           </button>
         </div>
       </dialog>

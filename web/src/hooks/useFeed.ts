@@ -26,6 +26,11 @@ function isStale(incoming: Photo, current: Photo): boolean {
   return finished(current) && !finished(incoming);
 }
 
+/** The API's order: newest first, ties by id (descending). */
+function comesBefore(a: Photo, b: Photo): boolean {
+  return a.created_at !== b.created_at ? a.created_at > b.created_at : a.id > b.id;
+}
+
 /** The photos for the current filters, fetched page by page on the API's cursor. */
 export function useFeed(filters: Filters): Feed {
   const [items, setItems] = useState<Photo[]>([]);
@@ -38,6 +43,8 @@ export function useFeed(filters: Filters): Feed {
   // A request for an older filter set must not write into the list of the new one.
   const requestId = useRef(0);
   const inFlight = useRef(false);
+  const hasMoreRef = useRef(hasMore);
+  hasMoreRef.current = hasMore;
 
   const fetchPage = useCallback(
     (from: string | null, replace: boolean) => {
@@ -89,10 +96,12 @@ export function useFeed(filters: Filters): Feed {
     setItems((previous) => {
       const index = previous.findIndex((p) => p.id === photo.id);
       if (index === -1) {
-        // Only photos newer than the top of the list go there; an older one belongs to a page not loaded yet.
-        const newest = previous[0];
-        const isNewest = !newest || photo.created_at >= newest.created_at;
-        return insertIfNew && isNewest ? [photo, ...previous] : previous;
+        if (!insertIfNew) return previous;
+        // In its place among the loaded photos (newest first, as the API orders them: a restored photo
+        // goes back where it was); one older than the last loaded photo belongs to a page not loaded yet.
+        const at = previous.findIndex((p) => comesBefore(photo, p));
+        if (at === -1) return hasMoreRef.current ? previous : [...previous, photo];
+        return [...previous.slice(0, at), photo, ...previous.slice(at)];
       }
       const current = previous[index]!;
       if (isStale(photo, current)) return previous;

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { type Filters, NO_FILTERS } from "../types.js";
 
-export type View = "gallery" | "stats";
+export type View = "gallery" | "stats" | "trash";
 
 export interface Route {
   view: View;
@@ -24,7 +24,8 @@ function read(): Route {
   const pathname = window.location.pathname.replace(/\/+$/, "");
   const photo = PHOTO_PATH.exec(pathname)?.[1];
   if (photo) return { view: "gallery", filters, photo: decodeURIComponent(photo) };
-  return { view: pathname === "/stats" ? "stats" : "gallery", filters, photo: null };
+  const view = pathname === "/stats" ? "stats" : pathname === "/trash" ? "trash" : "gallery";
+  return { view, filters, photo: null };
 }
 
 function toUrl(route: Route): string {
@@ -32,7 +33,11 @@ function toUrl(route: Route): string {
   for (const key of FILTER_KEYS) if (route.filters[key]) params.set(key, route.filters[key]);
   const query = params.toString();
   const pathname =
-    route.view === "stats" ? "/stats" : route.photo ? `/photos/${encodeURIComponent(route.photo)}` : "/";
+    route.view !== "gallery"
+      ? `/${route.view}`
+      : route.photo
+        ? `/photos/${encodeURIComponent(route.photo)}`
+        : "/";
   return `${pathname}${query ? `?${query}` : ""}`;
 }
 
