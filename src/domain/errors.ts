@@ -15,6 +15,7 @@ export type ErrorCode =
   | "analyser_failed"
   | "analyser_output_invalid"
   | "configuration"
+  | "busy"
   | "internal";
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -30,6 +31,7 @@ const statusByCode: Record<ErrorCode, number> = {
   analyser_failed: 502,
   analyser_output_invalid: 502,
   configuration: 500,
+  busy: 503,
   internal: 500,
 };
 
@@ -38,13 +40,20 @@ export class PhotocatError extends Error {
   readonly status: number;
   /** Whether trying the same operation again later may succeed (provider outage, rate limit). */
   readonly retryable: boolean;
+  /** When to try again, for answers such as 503 busy (sent as Retry-After). */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean; retryAfterS?: number } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "PhotocatError";
     this.code = code;
     this.status = statusByCode[code];
-    this.retryable = options.retryable ?? false;
+    this.retryable = options.retryable ?? options.retryAfterS !== undefined;
+    this.retryAfterS = options.retryAfterS;
   }
 
   toJSON(): { code: ErrorCode; message: string } {

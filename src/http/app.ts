@@ -88,7 +88,10 @@ export function createApp(deps: AppDeps): Hono {
 
   app.onError((error, c) => {
     if (isPhotocatError(error)) {
-      if (error.status >= 500) logger.error({ err: error }, "request failed");
+      if (error.status >= 500 && error.code !== "busy") logger.error({ err: error }, "request failed");
+      // Refusals are logged too (code and message only, never content): a user's report can be traced.
+      else logger.warn({ code: error.code, method: c.req.method, path: c.req.path }, error.message);
+      if (error.retryAfterS !== undefined) c.header("Retry-After", String(error.retryAfterS));
       return c.json({ error: error.toJSON() }, error.status as 400);
     }
     logger.error({ err: error, path: c.req.path }, "unexpected error");
@@ -160,6 +163,7 @@ export function createApp(deps: AppDeps): Hono {
     const images: ReturnType<typeof presentImage>[] = [];
     const rejected: { name: string; error: { code: string; message: string } }[] = [];
     let created = false;
+    let firstFailure: PhotocatError | undefined;
     try {
       for (const file of files) {
         try {
@@ -184,15 +188,17 @@ export function createApp(deps: AppDeps): Hono {
             ? error
             : new PhotocatError("internal", `could not store the file: ${errorMessage(error)}`);
           rejected.push({ name: file.name.slice(0, 255), error: failure.toJSON() });
+          firstFailure ??= failure;
           if (files.length === 1) throw failure;
         }
       }
     } finally {
       await discard(files);
     }
-    if (images.length === 0) {
-      const first = rejected[0]!.error;
-      return c.json({ error: first, images, rejected }, 422);
+    if (images.length === 0 && firstFailure) {
+      if (firstFailure.retryAfterS !== undefined) c.header("Retry-After", String(firstFailure.retryAfterS));
+      const status = firstFailure.status === 503 ? 503 : 422;
+      return c.json({ error: firstFailure.toJSON(), images, rejected }, status);
     }
     return c.json({ images, rejected }, created ? 201 : 200);
   });

@@ -1,10 +1,9 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from "sharp";
 import { PhotocatError } from "../domain/errors.js";
 import type { AcceptedMediaType } from "../domain/image.js";
+import { busyError, DEFAULT_DECODE_TIMEOUT_MS } from "./decode-slots.js";
 import { readPhotoMetadata } from "./exif.js";
 import { decodeHeic } from "./heic.js";
-
-export const DEFAULT_DECODE_TIMEOUT_MS = 10_000;
 
 const FORMAT_LABELS: Record<AcceptedMediaType, string> = {
   "image/jpeg": "JPEG",
@@ -88,9 +87,8 @@ export function decodeError(mediaType: string, cause: unknown): PhotocatError {
     );
   }
   if (reason && /timeout/i.test(reason)) {
-    return new PhotocatError("corrupt_image", `the ${formatLabel(mediaType)} image took too long to decode`, {
-      cause,
-    });
+    // libvips ran out of time: on a loaded machine a good photo can, so it is no sign of damage.
+    return busyError(`the ${formatLabel(mediaType)} image could not be decoded in time`, cause);
   }
   const label = formatLabel(mediaType);
   const detail = reason && !/^unknown error$/i.test(reason) ? ` (${reason.replace(/:$/, "")})` : "";
@@ -229,12 +227,12 @@ export async function openHeicImage(
 
 /**
  * Opens image bytes as a sharp pipeline that decodes them (auto-oriented), enforcing the pixel limit before any
- * decode. HEIC photos (HEVC inside a HEIF container) are decoded with libheif-wasm in a worker thread, since
+ * decode. Callers hold a decode slot (withDecodeSlot) while they use it and pass its deadline. HEIC photos (HEVC inside a HEIF container) are decoded with libheif-wasm in a worker thread, since
  * sharp's bundled libvips has no HEVC decoder; their pixels are handed to sharp raw, already upright.
  */
 export async function openImage(
   bytes: Buffer,
-  options: { mediaType: string; maxPixels: number; timeoutMs?: number },
+  options: { mediaType: string; maxPixels: number; deadline?: number },
 ): Promise<Sharp> {
   const mediaType = options.mediaType as AcceptedMediaType;
   if (!(mediaType in SHARP_FORMAT)) {
@@ -246,7 +244,7 @@ export async function openImage(
     const { orientation } = await readPhotoMetadata(bytes, header?.exif);
     const { image } = await openHeicImage(bytes, {
       maxPixels: options.maxPixels,
-      timeoutMs: options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS,
+      timeoutMs: Math.max(1, (options.deadline ?? Date.now() + DEFAULT_DECODE_TIMEOUT_MS) - Date.now()),
       exifOrientation: orientation,
     });
     return image;

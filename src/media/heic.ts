@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { PhotocatError } from "../domain/errors.js";
+import { busyError } from "./decode-slots.js";
 
 /** RGBA pixels of a HEIC image, already rotated and mirrored as its container asks. */
 export interface HeicPixels {
@@ -139,8 +140,7 @@ export function decodeHeic(
     const timer = setTimeout(
       () =>
         fail(
-          new PhotocatError(
-            "corrupt_image",
+          busyError(
             `the HEIC/HEIF image could not be decoded within ${Math.ceil(options.timeoutMs / 1000)} s`,
           ),
         ),

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { stripControlCharacters } from "../domain/analysis.js";
-import { PhotocatError } from "../domain/errors.js";
+import { isPhotocatError, PhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import type { Logger } from "../logger.js";
 import { inspectImage } from "../media/inspect.js";
@@ -70,6 +70,24 @@ export async function ingestFile(
 ): Promise<IngestResult> {
   const originalName = cleanOriginalName(file.originalName);
   const { size } = await stat(file.path);
+  try {
+    return await ingestChecked(deps, limits, file, originalName, size);
+  } catch (error) {
+    // Every refusal leaves a line (what and why, never the content); unexpected errors are logged by callers.
+    if (isPhotocatError(error)) {
+      deps.logger.warn({ code: error.code, name: originalName, size }, `photo refused: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+async function ingestChecked(
+  deps: IngestDeps,
+  limits: IngestLimits,
+  file: IncomingFile,
+  originalName: string,
+  size: number,
+): Promise<IngestResult> {
   if (size === 0) throw new PhotocatError("empty_file", "the file is empty");
   if (size > limits.maxBytes) {
     throw new PhotocatError(

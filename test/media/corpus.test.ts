@@ -101,17 +101,6 @@ describe.skipIf(!HAS_TESTDATA)("inspectImage over ../shared/testdata", () => {
     expect(image.colours).toContain("purple");
   });
 
-  it("stops a HEIC decode that overruns its time limit, and decodes the next file normally", async () => {
-    const file = testdataPath("exif-samples/heic/IMG_5195.HEIC");
-    const started = performance.now();
-    const error = await inspectImage(file, { maxPixels: LIMITS.maxPixels, timeoutMs: 100 }).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toMatchObject({ code: "corrupt_image", message: expect.stringMatching(/within/) });
-    expect(performance.now() - started).toBeLessThan(1000);
-    await expect(inspectImage(file, LIMITS)).resolves.toMatchObject({ width: 2566, height: 3313 });
-  }, 30_000);
-
   it("turns HEIC and AVIF photos taken sideways upright, like their JPEG twin would be", async () => {
     // The same iPhone XS photo as HEIC (irot + EXIF 6), as AVIF (irot), and an iPhone 7 HEIC with EXIF 6 only.
     const heic = await inspectImage(testdataPath("libvips-testsuite/heic-orientation-6.heic"), LIMITS);
