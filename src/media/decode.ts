@@ -181,6 +181,20 @@ export function hasHeifTransform(bytes: Buffer): boolean {
   return text.includes("irot") || text.includes("imir");
 }
 
+/**
+ * A valid AVIF of a feature the decoder lacks: a layered/progressive image whose container picks an operating
+ * point (a1op) other than the default. Its pixels fail to decode like a truncated file's, so it is named.
+ */
+export function unsupportedAvifFeature(bytes: Buffer, cause: unknown): PhotocatError | null {
+  const meta = topLevelBox(bytes, "meta");
+  if (!meta?.toString("latin1").includes("a1op")) return null;
+  return new PhotocatError(
+    "unsupported_media_type",
+    "unsupported AVIF feature (layered/progressive image with an operating point selector): save it as a plain AVIF, or as JPEG",
+    { cause },
+  );
+}
+
 /** The operations that turn pixels stored with an EXIF orientation into the picture as seen. */
 export function applyExifOrientation(image: Sharp, orientation: number | null): Sharp {
   switch (orientation) {

@@ -11,6 +11,7 @@ import {
   openHeicImage,
   readImageHeader,
   sharpInputOptions,
+  unsupportedAvifFeature,
 } from "./decode.js";
 import { type DecodeSlotOptions, withDecodeSlot } from "./decode-slots.js";
 import { detectMediaType, unsupportedContent } from "./detect.js";
@@ -90,7 +91,9 @@ async function decodePreview(
       displayHeight: header?.displayHeight ?? info.height,
     };
   } catch (cause) {
-    throw decodeError(mediaType, cause);
+    throw (
+      (mediaType === "image/avif" && unsupportedAvifFeature(bytes, cause)) || decodeError(mediaType, cause)
+    );
   }
 }
 

@@ -101,6 +101,20 @@ describe.skipIf(!HAS_TESTDATA)("inspectImage over ../shared/testdata", () => {
     expect(image.colours).toContain("purple");
   });
 
+  it("names a layered AVIF the decoder cannot read as an unsupported feature, and a truncated one as damaged", async () => {
+    const layered = await outcome("av1-avif/Xiph/quebec_3layer_op2.avif");
+    expect(layered).toMatchObject({
+      code: "unsupported_media_type",
+      message: expect.stringMatching(/^unsupported AVIF feature \(layered\/progressive/),
+    });
+    const truncated = await outcome(
+      "av1-avif/Apple/edge_case_testing/non_compliant/truncated_elementary_stream.avif",
+    );
+    expect(truncated).toMatchObject({ code: "corrupt_image", message: expect.stringMatching(/truncated/) });
+    // Layered files the decoder does read are accepted.
+    expect(await outcome("av1-avif/Xiph/tiger_3layer_3res.avif")).toMatchObject({ mediaType: "image/avif" });
+  });
+
   it("turns HEIC and AVIF photos taken sideways upright, like their JPEG twin would be", async () => {
     // The same iPhone XS photo as HEIC (irot + EXIF 6), as AVIF (irot), and an iPhone 7 HEIC with EXIF 6 only.
     const heic = await inspectImage(testdataPath("libvips-testsuite/heic-orientation-6.heic"), LIMITS);
