@@ -1,4 +1,4 @@
-import { type Kysely, type SelectQueryBuilder, type SqlBool, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { Analysis } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
@@ -17,7 +17,6 @@ import {
   decodeVector,
   encodeVector,
   IMAGE_COLUMNS,
-  type ImageRow,
   newImageRow,
   storableText,
   toImageRecord,
@@ -58,50 +57,6 @@ export function createSqlCatalog(
     return row ? toImageRecord(row) : null;
   }
 
-  /**
-   * A page of a search with many matches: walks the filtered rows newest first in growing chunks (keys only,
-   * from the index) and keeps those the search index finds within each chunk's seq range, then reads them.
-   */
-  async function walkSearch(
-    filtered: SelectQueryBuilder<Database, "images", ImageRow>,
-    inSeqRange: (lo: number, hi: number) => Set<number>,
-    wanted: number,
-  ): Promise<ImageRow[]> {
-    const found: number[] = [];
-    let after: { created_at: string; id: string } | undefined;
-    let chunk = Math.max(64, wanted * 4);
-    while (found.length < wanted) {
-      let keys = filtered.clearSelect().select([sql<number>`"images"."seq"`.as("seq"), "created_at", "id"]);
-      if (after) {
-        const last = after;
-        keys = keys.where(({ eb, refTuple, tuple }) =>
-          eb(refTuple("created_at", "id"), "<", tuple(last.created_at, last.id)),
-        );
-      }
-      const batch = await keys.orderBy("created_at", "desc").orderBy("id", "desc").limit(chunk).execute();
-      if (batch.length === 0) break;
-      let lo = Number.POSITIVE_INFINITY;
-      let hi = Number.NEGATIVE_INFINITY;
-      for (const row of batch) {
-        lo = Math.min(lo, row.seq);
-        hi = Math.max(hi, row.seq);
-      }
-      const matching = inSeqRange(lo, hi);
-      for (const row of batch) if (matching.has(row.seq) && found.length < wanted) found.push(row.seq);
-      if (batch.length < chunk) break;
-      after = batch.at(-1);
-      chunk = Math.min(chunk * 2, 8192);
-    }
-    if (found.length === 0) return [];
-    return db
-      .selectFrom("images")
-      .select(IMAGE_COLUMNS)
-      .where(sql<SqlBool>`"images"."seq" in (${sql.join(found)})`)
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .execute();
-  }
-
   return {
     kind: options.kind,
 
@@ -136,21 +91,25 @@ export function createSqlCatalog(
         const to = query.to ? toBoundExclusive(query.to) : null;
         select = select.where(await dialect.capturedBetween(from, to));
       }
-      let rows: ImageRow[];
-      const terms = query.q?.trim() ? searchTerms(query.q) : null;
-      // Only punctuation: no word to look for, so nothing matches.
-      if (terms?.length === 0) return { items: [], nextCursor: null };
-      const inSeqRange = terms ? await dialect.matchesInSeqRange?.(terms) : null;
-      if (inSeqRange) {
-        rows = await walkSearch(select, inSeqRange, limit + 1);
-      } else {
-        if (terms) select = select.where(await dialect.matchesSearch(terms));
-        rows = await select
+      if (query.q?.trim()) {
+        const terms = searchTerms(query.q);
+        // Only punctuation: no word to look for, so nothing matches.
+        if (terms.length === 0) return { items: [], nextCursor: null };
+        select = select.where(await dialect.matchesSearch(terms));
+        // Sorting up to thousands of matches is cheaper on their keys alone; then only the page's rows are read.
+        const pageKeys = select
+          .clearSelect()
+          .select("id")
           .orderBy("created_at", "desc")
           .orderBy("id", "desc")
-          .limit(limit + 1)
-          .execute();
+          .limit(limit + 1);
+        select = db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", pageKeys);
       }
+      const rows = await select
+        .orderBy("created_at", "desc")
+        .orderBy("id", "desc")
+        .limit(limit + 1)
+        .execute();
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {

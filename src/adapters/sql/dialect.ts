@@ -17,12 +17,6 @@ export interface SqlDialect {
    * Async so a dialect may look at how many rows match before it picks the fastest form.
    */
   matchesSearch(terms: readonly string[]): Promise<Expression<SqlBool>>;
-  /**
-   * SQLite: for a search with many matches, a test of which rows of a seq range match (the search index read
-   * by rowid range, cheap because seq follows insertion order, as the newest-first walk does); null otherwise.
-   * The catalogue then walks the newest-first order in chunks instead of collecting every match first.
-   */
-  matchesInSeqRange?(terms: readonly string[]): Promise<((lo: number, hi: number) => Set<number>) | null>;
   /** Restricts `images` to capture times in [from, toExclusive) (UTC ISO text; either may be absent). */
   capturedBetween(from: string | null, toExclusive: string | null): Promise<Expression<SqlBool>>;
   /** PostgreSQL: claimers skip rows another claimer has locked, so many workers never wait on each other. */

@@ -61,35 +61,19 @@ function createSqliteDialect(database: BetterSqlite3.Database): SqlDialect {
   // Prepared on first use: the table exists only once migrations have run.
   let countMatches: BetterSqlite3.Statement<[string, number], { n: number }> | undefined;
   let countInRange: BetterSqlite3.Statement<[string, string, number], { n: number }> | undefined;
-  let matchesBetween: BetterSqlite3.Statement<[string, number, number], number> | undefined;
-  const manyMatches = (query: string) => {
-    countMatches ??= database.prepare(
-      "select count(*) as n from (select rowid from images_fts where images_fts match ? limit ?)",
-    );
-    return (countMatches.get(query, FEW_MATCHES + 1)?.n ?? 0) > FEW_MATCHES;
-  };
   return {
     name: "sqlite",
     // One machine shares a SQLite file, so its clock is the database clock.
     nowMs: () => sql<number>`${Date.now()}`,
     matchesSearch: async (terms) => {
       const query = ftsQuery(terms);
+      countMatches ??= database.prepare(
+        "select count(*) as n from (select rowid from images_fts where images_fts match ? limit ?)",
+      );
+      const matches = countMatches.get(query, FEW_MATCHES + 1)?.n ?? 0;
       // A unary + keeps SQLite from driving the query by seq, so it walks the newest-first index.
-      const seq = manyMatches(query) ? sql`+"images"."seq"` : sql`"images"."seq"`;
+      const seq = matches > FEW_MATCHES ? sql`+"images"."seq"` : sql`"images"."seq"`;
       return sql<SqlBool>`${seq} in (select rowid from images_fts where images_fts match ${query})`;
-    },
-    // Collecting 10,000 matches into a temporary index cost more than the page: a chunk of the walk asks the
-    // index only about its own seq range.
-    matchesInSeqRange: async (terms) => {
-      const query = ftsQuery(terms);
-      if (!manyMatches(query)) return null;
-      matchesBetween ??= database
-        .prepare<[string, number, number], number>(
-          "select rowid from images_fts where images_fts match ? and rowid between ? and ?",
-        )
-        .pluck();
-      const statement = matchesBetween;
-      return (lo, hi) => new Set(statement.all(query, lo, hi));
     },
     capturedBetween: async (from, to) => {
       const lower = from ?? "";
