@@ -138,17 +138,17 @@ async function inspect(
 }
 
 /**
- * Validates an uploaded file by content and derives everything ingest stores: media type, display size, capture
+ * Validates an uploaded file (its path, or its bytes when already read) by content and derives everything ingest stores: media type, display size, capture
  * metadata, place, thumbhash, dominant colours and two WebP thumbnails.
  * Throws PhotocatError: `empty_file`, `unsupported_media_type` (names what was found), `image_too_large` (from the
  * header, before decoding), `corrupt_image` (undecodable or truncated) or `busy` (no decode slot free in time, or
  * not done within `timeoutMs` of taking one: the photo may well be good).
  */
 export async function inspectImage(
-  filePath: string,
+  file: string | Buffer,
   options: { maxPixels: number } & DecodeSlotOptions,
 ): Promise<InspectedImage> {
-  const bytes = await readFile(filePath);
+  const bytes = typeof file === "string" ? await readFile(file) : file;
   const mediaType = await detectMediaType(bytes);
   return withDecodeSlot((deadline) => inspect(bytes, mediaType, options.maxPixels, deadline), options);
 }

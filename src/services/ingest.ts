@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { stripControlCharacters } from "../domain/analysis.js";
 import { isPhotocatError, PhotocatError } from "../domain/errors.js";
@@ -42,12 +41,6 @@ export interface IncomingFile {
 export interface IngestResult {
   image: ImageRecord;
   duplicate: boolean;
-}
-
-export async function sha256File(filePath: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 /** Keeps a display name: no folders, no control or bidi-override characters, at most 255 characters. */
@@ -95,11 +88,13 @@ async function ingestChecked(
       `the file is ${(size / 1048576).toFixed(1)} MB, over the limit of ${Math.round(limits.maxBytes / 1048576)} MB`,
     );
   }
-  const sha256 = file.sha256 ?? (await sha256File(file.path));
+  // Read once: the same bytes are hashed and inspected (uploads arrive hashed, and are read by inspection).
+  const bytes = file.sha256 ? null : await readFile(file.path);
+  const sha256 = file.sha256 ?? createHash("sha256").update(bytes!).digest("hex");
   const existing = await deps.catalog.findBySha256(sha256);
   if (existing) return { image: existing, duplicate: true };
 
-  const inspected = await inspectImage(file.path, { maxPixels: limits.maxPixels });
+  const inspected = await inspectImage(bytes ?? file.path, { maxPixels: limits.maxPixels });
   const id = randomUUID();
   const stored: string[] = [];
   try {
