@@ -1,3 +1,5 @@
+import pLimit from "p-limit";
+
 /** One line of the printed table. */
 export interface Row {
   area: string;
@@ -18,6 +20,7 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * factor) / factor;
 }
 
+/** Nearest-rank percentile (p in 0-100) of unsorted values: the one helper of bench/, scripts/ and test/. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -31,14 +34,7 @@ export async function pool<T>(
   concurrency: number,
   work: (item: T, index: number) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index]!, index);
-    }
-  });
-  await Promise.all(lanes);
+  await pLimit(concurrency).map(items, work);
 }
 
 export function log(message: string): void {

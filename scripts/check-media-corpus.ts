@@ -6,6 +6,7 @@
  *   npx tsx scripts/check-media-corpus.ts [--verbose] [--filter SUBSTRING] [--max-pixels N]
  */
 import { parseArgs } from "node:util";
+import { percentile } from "../bench/report.js";
 import { isPhotocatError } from "../src/domain/errors.js";
 import { inspectImage } from "../src/media/inspect.js";
 import {
@@ -69,11 +70,6 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
   return groups;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 function summarise(label: string, group: Outcome[]) {

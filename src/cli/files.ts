@@ -1,5 +1,6 @@
 import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
+import pLimit from "p-limit";
 
 /** Expands files and folders (recursively, skipping hidden entries and symlinked folders) into file paths. */
 export async function* expandPaths(inputs: readonly string[]): AsyncGenerator<string> {
@@ -25,17 +26,18 @@ async function* walk(folder: string): AsyncGenerator<string> {
   }
 }
 
-/** Runs `task` over items with at most `limit` at once, in order of arrival. */
+/** Runs `task` over items with at most `limit` at once, in order of arrival, reading items as slots free up. */
 export async function forEachLimited<T>(
   items: AsyncIterable<T> | Iterable<T>,
   limit: number,
   task: (item: T) => Promise<void>,
 ): Promise<void> {
-  const running = new Set<Promise<void>>();
+  const run = pLimit(limit);
+  const running: Promise<void>[] = [];
   for await (const item of items) {
-    const p = task(item).finally(() => running.delete(p));
-    running.add(p);
-    if (running.size >= limit) await Promise.race(running);
+    running.push(run(() => task(item)));
+    // Keeps a long folder walk from queueing every file at once.
+    if (run.pendingCount > 0) await new Promise<void>((resolve) => run(async () => resolve()));
   }
   await Promise.all(running);
 }

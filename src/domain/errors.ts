@@ -21,6 +21,7 @@ export type ErrorCode =
   | "storage_full"
   | "storage_unavailable"
   | "configuration"
+  | "busy"
   | "internal";
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -42,6 +43,7 @@ const statusByCode: Record<ErrorCode, number> = {
   storage_full: 507,
   storage_unavailable: 503,
   configuration: 500,
+  busy: 503,
   internal: 500,
 };
 
@@ -50,13 +52,20 @@ export class PhotocatError extends Error {
   readonly status: number;
   /** Whether trying the same operation again later may succeed (provider outage, rate limit). */
   readonly retryable: boolean;
+  /** When to try again, for answers such as 503 busy (sent as Retry-After). */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean; retryAfterS?: number } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "PhotocatError";
     this.code = code;
     this.status = statusByCode[code];
-    this.retryable = options.retryable ?? false;
+    this.retryable = options.retryable ?? options.retryAfterS !== undefined;
+    this.retryAfterS = options.retryAfterS;
   }
 
   toJSON(): { code: ErrorCode; message: string } {

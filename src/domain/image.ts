@@ -3,29 +3,29 @@ import type { Analysis, Provenance } from "./analysis.js";
 export type ImageStatus = "queued" | "running" | "done" | "failed";
 export const IMAGE_STATUSES: readonly ImageStatus[] = ["queued", "running", "done", "failed"];
 
-/** Media types we accept, found by content (magic bytes), never by file name. */
-export const ACCEPTED_MEDIA_TYPES = [
-  "image/jpeg",
-  "image/png",
-  "image/webp",
-  "image/gif",
-  "image/avif",
-  "image/heic",
-  "image/heif",
-  "image/tiff",
-] as const;
-export type AcceptedMediaType = (typeof ACCEPTED_MEDIA_TYPES)[number];
+/**
+ * The one table of media types we accept (found by content, never by file name): the extension stored files
+ * get, other extensions that name the same type, the label users read, and the libvips loader that must
+ * recognise the content (AVIF and HEIC are both read by libvips' heif loader).
+ */
+export const MEDIA_TYPES = {
+  "image/jpeg": { extension: "jpg", aliases: ["jpeg"], label: "JPEG", libvips: "jpeg" },
+  "image/png": { extension: "png", aliases: [], label: "PNG", libvips: "png" },
+  "image/webp": { extension: "webp", aliases: [], label: "WebP", libvips: "webp" },
+  "image/gif": { extension: "gif", aliases: [], label: "GIF", libvips: "gif" },
+  "image/avif": { extension: "avif", aliases: [], label: "AVIF", libvips: "heif" },
+  "image/heic": { extension: "heic", aliases: [], label: "HEIC", libvips: "heif" },
+  "image/heif": { extension: "heif", aliases: [], label: "HEIF", libvips: "heif" },
+  "image/tiff": { extension: "tiff", aliases: ["tif"], label: "TIFF", libvips: "tiff" },
+} as const satisfies Record<
+  string,
+  { extension: string; aliases: readonly string[]; label: string; libvips: string }
+>;
+export type AcceptedMediaType = keyof typeof MEDIA_TYPES;
 
-export const EXTENSION_BY_MEDIA_TYPE: Record<AcceptedMediaType, string> = {
-  "image/jpeg": "jpg",
-  "image/png": "png",
-  "image/webp": "webp",
-  "image/gif": "gif",
-  "image/avif": "avif",
-  "image/heic": "heic",
-  "image/heif": "heif",
-  "image/tiff": "tiff",
-};
+export function isAcceptedMediaType(mediaType: string): mediaType is AcceptedMediaType {
+  return Object.hasOwn(MEDIA_TYPES, mediaType);
+}
 
 export interface GpsPosition {
   latitude: number;

@@ -130,7 +130,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
       logger.error({ err: thrown, path: c.req.path }, "unexpected error");
       return c.json({ error: { code: "internal", message: "internal error; see the server log" } }, 500);
     }
-    if (error.status >= 500) logger.error({ err: error, path: c.req.path }, "request failed");
+    if (error.status >= 500 && error.code !== "busy")
+      logger.error({ err: error, path: c.req.path }, "request failed");
+    // Refusals are logged too (code and message only, never content): a user's report can be traced.
+    else logger.warn({ code: error.code, method: c.req.method, path: c.req.path }, error.message);
+    if (error.retryAfterS !== undefined) c.header("Retry-After", String(error.retryAfterS));
     return c.json({ error: error.toJSON() }, error.status as 400);
   });
   app.notFound((c) =>
@@ -343,7 +347,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
       await discard(files);
     }
     if (images.length === 0) {
-      // Every file refused: a storage failure answers as itself (507, 503), bad files 422 with each reason.
+      // Every file refused: a failing or busy server answers as itself (507, 503 with Retry-After), bad
+      // files 422 with each reason.
       const first = firstFailure!;
       if (first.status >= 500) throw first;
       return c.json({ error: first.toJSON(), images, rejected }, 422);

@@ -1,38 +1,14 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from "sharp";
 import { PhotocatError } from "../domain/errors.js";
-import type { AcceptedMediaType } from "../domain/image.js";
+import { type AcceptedMediaType, isAcceptedMediaType, MEDIA_TYPES } from "../domain/image.js";
+import { busyError, DEFAULT_DECODE_TIMEOUT_MS } from "./decode-slots.js";
 import { readPhotoMetadata } from "./exif.js";
 import { decodeHeic } from "./heic.js";
-
-export const DEFAULT_DECODE_TIMEOUT_MS = 10_000;
-
-const FORMAT_LABELS: Record<AcceptedMediaType, string> = {
-  "image/jpeg": "JPEG",
-  "image/png": "PNG",
-  "image/webp": "WebP",
-  "image/gif": "GIF",
-  "image/avif": "AVIF",
-  "image/heic": "HEIC",
-  "image/heif": "HEIF",
-  "image/tiff": "TIFF",
-};
-
-/** The libvips loader each accepted type must be read by: content sniffed by file-type and by libvips agree. */
-const SHARP_FORMAT: Record<AcceptedMediaType, string> = {
-  "image/jpeg": "jpeg",
-  "image/png": "png",
-  "image/webp": "webp",
-  "image/gif": "gif",
-  "image/avif": "heif",
-  "image/heic": "heif",
-  "image/heif": "heif",
-  "image/tiff": "tiff",
-};
 
 const HEIF_TYPES = new Set<string>(["image/heic", "image/heif", "image/avif"]);
 
 export function formatLabel(mediaType: string): string {
-  return FORMAT_LABELS[mediaType as AcceptedMediaType] ?? mediaType;
+  return isAcceptedMediaType(mediaType) ? MEDIA_TYPES[mediaType].label : mediaType;
 }
 
 /** What the header says, read without decoding pixels. */
@@ -88,9 +64,8 @@ export function decodeError(mediaType: string, cause: unknown): PhotocatError {
     );
   }
   if (reason && /timeout/i.test(reason)) {
-    return new PhotocatError("corrupt_image", `the ${formatLabel(mediaType)} image took too long to decode`, {
-      cause,
-    });
+    // libvips ran out of time: on a loaded machine a good photo can, so it is no sign of damage.
+    return busyError(`the ${formatLabel(mediaType)} image could not be decoded in time`, cause);
   }
   const label = formatLabel(mediaType);
   const detail = reason && !/^unknown error$/i.test(reason) ? ` (${reason.replace(/:$/, "")})` : "";
@@ -129,7 +104,8 @@ export async function readImageHeader(
     if (HEIF_TYPES.has(mediaType)) return null;
     throw decodeError(mediaType, cause);
   }
-  if (metadata.format !== SHARP_FORMAT[mediaType]) {
+  // Content sniffed by file-type and by libvips must agree.
+  if (metadata.format !== MEDIA_TYPES[mediaType].libvips) {
     throw new PhotocatError(
       "corrupt_image",
       `the file starts like a ${formatLabel(mediaType)} image but does not decode as one`,
@@ -183,6 +159,20 @@ export function hasHeifTransform(bytes: Buffer): boolean {
   return text.includes("irot") || text.includes("imir");
 }
 
+/**
+ * A valid AVIF of a feature the decoder lacks: a layered/progressive image whose container picks an operating
+ * point (a1op) other than the default. Its pixels fail to decode like a truncated file's, so it is named.
+ */
+export function unsupportedAvifFeature(bytes: Buffer, cause: unknown): PhotocatError | null {
+  const meta = topLevelBox(bytes, "meta");
+  if (!meta?.toString("latin1").includes("a1op")) return null;
+  return new PhotocatError(
+    "unsupported_media_type",
+    "unsupported AVIF feature (layered/progressive image with an operating point selector): save it as a plain AVIF, or as JPEG",
+    { cause },
+  );
+}
+
 /** The operations that turn pixels stored with an EXIF orientation into the picture as seen. */
 export function applyExifOrientation(image: Sharp, orientation: number | null): Sharp {
   switch (orientation) {
@@ -229,15 +219,16 @@ export async function openHeicImage(
 
 /**
  * Opens image bytes as a sharp pipeline that decodes them (auto-oriented), enforcing the pixel limit before any
- * decode. HEIC photos (HEVC inside a HEIF container) are decoded with libheif-wasm in a worker thread, since
- * sharp's bundled libvips has no HEVC decoder; their pixels are handed to sharp raw, already upright.
+ * decode. Callers hold a decode slot (withDecodeSlot) while they use it and pass its deadline. HEIC photos
+ * (HEVC inside a HEIF container) are decoded with libheif-wasm in a worker thread, since sharp's bundled libvips
+ * has no HEVC decoder; their pixels are handed to sharp raw, already upright.
  */
 export async function openImage(
   bytes: Buffer,
-  options: { mediaType: string; maxPixels: number; timeoutMs?: number },
+  options: { mediaType: string; maxPixels: number; deadline?: number },
 ): Promise<Sharp> {
-  const mediaType = options.mediaType as AcceptedMediaType;
-  if (!(mediaType in SHARP_FORMAT)) {
+  const { mediaType } = options;
+  if (!isAcceptedMediaType(mediaType)) {
     throw new PhotocatError("unsupported_media_type", `${options.mediaType} images are not supported`);
   }
   const header = await readImageHeader(bytes, mediaType);
@@ -246,7 +237,7 @@ export async function openImage(
     const { orientation } = await readPhotoMetadata(bytes, header?.exif);
     const { image } = await openHeicImage(bytes, {
       maxPixels: options.maxPixels,
-      timeoutMs: options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS,
+      timeoutMs: Math.max(1, (options.deadline ?? Date.now() + DEFAULT_DECODE_TIMEOUT_MS) - Date.now()),
       exifOrientation: orientation,
     });
     return image;

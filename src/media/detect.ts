@@ -1,6 +1,6 @@
 import { fileTypeFromBuffer } from "file-type";
 import { PhotocatError } from "../domain/errors.js";
-import { ACCEPTED_MEDIA_TYPES, type AcceptedMediaType } from "../domain/image.js";
+import { type AcceptedMediaType, isAcceptedMediaType } from "../domain/image.js";
 
 export const ACCEPTED_FORMATS_LABEL = "JPEG, PNG, WebP, GIF, AVIF, HEIC/HEIF, TIFF";
 
@@ -73,7 +73,7 @@ function describeUnrecognised(bytes: Uint8Array): string {
 }
 
 function isAccepted(mime: string): mime is AcceptedMediaType {
-  return (ACCEPTED_MEDIA_TYPES as readonly string[]).includes(mime);
+  return isAcceptedMediaType(mime);
 }
 
 /**

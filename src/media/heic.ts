@@ -1,6 +1,8 @@
-import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { PhotocatError } from "../domain/errors.js";
+import { busyError } from "./decode-slots.js";
 
 /** RGBA pixels of a HEIC image, already rotated and mirrored as its container asks. */
 export interface HeicPixels {
@@ -11,63 +13,31 @@ export interface HeicPixels {
   opaque: boolean;
 }
 
-type WorkerReply =
+/** What heic-worker.ts is sent and answers. */
+export interface HeicWorkerTask {
+  bytes: Uint8Array;
+  maxPixels: number;
+}
+export type HeicWorkerReply =
   | { ok: true; width: number; height: number; data: Uint8ClampedArray; opaque: boolean }
   | { ok: false; code: "corrupt_image" | "image_too_large"; message: string };
 
-// Plain CommonJS evaluated in the worker, so it runs the same under tsx, vitest and the built dist.
-// libheif-js reports problems with console.log; they are kept for the error message instead of reaching the logs.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-let notes = [];
-for (const level of ["log", "info", "warn", "error", "debug"]) {
-  console[level] = (...parts) => { notes.push(parts.map((p) => (typeof p === "string" ? p : "")).join(" ").trim()); };
+/**
+ * Starts heic-worker: its compiled file beside this one (dist), or from the sources (tsx, vitest) its .ts
+ * through tsx's loader, registered in the worker first (a worker does not inherit a parent's loader).
+ */
+function startWorker(): Worker {
+  const compiled = new URL("./heic-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled);
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const source = new URL("./heic-worker.ts", import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(bootstrap, { eval: true });
 }
-const decodeAll = require(workerData.modulePath).all;
-const reason = (error) => {
-  const note = notes.find((n) => n.length > 0);
-  return (note || (error && error.message) || "unknown error").split("\\n")[0].slice(0, 200);
-};
-async function decode({ bytes, maxPixels }) {
-  let images;
-  try {
-    images = await decodeAll({ buffer: bytes });
-  } catch (error) {
-    return { ok: false, code: "corrupt_image", message: "the HEIC/HEIF file could not be read (" + reason(error) + ")" };
-  }
-  try {
-    const first = images[0];
-    if (!first || !(first.width > 0 && first.height > 0)) {
-      return { ok: false, code: "corrupt_image", message: "the HEIF file holds no image" };
-    }
-    if (first.width * first.height > maxPixels) {
-      return { ok: false, code: "image_too_large", message: "the image has " + first.width + "x" + first.height + " pixels, over the limit of " + Math.round(maxPixels / 1e6) + " MP" };
-    }
-    let decoded;
-    try {
-      decoded = await first.decode();
-    } catch (error) {
-      return { ok: false, code: "corrupt_image", message: "the HEIC/HEIF image data is corrupt (" + reason(error) + ")" };
-    }
-    const data = decoded.data;
-    let opaque = true;
-    for (let i = 3; i < data.length; i += 4) if (data[i] !== 255) { opaque = false; break; }
-    return { ok: true, width: decoded.width, height: decoded.height, data, opaque };
-  } finally {
-    images.dispose();
-  }
-}
-parentPort.on("message", async (task) => {
-  notes = [];
-  const reply = await decode(task);
-  parentPort.postMessage(reply, reply.ok ? [reply.data.buffer] : []);
-});
-`;
 
 /** A worker kept after a decode serves the next one without reloading libheif (~0.2 s), then goes when idle. */
 const IDLE_WORKER_TTL_MS = 15_000;
 
-let heicModulePath: string | null = null;
 let idle: { worker: Worker; timer: NodeJS.Timeout } | null = null;
 
 function takeWorker(): Worker {
@@ -78,8 +48,7 @@ function takeWorker(): Worker {
     worker.ref();
     return worker;
   }
-  heicModulePath ??= createRequire(import.meta.url).resolve("heic-decode");
-  return new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath: heicModulePath } });
+  return startWorker();
 }
 
 function releaseWorker(worker: Worker): void {
@@ -124,7 +93,7 @@ export function decodeHeic(
       void worker.terminate();
       reject(error);
     };
-    const onMessage = (reply: WorkerReply) => {
+    const onMessage = (reply: HeicWorkerReply) => {
       if (settled) return;
       cleanUp();
       releaseWorker(worker);
@@ -139,8 +108,7 @@ export function decodeHeic(
     const timer = setTimeout(
       () =>
         fail(
-          new PhotocatError(
-            "corrupt_image",
+          busyError(
             `the HEIC/HEIF image could not be decoded within ${Math.ceil(options.timeoutMs / 1000)} s`,
           ),
         ),
@@ -149,6 +117,6 @@ export function decodeHeic(
     worker.on("message", onMessage);
     worker.once("error", onError);
     worker.once("exit", onExit);
-    worker.postMessage({ bytes, maxPixels: options.maxPixels });
+    worker.postMessage({ bytes, maxPixels: options.maxPixels } satisfies HeicWorkerTask);
   });
 }

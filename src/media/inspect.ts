@@ -1,19 +1,19 @@
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
-import { PhotocatError } from "../domain/errors.js";
 import type { AcceptedMediaType, PhotoMetadata } from "../domain/image.js";
 import { dominantColourNames } from "./colours.js";
 import {
   assertWithinPixelLimit,
-  DEFAULT_DECODE_TIMEOUT_MS,
   decodeError,
   type ImageHeader,
   needsHeicDecoder,
   openHeicImage,
   readImageHeader,
   sharpInputOptions,
+  unsupportedAvifFeature,
 } from "./decode.js";
+import { type DecodeSlotOptions, withDecodeSlot } from "./decode-slots.js";
 import { detectMediaType, unsupportedContent } from "./detect.js";
 import { isRawCameraTiff, readPhotoMetadata } from "./exif.js";
 import { reverseGeocode } from "./geocode.js";
@@ -91,7 +91,9 @@ async function decodePreview(
       displayHeight: header?.displayHeight ?? info.height,
     };
   } catch (cause) {
-    throw decodeError(mediaType, cause);
+    throw (
+      (mediaType === "image/avif" && unsupportedAvifFeature(bytes, cause)) || decodeError(mediaType, cause)
+    );
   }
 }
 
@@ -111,9 +113,12 @@ async function derivatives(preview: RawPixels) {
   };
 }
 
-async function inspect(filePath: string, maxPixels: number, deadline: number): Promise<InspectedImage> {
-  const bytes = await readFile(filePath);
-  const mediaType = await detectMediaType(bytes);
+async function inspect(
+  bytes: Buffer,
+  mediaType: AcceptedMediaType,
+  maxPixels: number,
+  deadline: number,
+): Promise<InspectedImage> {
   const header = await readImageHeader(bytes, mediaType);
   // Before any pixel is decoded: a 1 KB file may declare 17000x17000 pixels.
   if (header) assertWithinPixelLimit(header.width, header.height, maxPixels);
@@ -133,32 +138,17 @@ async function inspect(filePath: string, maxPixels: number, deadline: number): P
 }
 
 /**
- * Validates an uploaded file by content and derives everything ingest stores: media type, display size, capture
+ * Validates an uploaded file (its path, or its bytes when already read) by content and derives everything ingest stores: media type, display size, capture
  * metadata, place, thumbhash, dominant colours and two WebP thumbnails.
  * Throws PhotocatError: `empty_file`, `unsupported_media_type` (names what was found), `image_too_large` (from the
- * header, before decoding) or `corrupt_image` (undecodable, truncated, or not done within `timeoutMs`).
+ * header, before decoding), `corrupt_image` (undecodable or truncated) or `busy` (no decode slot free in time, or
+ * not done within `timeoutMs` of taking one: the photo may well be good).
  */
 export async function inspectImage(
-  filePath: string,
-  options: { maxPixels: number; timeoutMs?: number },
+  file: string | Buffer,
+  options: { maxPixels: number } & DecodeSlotOptions,
 ): Promise<InspectedImage> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
-  const work = inspect(filePath, options.maxPixels, Date.now() + timeoutMs);
-  let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new PhotocatError("corrupt_image", `the image could not be processed within ${timeoutMs / 1000} s`),
-        ),
-      timeoutMs,
-    );
-  });
-  // A decode still running past the deadline settles later: its outcome is no longer anyone's concern.
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, expiry]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const bytes = typeof file === "string" ? await readFile(file) : file;
+  const mediaType = await detectMediaType(bytes);
+  return withDecodeSlot((deadline) => inspect(bytes, mediaType, options.maxPixels, deadline), options);
 }

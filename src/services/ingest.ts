@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { stripControlCharacters } from "../domain/analysis.js";
-import { PhotocatError } from "../domain/errors.js";
+import { isPhotocatError, PhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import type { Logger } from "../logger.js";
 import { inspectImage } from "../media/inspect.js";
@@ -45,12 +44,6 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
-export async function sha256File(filePath: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
 /** Keeps a display name: no folders, no control or bidi-override characters, at most 255 characters. */
 export function cleanOriginalName(name: string): string {
   const base = stripControlCharacters(path.basename(name.replace(/\\/g, "/"))).replace(/\s+/g, " ");
@@ -72,6 +65,24 @@ export async function ingestFile(
 ): Promise<IngestResult> {
   const originalName = cleanOriginalName(file.originalName);
   const { size } = await stat(file.path);
+  try {
+    return await ingestChecked(deps, limits, file, originalName, size);
+  } catch (error) {
+    // Every refusal leaves a line (what and why, never the content); unexpected errors are logged by callers.
+    if (isPhotocatError(error)) {
+      deps.logger.warn({ code: error.code, name: originalName, size }, `photo refused: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+async function ingestChecked(
+  deps: IngestDeps,
+  limits: IngestLimits,
+  file: IncomingFile,
+  originalName: string,
+  size: number,
+): Promise<IngestResult> {
   if (size === 0) throw new PhotocatError("empty_file", "the file is empty");
   if (size > limits.maxBytes) {
     throw new PhotocatError(
@@ -79,7 +90,9 @@ export async function ingestFile(
       `the file is ${(size / 1048576).toFixed(1)} MB, over the limit of ${Math.round(limits.maxBytes / 1048576)} MB`,
     );
   }
-  const sha256 = file.sha256 ?? (await sha256File(file.path));
+  // Read once: the same bytes are hashed and inspected (uploads arrive hashed, and are read by inspection).
+  const bytes = file.sha256 ? null : await readFile(file.path);
+  const sha256 = file.sha256 ?? createHash("sha256").update(bytes!).digest("hex");
   const existing = await deps.catalog.findBySha256(sha256);
   if (existing?.trashedAt) {
     // Adding a photo that is in the trash again means it is wanted: it comes back as it was.
@@ -89,7 +102,7 @@ export async function ingestFile(
   }
   if (existing) return { image: existing, duplicate: true };
 
-  const inspected = await inspectImage(file.path, { maxPixels: limits.maxPixels });
+  const inspected = await inspectImage(bytes ?? file.path, { maxPixels: limits.maxPixels });
   const id = randomUUID();
   const stored: string[] = [];
   try {

@@ -24,6 +24,9 @@ async function moveInto(file: string, folder: string): Promise<string> {
   throw new Error(`too many files named ${name}${ext} in ${folder}`);
 }
 
+/** Tries of a file the server was too busy for, before it is left in place for the next start. */
+const MAX_BUSY_ATTEMPTS = 5;
+
 /**
  * Watches an incoming folder: every file dropped there (also in subfolders) is ingested once it has
  * stopped growing, then moved to `processed/`, or to `rejected/` with a `<name>.reason.txt` beside it.
@@ -35,7 +38,9 @@ export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: stri
   const inFlight = new Set<Promise<void>>();
   let chain = Promise.resolve();
 
-  const handle = async (file: string) => {
+  let closed = false;
+  const retryTimers = new Set<NodeJS.Timeout>();
+  const handle = async (file: string, attempt = 1) => {
     const name = path.basename(file);
     try {
       const result = await ingestFile(deps, limits, { path: file, originalName: name });
@@ -45,6 +50,25 @@ export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: stri
         "watched file ingested",
       );
     } catch (error) {
+      if (isPhotocatError(error) && error.code === "busy") {
+        // The server was too busy: the photo is not at fault, so it stays where it is and is tried again.
+        if (closed || attempt >= MAX_BUSY_ATTEMPTS) {
+          deps.logger.warn(
+            { file: name, reason: error.message },
+            "watched file left in place: try again later",
+          );
+          return;
+        }
+        const timer = setTimeout(
+          () => {
+            retryTimers.delete(timer);
+            schedule(() => handle(file, attempt + 1));
+          },
+          (error.retryAfterS ?? 5) * 1000 * attempt,
+        );
+        retryTimers.add(timer);
+        return;
+      }
       const reason = isPhotocatError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
       deps.logger.warn({ file: name, reason }, "watched file rejected");
       try {
@@ -63,13 +87,14 @@ export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: stri
     ignoreInitial: false,
     followSymlinks: false,
   });
-  watcher.on("add", (file) => {
-    // One file at a time keeps memory flat when thousands are dropped at once.
-    const task = chain.then(() => handle(file)).catch(() => {});
+  // One file at a time keeps memory flat when thousands are dropped at once.
+  const schedule = (work: () => Promise<void>) => {
+    const task = chain.then(work).catch(() => {});
     chain = task;
     inFlight.add(task);
     task.finally(() => inFlight.delete(task));
-  });
+  };
+  watcher.on("add", (file) => schedule(() => handle(file)));
   watcher.on("error", (error) => deps.logger.error({ err: error }, "folder watcher error"));
 
   const ready = new Promise<void>((resolve) => {
@@ -80,6 +105,8 @@ export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: stri
   return {
     ready,
     close: async () => {
+      closed = true;
+      for (const timer of retryTimers) clearTimeout(timer);
       await watcher.close();
       await Promise.allSettled([...inFlight]);
     },

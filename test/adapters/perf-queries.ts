@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { percentile } from "../../bench/report.js";
 import type { Catalog, ImageQuery } from "../../src/ports/catalog.js";
 
 /** The gallery's queries, timed the same way for every catalogue (used by the *-perf.ts scripts). */
@@ -17,9 +18,8 @@ export async function timeGalleryQueries(
       samples.push(performance.now() - start);
       count = page.items.length;
     }
-    samples.sort((a, b) => a - b);
-    const median = samples[Math.floor(runs / 2)]!;
-    const p95 = samples[Math.floor(runs * 0.95)]!;
+    const median = percentile(samples, 50);
+    const p95 = percentile(samples, 95);
     console.log(
       `${label.padEnd(44)} median ${median.toFixed(2).padStart(7)} ms   p95 ${p95.toFixed(2).padStart(7)} ms   (${count} items)`,
     );

@@ -94,6 +94,47 @@ describe("sqlite file store", () => {
     await migrated.close();
   });
 
+  it("pages a search with many matches exactly as sorting every match would, though creation times are out of insertion order", async () => {
+    const file = path.join(dir, "many.db");
+    const store = openSqliteStore({ path: file });
+    await store.ready;
+    const raw = new BetterSqlite3(file);
+    // 6000 rows, every other one about a harbour (over the few-matches threshold); one row in 7 was created
+    // hours before rows inserted earlier, and rows 3 apart share a creation time (the id decides).
+    raw.exec(`
+      with recursive n(i) as (select 1 union all select i + 1 from n where i < 6000)
+      insert into images (id, sha256, status, original_name, media_type, byte_size, width, height,
+        captured_at, created_at, updated_at, summary, category)
+      select printf('%08x-0000-4000-8000-%012x', (i * 7919) % 100003, i), printf('%064x', i), 'done', 'IMG_' || i || '.jpg',
+        'image/jpeg', 1, 1, 1, ts, ts, ts,
+        case when i % 2 = 0 then 'A harbour at dusk' else 'A quiet street' end,
+        case i % 3 when 0 then 'nature' else 'people' end
+      from (select i, strftime('%Y-%m-%dT%H:%M:%fZ', 1600000000 + (i / 3) * 60 - (case when i % 7 = 0 then 10800 else 0 end), 'unixepoch') as ts from n)
+    `);
+    const expected = (where: string) =>
+      (
+        raw.prepare(`select id from images where ${where} order by created_at desc, id desc`).all() as {
+          id: string;
+        }[]
+      ).map((r) => r.id);
+    const pages = async (query: { q: string; category?: string }) => {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.catalog.listImages({ ...query, limit: 120, cursor });
+        ids.push(...page.items.map((i) => i.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return ids;
+    };
+    expect(await pages({ q: "harbour" })).toEqual(expected("summary like '%harbour%'"));
+    expect(await pages({ q: "harb", category: "nature" })).toEqual(
+      expected("summary like '%harbour%' and category = 'nature'"),
+    );
+    raw.close();
+    await store.close();
+  });
+
   it("says which database it cannot open", () => {
     const file = path.join(dir, "a-file");
     writeFileSync(file, "not a folder");

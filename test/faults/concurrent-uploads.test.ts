@@ -2,10 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { percentile } from "../../bench/report.js";
 import { inspectStore } from "./support/consistency.js";
 import { type FakeProvider, fakeProviderEnv, startFakeProvider } from "./support/fake-provider.js";
 import { generatedPhoto, seededRandom, sha256 } from "./support/photos.js";
-import { percentile, type ServerProcess, startServerProcess, uploadFile } from "./support/server-process.js";
+import { type ServerProcess, startServerProcess, uploadFile } from "./support/server-process.js";
 
 const CLIENTS = 50;
 const UPLOADS = 500;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
+import { configureDecodes, decodeSettings, withDecodeSlot } from "../../src/media/decode-slots.js";
 import { watchFolder } from "../../src/services/watch-folder.js";
 import { solidImage } from "../support/fake-analyser.js";
 import { until } from "../support/wait.js";
@@ -60,4 +61,28 @@ describe("watched incoming folder", () => {
       await watcher.close();
     }
   });
+
+  it("leaves a photo the server was too busy for in place and takes it on a later try, never rejected", async () => {
+    const incoming = path.join(dir, "busy");
+    await mkdir(incoming, { recursive: true });
+    const initial = decodeSettings();
+    configureDecodes({ concurrency: 1, queueMs: 50 });
+    let release = () => {};
+    void withDecodeSlot(() => new Promise<void>((resolve) => (release = resolve)), { timeoutMs: 60_000 });
+    await writeFile(path.join(incoming, "good.jpg"), await solidImage({ r: 250, g: 200, b: 10 }, 8));
+    const watcher = watchFolder(container.ingestDeps, container.ingestLimits, incoming);
+    try {
+      await watcher.ready;
+      expect(existsSync(path.join(incoming, "good.jpg"))).toBe(true);
+      expect(existsSync(path.join(incoming, "rejected"))).toBe(false);
+      release();
+      configureDecodes(initial);
+      await until(() => existsSync(path.join(incoming, "processed", "good.jpg")), 15_000);
+      expect(existsSync(path.join(incoming, "rejected"))).toBe(false);
+    } finally {
+      release();
+      configureDecodes(initial);
+      await watcher.close();
+    }
+  }, 30_000);
 });

@@ -1,19 +1,15 @@
 import { PhotocatError } from "../../domain/errors.js";
+import { MEDIA_TYPES } from "../../domain/image.js";
 
 const MAX_KEY_CHARS = 1024;
 
 /** Content types by extension: keys carry the extension of what they hold (originals, thumbnails). */
 const CONTENT_TYPES: Record<string, string> = {
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  png: "image/png",
-  webp: "image/webp",
-  gif: "image/gif",
-  avif: "image/avif",
-  heic: "image/heic",
-  heif: "image/heif",
-  tif: "image/tiff",
-  tiff: "image/tiff",
+  ...Object.fromEntries(
+    Object.entries(MEDIA_TYPES).flatMap(([type, { extension, aliases }]) =>
+      [extension, ...aliases].map((name) => [name, type]),
+    ),
+  ),
   json: "application/json",
 };
 

@@ -99,6 +99,14 @@ export function createSqlCatalog(
         // Only punctuation: no word to look for, so nothing matches.
         if (terms.length === 0) return { items: [], nextCursor: null };
         select = select.where(await dialect.matchesSearch(terms));
+        // Sorting up to thousands of matches is cheaper on their keys alone; then only the page's rows are read.
+        const pageKeys = select
+          .clearSelect()
+          .select("id")
+          .orderBy("created_at", "desc")
+          .orderBy("id", "desc")
+          .limit(limit + 1);
+        select = db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", pageKeys);
       }
       const rows = await select
         .orderBy("created_at", "desc")

@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import { openImage } from "../../media/decode.js";
+import { withDecodeSlot } from "../../media/decode-slots.js";
 
 /** Decoded RGB pixels, 8 bits per channel, no alpha. */
 export interface RgbImage {
@@ -34,9 +35,16 @@ async function resizeRaw(image: RgbImage, width: number, height: number, fit: "f
   return { data, width: info.width, height: info.height };
 }
 
-export async function preparePixels(
+export function preparePixels(
   bytes: Buffer,
   options: { mediaType: string; maxPixels: number },
+): Promise<PreparedPixels> {
+  return withDecodeSlot((deadline) => preparePixelsInSlot(bytes, { ...options, deadline }));
+}
+
+async function preparePixelsInSlot(
+  bytes: Buffer,
+  options: { mediaType: string; maxPixels: number; deadline: number },
 ): Promise<PreparedPixels> {
   const image = await openImage(bytes, options);
   const { data, info } = await image

@@ -1,6 +1,7 @@
 import type { Sharp } from "sharp";
 import { PhotocatError } from "../../domain/errors.js";
 import { openImage } from "../../media/decode.js";
+import { withDecodeSlot } from "../../media/decode-slots.js";
 
 /** What a vision model is given: never the original, always a re-encoded, metadata-free copy. */
 export interface PreparedImage {
@@ -81,10 +82,19 @@ async function encode(
  * model's budget and re-encoded as JPEG (WebP when it has transparency and the provider takes WebP),
  * with quality stepped down until it fits the byte cap. Metadata such as GPS is never copied.
  */
-export async function prepareForModel(
+export function prepareForModel(
   bytes: Buffer,
   mediaType: string,
   options: PrepareOptions = {},
+): Promise<PreparedImage> {
+  return withDecodeSlot((deadline) => prepareInSlot(bytes, mediaType, options, deadline));
+}
+
+async function prepareInSlot(
+  bytes: Buffer,
+  mediaType: string,
+  options: PrepareOptions,
+  deadline: number,
 ): Promise<PreparedImage> {
   const maxLongEdge = options.maxLongEdge ?? CLAUDE_IMAGE_LIMITS.maxLongEdge;
   const maxPixels = options.maxPixels ?? CLAUDE_IMAGE_LIMITS.maxPixels;
@@ -93,6 +103,7 @@ export async function prepareForModel(
   const pipeline = await openImage(bytes, {
     mediaType,
     maxPixels: options.decodeMaxPixels ?? 200_000_000,
+    deadline,
   });
   let meta: Awaited<ReturnType<Sharp["metadata"]>>;
   try {

@@ -84,6 +84,7 @@ async function runImport(paths: string[], options: ImportOptions): Promise<numbe
         }
       } catch (error) {
         counts.rejected++;
+        // "busy" ends in "try again shortly": the photo is fine, running the import again will take it.
         const reason = isPhotocatError(error) ? error.message : errorMessage(error);
         rejections.push({ file, reason });
         if (options.json) {
