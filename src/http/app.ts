@@ -132,8 +132,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     }
     if (error.status >= 500 && error.code !== "busy")
       logger.error({ err: error, path: c.req.path }, "request failed");
-    // Refusals are logged too (code and message only, never content): a user's report can be traced.
-    else logger.warn({ code: error.code, method: c.req.method, path: c.req.path }, error.message);
+    // Refusals are logged too (code and message only, never content), so a user's report can be traced;
+    // at info, since guessing and probing are warned about once per burst by their own checks.
+    else logger.info({ code: error.code, method: c.req.method, path: c.req.path }, error.message);
     if (error.retryAfterS !== undefined) c.header("Retry-After", String(error.retryAfterS));
     return c.json({ error: error.toJSON() }, error.status as 400);
   });
