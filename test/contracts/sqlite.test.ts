@@ -94,13 +94,13 @@ describe("sqlite file store", () => {
     await migrated.close();
   });
 
-  it("pages a search with many matches exactly as sorting every match would, though creation times are out of insertion order", async () => {
+  it("pages a search with many matches newest added first, from the index's own order, with no gap or duplicate", async () => {
     const file = path.join(dir, "many.db");
     const store = openSqliteStore({ path: file });
     await store.ready;
     const raw = new BetterSqlite3(file);
-    // 6000 rows, every other one about a harbour (over the few-matches threshold); one row in 7 was created
-    // hours before rows inserted earlier, and rows 3 apart share a creation time (the id decides).
+    // 6000 rows, every other one about a harbour (many chunks of the index); one row in 7 claims a creation time
+    // hours before rows inserted earlier (a clock step), and rows 3 apart share a creation time.
     raw.exec(`
       with recursive n(i) as (select 1 union all select i + 1 from n where i < 6000)
       insert into images (id, sha256, status, original_name, media_type, byte_size, width, height,
@@ -111,9 +111,10 @@ describe("sqlite file store", () => {
         case i % 3 when 0 then 'nature' else 'people' end
       from (select i, strftime('%Y-%m-%dT%H:%M:%fZ', 1600000000 + (i / 3) * 60 - (case when i % 7 = 0 then 10800 else 0 end), 'unixepoch') as ts from n)
     `);
+    // Search pages follow the order photos were added (seq), which is upload time order but for clock steps.
     const expected = (where: string) =>
       (
-        raw.prepare(`select id from images where ${where} order by created_at desc, id desc`).all() as {
+        raw.prepare(`select id from images where ${where} order by seq desc`).all() as {
           id: string;
         }[]
       ).map((r) => r.id);

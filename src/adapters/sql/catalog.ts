@@ -60,6 +60,21 @@ export function createSqlCatalog(
     return row ? toImageRecord(row) : null;
   }
 
+  /** The records of `ids` in that order; the one past `limit`, when there, says another page follows. */
+  async function pageOfIds(ids: readonly string[], limit: number): Promise<ImagePage> {
+    const pageIds = ids.slice(0, limit);
+    if (pageIds.length === 0) return { items: [], nextCursor: null };
+    const rows = await db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", pageIds).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const page = pageIds.flatMap((id) => byId.get(id) ?? []);
+    const last = page.at(-1);
+    return {
+      items: page.map(toImageRecord),
+      nextCursor:
+        ids.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+    };
+  }
+
   return {
     kind: options.kind,
 
@@ -80,24 +95,29 @@ export function createSqlCatalog(
 
     async listImages(query: ImageQuery): Promise<ImagePage> {
       const limit = checkLimit(query.limit);
-      let select = db.selectFrom("images").select(IMAGE_COLUMNS).where("trashed_at", "is", null);
-      if (query.cursor) {
-        const cursor = decodeCursor(query.cursor);
+      const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+      let filtered = db.selectFrom("images").where("trashed_at", "is", null);
+      if (query.category) filtered = filtered.where("category_effective", "=", query.category);
+      if (query.status) filtered = filtered.where("status", "=", checkStatus(query.status));
+      if (query.from || query.to) {
+        const from = query.from ? fromBound(query.from) : null;
+        const to = query.to ? toBoundExclusive(query.to) : null;
+        filtered = filtered.where(await dialect.capturedBetween(from, to));
+      }
+      const terms = query.q?.trim() ? searchTerms(query.q) : null;
+      // Only punctuation: no word to look for, so nothing matches.
+      if (terms?.length === 0) return { items: [], nextCursor: null };
+      if (terms && dialect.searchPage) {
+        const ids = await dialect.searchPage(filtered, terms, cursor, limit + 1);
+        if (ids) return pageOfIds(ids, limit);
+      }
+      let select = filtered.select(IMAGE_COLUMNS);
+      if (cursor) {
         select = select.where(({ eb, refTuple, tuple }) =>
           eb(refTuple("created_at", "id"), "<", tuple(cursor.createdAt, cursor.id)),
         );
       }
-      if (query.category) select = select.where("category_effective", "=", query.category);
-      if (query.status) select = select.where("status", "=", checkStatus(query.status));
-      if (query.from || query.to) {
-        const from = query.from ? fromBound(query.from) : null;
-        const to = query.to ? toBoundExclusive(query.to) : null;
-        select = select.where(await dialect.capturedBetween(from, to));
-      }
-      if (query.q?.trim()) {
-        const terms = searchTerms(query.q);
-        // Only punctuation: no word to look for, so nothing matches.
-        if (terms.length === 0) return { items: [], nextCursor: null };
+      if (terms) {
         select = select.where(await dialect.matchesSearch(terms));
         // Sorting up to thousands of matches is cheaper on their keys alone; then only the page's rows are read.
         const pageKeys = select

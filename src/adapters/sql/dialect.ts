@@ -1,4 +1,5 @@
-import type { Expression, RawBuilder, SqlBool } from "kysely";
+import type { Expression, RawBuilder, SelectQueryBuilder, SqlBool } from "kysely";
+import type { Database } from "./schema.js";
 
 /**
  * Up to this many matches (of a search or a date range), a page is best built from the matches,
@@ -21,5 +22,16 @@ export interface SqlDialect {
   capturedBetween(from: string | null, toExclusive: string | null): Promise<Expression<SqlBool>>;
   /** PostgreSQL: claimers skip rows another claimer has locked, so many workers never wait on each other. */
   readonly skipLocked: boolean;
+  /**
+   * A search page's ids, newest added first, read from the full-text index in its own (insertion) order a
+   * chunk at a time, so a common word never means sorting thousands of matches. `filtered` is the listing
+   * with its other filters; `after` the last photo of the previous page. Null: use the generic plan.
+   */
+  searchPage?(
+    filtered: SelectQueryBuilder<Database, "images", object>,
+    terms: readonly string[],
+    after: { id: string } | null,
+    count: number,
+  ): Promise<string[] | null>;
   isForeignKeyViolation(error: unknown): boolean;
 }

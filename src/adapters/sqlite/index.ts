@@ -74,6 +74,8 @@ function createSqliteDialect(database: BetterSqlite3.Database): SqlDialect {
   // Prepared on first use: the table exists only once migrations have run.
   let countMatches: BetterSqlite3.Statement<[string, number], { n: number }> | undefined;
   let countInRange: BetterSqlite3.Statement<[string, string, number], { n: number }> | undefined;
+  let seqOf: BetterSqlite3.Statement<[string], { seq: number }> | undefined;
+  let matchesBelow: BetterSqlite3.Statement<[string, number, number], number> | undefined;
   return {
     name: "sqlite",
     // One machine shares a SQLite file, so its clock is the database clock.
@@ -100,6 +102,36 @@ function createSqliteDialect(database: BetterSqlite3.Database): SqlDialect {
       return sql<SqlBool>`${column} >= ${lower} and ${column} < ${upper}`;
     },
     skipLocked: false,
+    // The index keeps each photo's words under its seq, which grows with every photo added: reading matches
+    // by descending rowid is reading them newest added first, a chunk at a time, with no sort of them all.
+    searchPage: async (filtered, terms, after, count) => {
+      const query = ftsQuery(terms);
+      let below = Number.MAX_SAFE_INTEGER;
+      if (after) {
+        seqOf ??= database.prepare("select seq from images where id = ?");
+        const row = seqOf.get(after.id);
+        if (!row) return null; // The previous page's last photo is gone: the generic plan still pages right.
+        below = row.seq;
+      }
+      matchesBelow ??= database.prepare(
+        "select rowid from images_fts where images_fts match ? and rowid < ? order by rowid desc limit ?",
+      );
+      const ids: string[] = [];
+      for (let chunk = 4 * count; ids.length < count; chunk = Math.min(chunk * 4, 65_536)) {
+        const seqs = matchesBelow.pluck().all(query, below, chunk) as number[];
+        if (seqs.length === 0) break;
+        const rows = await filtered
+          .select("id")
+          .where(sql<SqlBool>`seq in (select value from json_each(${JSON.stringify(seqs)}))`)
+          .orderBy(sql`seq`, "desc")
+          .limit(count - ids.length)
+          .execute();
+        ids.push(...rows.map((r) => r.id));
+        if (seqs.length < chunk) break;
+        below = seqs.at(-1)!;
+      }
+      return ids;
+    },
     isForeignKeyViolation: (error) =>
       error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY",
   };
