@@ -19,6 +19,7 @@ import {
   decodeVector,
   encodeVector,
   IMAGE_COLUMNS,
+  type ImageRow,
   newImageRow,
   storableText,
   toImageRecord,
@@ -38,6 +39,20 @@ const MAX_ERROR_CHARS = 2000;
 const PROCESS_ID = `${hostname()}:${process.pid}`;
 
 const notFound = (id: string) => new PhotocatError("not_found", `no photo with id ${id}`);
+
+/**
+ * A page from up to `limit + 1` rows in page order: the extra row, when there, says another page follows,
+ * and the cursor names the last row shown by its sort key and id.
+ */
+function toPage(rows: ImageRow[], limit: number, sortKey: (row: ImageRow) => string | null): ImagePage {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const key = last ? sortKey(last) : null;
+  return {
+    items: page.map(toImageRecord),
+    nextCursor: rows.length > limit && last && key ? encodeCursor({ createdAt: key, id: last.id }) : null,
+  };
+}
 
 export function createSqlCatalog(
   db: Kysely<Database>,
@@ -62,17 +77,14 @@ export function createSqlCatalog(
 
   /** The records of `ids` in that order; the one past `limit`, when there, says another page follows. */
   async function pageOfIds(ids: readonly string[], limit: number): Promise<ImagePage> {
-    const pageIds = ids.slice(0, limit);
-    if (pageIds.length === 0) return { items: [], nextCursor: null };
-    const rows = await db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", pageIds).execute();
+    if (ids.length === 0) return { items: [], nextCursor: null };
+    const rows = await db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", ids).execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const page = pageIds.flatMap((id) => byId.get(id) ?? []);
-    const last = page.at(-1);
-    return {
-      items: page.map(toImageRecord),
-      nextCursor:
-        ids.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
-    };
+    return toPage(
+      ids.flatMap((id) => byId.get(id) ?? []),
+      limit,
+      (row) => row.created_at,
+    );
   }
 
   return {
@@ -133,13 +145,7 @@ export function createSqlCatalog(
         .orderBy("id", "desc")
         .limit(limit + 1)
         .execute();
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toImageRecord),
-        nextCursor:
-          rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
-      };
+      return toPage(rows, limit, (row) => row.created_at);
     },
 
     async setStatus(id: string, status: ImageStatus, error?: string | null) {
@@ -260,15 +266,7 @@ export function createSqlCatalog(
         .orderBy("id", "desc")
         .limit(limit + 1)
         .execute();
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toImageRecord),
-        nextCursor:
-          rows.length > limit && last?.trashed_at
-            ? encodeCursor({ createdAt: last.trashed_at, id: last.id })
-            : null,
-      };
+      return toPage(rows, limit, (row) => row.trashed_at);
     },
 
     async categoryCounts() {
