@@ -1,8 +1,8 @@
 import { memo } from "preact/compat";
-import { useState } from "preact/hooks";
-import { altFor, categoryColour, categoryLabel, isPending, placeholderUrl } from "../format.js";
+import { categoryColour, categoryLabel, isPending, placeholderUrl } from "../format.js";
 import type { Photo } from "../types.js";
 import { AlertIcon, RefreshIcon } from "./Icons.js";
+import { Thumbnail } from "./Thumbnail.js";
 
 interface PhotoCardProps {
   photo: Photo;
@@ -22,7 +22,6 @@ export function CategoryChip({ slug }: { slug: string | null }) {
 }
 
 function PhotoCardView({ photo, position, setSize, onOpen, onRetry }: PhotoCardProps) {
-  const [loaded, setLoaded] = useState(false);
   const placeholder = placeholderUrl(photo.thumbhash);
   const pending = isPending(photo);
 
@@ -35,19 +34,7 @@ function PhotoCardView({ photo, position, setSize, onOpen, onRetry }: PhotoCardP
         onClick={() => onOpen(photo.id)}
         style={placeholder ? { backgroundImage: `url("${placeholder}")` } : undefined}
       >
-        <img
-          key={photo.thumbnails.small}
-          src={photo.thumbnails.small}
-          alt={altFor(photo)}
-          loading="lazy"
-          decoding="async"
-          draggable={false}
-          class={loaded ? "loaded" : undefined}
-          onLoad={() => setLoaded(true)}
-          ref={(img) => {
-            if (img?.complete && img.naturalWidth > 0 && !loaded) setLoaded(true);
-          }}
-        />
+        <Thumbnail key={photo.thumbnails.small} photo={photo} />
         {pending && (
           <span class="card-badge" aria-hidden="true">
             <span class="spinner" />

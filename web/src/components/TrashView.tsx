@@ -8,10 +8,11 @@ import {
   listTrash,
   restorePhoto,
 } from "../api.js";
-import { altFor, formatDate, placeholderUrl, plural } from "../format.js";
+import { formatDate, placeholderUrl, plural } from "../format.js";
 import { useLive } from "../hooks/useLive.js";
 import type { Photo } from "../types.js";
 import { RestoreIcon, TrashIcon } from "./Icons.js";
+import { Thumbnail } from "./Thumbnail.js";
 
 const PAGE_SIZE = 60;
 
@@ -363,7 +364,6 @@ function TrashCard({
   onRestore: (photo: Photo) => void;
   onDelete: (photo: Photo) => void;
 }) {
-  const [loaded, setLoaded] = useState(false);
   const name = photo.original_name;
   const placeholder = placeholderUrl(photo.thumbhash);
   return (
@@ -372,18 +372,7 @@ function TrashCard({
         class="card-media trash-media"
         style={placeholder ? { backgroundImage: `url("${placeholder}")` } : undefined}
       >
-        <img
-          src={photo.thumbnails.small}
-          alt={altFor(photo)}
-          loading="lazy"
-          decoding="async"
-          draggable={false}
-          class={loaded ? "loaded" : undefined}
-          onLoad={() => setLoaded(true)}
-          ref={(img) => {
-            if (img?.complete && img.naturalWidth > 0 && !loaded) setLoaded(true);
-          }}
-        />
+        <Thumbnail key={photo.thumbnails.small} photo={photo} />
       </div>
       <div class="card-caption">
         <p class="trash-name" title={name}>
