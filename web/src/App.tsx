@@ -81,6 +81,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   const [dragging, setDragging] = useState(false);
   const [statsKey, setStatsKey] = useState(0);
   const categoryTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const countsRound = useRef(0);
 
   const toastId = useRef(0);
   const announce = useCallback((text: string, action?: ToastAction) => {
@@ -90,15 +91,26 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   const dismissToast = useCallback(() => setToast(null), []);
 
   const refreshCategories = useCallback((delayMs = 0) => {
+    // A refresh already due covers this change too. Pushing it back on every event would starve the counts
+    // for as long as events keep coming (a large import), so changes wait at most `delayMs`.
+    if (categoryTimer.current !== undefined && delayMs > 0) return;
     clearTimeout(categoryTimer.current);
     categoryTimer.current = setTimeout(() => {
-      listCategories().then(setCategories, () => {});
+      categoryTimer.current = undefined;
+      // Answers of an older refresh that arrive late must not overwrite a newer one's.
+      const round = ++countsRound.current;
+      const latest =
+        <T,>(apply: (value: T) => void) =>
+        (value: T) => {
+          if (round === countsRound.current) apply(value);
+        };
+      listCategories().then(latest(setCategories), () => {});
       // "All" counts every photo, described or not; the categories only count described ones.
       getStats().then(
-        (stats) => setTotalPhotos(stats.images),
+        latest((stats) => setTotalPhotos(stats.images)),
         () => {},
       );
-      countTrash().then(setTrashCount, () => {});
+      countTrash().then(latest(setTrashCount), () => {});
       setStatsKey((k) => k + 1);
     }, delayMs);
   }, []);
