@@ -1,59 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeServer, startFakeServer, validAnswer } from "../analysers/shared/fixtures.js";
+import { type FakeServer, startFakeServer } from "../analysers/shared/fixtures.js";
 import { solidImage } from "../support/fake-analyser.js";
-
-const CLI = path.resolve("src/cli/main.ts");
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function photocat(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-      env: { ...process.env, PHOTOCAT_LOG_LEVEL: "error", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-// An OpenAI-compatible server (as vLLM or LM Studio would be) that always describes a red bicycle.
-function completion() {
-  return {
-    body: {
-      id: "chatcmpl-1",
-      object: "chat.completion",
-      created: 1764000000,
-      model: "test-model",
-      choices: [
-        {
-          index: 0,
-          message: {
-            role: "assistant",
-            content: JSON.stringify(validAnswer({ category: "vehicles", summary: "A red bicycle." })),
-          },
-          finish_reason: "stop",
-        },
-      ],
-      usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050 },
-    },
-  };
-}
+import { chatCompletion, photocat } from "./support.js";
 
 describe("photocat command line", () => {
   let dir: string;
@@ -62,7 +13,7 @@ describe("photocat command line", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "photocat-cli-"));
-    server = await startFakeServer(() => completion());
+    server = await startFakeServer(() => chatCompletion({ category: "vehicles", summary: "A red bicycle." }));
     env = {
       PHOTOCAT_DATA_DIR: path.join(dir, "data"),
       PHOTOCAT_ANALYSER: "openai",

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import xterm from "@xterm/headless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeServer, startFakeServer, validAnswer } from "../analysers/shared/fixtures.js";
+import { type FakeServer, startFakeServer } from "../analysers/shared/fixtures.js";
 import { solidImage } from "../support/fake-analyser.js";
-import { NODE_ARGS, photocat } from "./support.js";
+import { chatCompletion, NODE_ARGS, photocat } from "./support.js";
 
 const COLUMNS = 100;
 const hasScript = spawnSync("script", ["--version"]).status === 0;
@@ -42,28 +42,6 @@ async function inTerminal(
   return { code, lines: lines.filter((l) => l.trim() !== "") };
 }
 
-function completion() {
-  return {
-    body: {
-      id: "chatcmpl-1",
-      object: "chat.completion",
-      created: 1764000000,
-      model: "test-model",
-      choices: [
-        {
-          index: 0,
-          message: {
-            role: "assistant",
-            content: JSON.stringify(validAnswer({ summary: "A green square." })),
-          },
-          finish_reason: "stop",
-        },
-      ],
-      usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050 },
-    },
-  };
-}
-
 describe.skipIf(!hasScript)("photocat import in a terminal", () => {
   let dir: string;
   let server: FakeServer;
@@ -71,7 +49,7 @@ describe.skipIf(!hasScript)("photocat import in a terminal", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "photocat-cli-tty-"));
-    server = await startFakeServer(() => completion());
+    server = await startFakeServer(() => chatCompletion({ summary: "A green square." }));
     env = {
       PHOTOCAT_DATA_DIR: path.join(dir, "data"),
       PHOTOCAT_ANALYSER: "openai",

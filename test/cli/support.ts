@@ -3,6 +3,7 @@ import path from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { createContainer } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
+import { validAnswer } from "../analysers/shared/fixtures.js";
 import { analysis, newImage } from "../contracts/fixtures.js";
 
 export const CLI = path.resolve("src/cli/main.ts");
@@ -68,4 +69,24 @@ export async function seedCatalogue(
     await container.close();
   }
   return ids;
+}
+
+/** An OpenAI-compatible server's answer (as vLLM or LM Studio give) describing every photo the same way. */
+export function chatCompletion(answer: Parameters<typeof validAnswer>[0]) {
+  return {
+    body: {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 1764000000,
+      model: "test-model",
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: JSON.stringify(validAnswer(answer)) },
+          finish_reason: "stop",
+        },
+      ],
+      usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050 },
+    },
+  };
 }
