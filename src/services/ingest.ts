@@ -69,8 +69,9 @@ export async function ingestFile(
     return await ingestChecked(deps, limits, file, originalName, size);
   } catch (error) {
     // Every refusal leaves a line (what and why, never the content); unexpected errors are logged by callers.
+    // At info: a refused file is the answer to its sender (the CLI prints it once), not a fault of the server.
     if (isPhotocatError(error)) {
-      deps.logger.warn({ code: error.code, name: originalName, size }, `photo refused: ${error.message}`);
+      deps.logger.info({ code: error.code, name: originalName, size }, `photo refused: ${error.message}`);
     }
     throw error;
   }
