@@ -7,6 +7,7 @@ import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
+  addAlbums,
   addHealthProbes,
   addTrash,
   coverCaptureTime,
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   "0004_trash": { up: (db) => addTrash(db) },
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "postgres") },
+  "0007_albums": { up: (db) => addAlbums(db, "postgres") },
 };
 
 /** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */
@@ -66,6 +68,7 @@ function createPostgresDialect(db: Kysely<Database>): SqlDialect {
     capturedBetween: async (from, to) =>
       sql<SqlBool>`"images"."captured_at" >= ${from ?? ""} and "images"."captured_at" < ${to ?? "~"}`,
     skipLocked: true,
+    writeTransaction: (work) => db.transaction().execute(work),
     isForeignKeyViolation: (error) => (error as { code?: unknown }).code === "23503",
   };
 }

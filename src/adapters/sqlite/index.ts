@@ -9,6 +9,7 @@ import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
+  addAlbums,
   addHealthProbes,
   addTrash,
   coverCaptureTime,
@@ -61,6 +62,7 @@ export const migrations: Record<string, Migration> = {
   "0004_trash": { up: (db) => addTrash(db) },
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "sqlite") },
+  "0007_albums": { up: (db) => addAlbums(db, "sqlite") },
 };
 
 /** FTS5 syntax from plain words: each quoted, the last one a prefix. */
@@ -70,7 +72,7 @@ export function ftsQuery(terms: readonly string[]): string {
     .join(" ");
 }
 
-function createSqliteDialect(database: BetterSqlite3.Database): SqlDialect {
+function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Database>): SqlDialect {
   // Prepared on first use: the table exists only once migrations have run.
   let countMatches: BetterSqlite3.Statement<[string, number], { n: number }> | undefined;
   let countInRange: BetterSqlite3.Statement<[string, string, number], { n: number }> | undefined;
@@ -90,9 +92,11 @@ function createSqliteDialect(database: BetterSqlite3.Database): SqlDialect {
       const seq = matches > FEW_MATCHES ? sql`+"images"."seq"` : sql`"images"."seq"`;
       return sql<SqlBool>`${seq} in (select rowid from images_fts where images_fts match ${query})`;
     },
-    capturedBetween: async (from, to) => {
+    capturedBetween: async (from, to, byCaptureTime) => {
       const lower = from ?? "";
       const upper = to ?? "~"; // After every ISO time.
+      if (byCaptureTime)
+        return sql<SqlBool>`"images"."captured_at" >= ${lower} and "images"."captured_at" < ${upper}`;
       countInRange ??= database.prepare(
         "select count(*) as n from (select 1 from images where captured_at >= ? and captured_at < ? limit ?)",
       );
@@ -102,6 +106,19 @@ function createSqliteDialect(database: BetterSqlite3.Database): SqlDialect {
       return sql<SqlBool>`${column} >= ${lower} and ${column} < ${upper}`;
     },
     skipLocked: false,
+    // One connection: other queries of this process wait for it; other processes wait on busy_timeout.
+    writeTransaction: (work) =>
+      db.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        try {
+          const result = await work(connection);
+          await sql`commit`.execute(connection);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(connection).catch(() => {});
+          throw error;
+        }
+      }),
     // The index keeps each photo's words under its seq, which grows with every photo added: reading matches
     // by descending rowid is reading them newest added first, a chunk at a time, with no sort of them all.
     searchPage: async (filtered, terms, after, count) => {
@@ -199,7 +216,7 @@ export function openSqliteStore(options: { path: string; logger?: Logger }): Sql
     migrate(db as unknown as Kysely<unknown>, migrations, logger, "[catalog:sqlite]"),
   );
   ready.catch(() => {}); // Reported by every call (and by `ready` to whoever awaits it).
-  const sqliteDialect = createSqliteDialect(database);
+  const sqliteDialect = createSqliteDialect(database, db);
   const closer = sharedCloser(2, async () => {
     await ready.catch(() => {});
     await db.destroy();
