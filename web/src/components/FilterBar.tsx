@@ -1,5 +1,7 @@
 import { categoryColour, categoryLabel, formatCount } from "../format.js";
+import { hasFilters, withoutFilters } from "../hooks/useRoute.js";
 import type { CategoryCount, Filters } from "../types.js";
+import { CloseIcon, PinIcon } from "./Icons.js";
 
 interface FilterBarProps {
   filters: Filters;
@@ -53,13 +55,37 @@ export function CategoryChips({ filters, categories, onChange, total }: Category
   );
 }
 
-/** Date range and status, beside the results heading. */
-export function MoreFilters({ filters, onChange }: Omit<FilterBarProps, "categories">) {
+interface MoreFiltersProps extends Omit<FilterBarProps, "categories"> {
+  /** Saves the search as a smart album; absent where it makes no sense (inside an album). */
+  onSaveSearch?: () => void;
+}
+
+/** Order, date range, status and place, beside the results heading. */
+export function MoreFilters({ filters, onChange, onSaveSearch }: MoreFiltersProps) {
   const set = (change: Partial<Filters>) => onChange({ ...filters, ...change });
-  const filtered = filters.category || filters.status || filters.from || filters.to || filters.q;
+  const filtered = hasFilters(filters);
 
   return (
     <div class="filter-fields">
+      {filters.place && (
+        <button
+          type="button"
+          class="filter-chip place-chip"
+          aria-label={`Remove the place filter: ${filters.place}`}
+          onClick={() => set({ place: "" })}
+        >
+          <PinIcon size={16} />
+          {filters.place}
+          <CloseIcon size={14} />
+        </button>
+      )}
+      <label class="inline-field">
+        <span>Order</span>
+        <select value={filters.order} onChange={(e) => set({ order: e.currentTarget.value })}>
+          <option value="">Newest added</option>
+          <option value="taken">Newest taken</option>
+        </select>
+      </label>
       <label class="inline-field">
         <span>From</span>
         <input
@@ -88,12 +114,13 @@ export function MoreFilters({ filters, onChange }: Omit<FilterBarProps, "categor
           ))}
         </select>
       </label>
+      {filtered && onSaveSearch && (
+        <button type="button" class="button subtle" onClick={onSaveSearch}>
+          Save as smart album
+        </button>
+      )}
       {filtered && (
-        <button
-          type="button"
-          class="button subtle"
-          onClick={() => onChange({ q: "", category: "", status: "", from: "", to: "" })}
-        >
+        <button type="button" class="button subtle" onClick={() => onChange(withoutFilters(filters))}>
           Clear filters
         </button>
       )}
