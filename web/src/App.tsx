@@ -285,7 +285,8 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   const jumpTo = (month: string | null) =>
     setFilters({ ...filters, order: "taken", to: month ? endOfMonth(month) : "" });
   const setView = (view: View) => {
-    navigate({ ...route, view });
+    // "Photos" leaves the album shown for the whole library.
+    navigate({ ...route, view, photo: null, filters: { ...route.filters, album: "" } });
     window.scrollTo({ top: 0 });
   };
 
@@ -413,7 +414,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
         Skip to content
       </a>
       <Header
-        view={route.view}
+        view={route.view === "gallery" && filters.album ? "albums" : route.view}
         query={filters.q}
         onQuery={(q) => setFilters({ ...filters, q }, filters.q && q ? "replace" : "push")}
         onNavigate={setView}
@@ -464,6 +465,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
               filters={filters}
               categories={categories}
               total={filters.album ? null : totalPhotos}
+              counts={!filters.album}
               onChange={(f) => setFilters(f)}
             />
             <div class="results-heading">
@@ -477,7 +479,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
                         : "Photos"}
                   </h1>
                 )}
-                {feed.loaded && feed.items.length > 0 && (
+                {feed.loaded && feed.items.length > 0 && (!filters.album || filtered || filters.to) && (
                   <p class="muted" aria-live="polite">
                     {plural(feed.items.length, "photo", "photos", feed.hasMore ? "+" : "")}
                     {filters.order === "taken" &&

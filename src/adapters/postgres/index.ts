@@ -67,6 +67,8 @@ function createPostgresDialect(db: Kysely<Database>): SqlDialect {
     },
     capturedBetween: async (from, to) =>
       sql<SqlBool>`"images"."captured_at" >= ${from ?? ""} and "images"."captured_at" < ${to ?? "~"}`,
+    inAlbum: async (albumId) =>
+      sql<SqlBool>`"images"."id" in (select image_id from album_images where album_id = ${albumId})`,
     skipLocked: true,
     writeTransaction: (work) => db.transaction().execute(work),
     isForeignKeyViolation: (error) => (error as { code?: unknown }).code === "23503",

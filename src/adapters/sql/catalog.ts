@@ -174,25 +174,44 @@ export function createSqlCatalog(
     }
     if (filters.album) {
       const album = await albumRow(filters.album);
-      if (!album) return null;
-      const saved = readFilters(album.filters);
-      if (saved) return applyFilters(select, { ...saved, order: filters.order });
-      select = select.where("id", "in", (eb) =>
-        eb.selectFrom("album_images").select("image_id").where("album_id", "=", album.id),
-      );
+      return album ? inAlbum(select, album, filters.order) : null;
     }
     return select;
   }
 
+  /** The photos of an album: those its saved search finds, or those chosen. */
+  async function inAlbum(select: Images, album: AlbumsTable, order?: ImageOrder): Promise<Images | null> {
+    const saved = readFilters(album.filters);
+    if (saved) return applyFilters(select, { ...saved, order });
+    return select.where(await dialect.inAlbum(album.id));
+  }
+
+  async function countOf(select: SelectQueryBuilder<Database, keyof Database, object>): Promise<number> {
+    const row = await select.select(({ fn }) => fn.countAll<number>().as("count")).executeTakeFirst();
+    return Number(row?.count ?? 0);
+  }
+
   async function summariseAlbum(row: AlbumsTable): Promise<AlbumSummary> {
     const album = toAlbumRecord(row);
-    const members = await applyFilters(db.selectFrom("images").where("trashed_at", "is", null), {
-      album: row.id,
-      order: "taken",
-    });
+    const members = await inAlbum(db.selectFrom("images").where("trashed_at", "is", null), row, "taken");
     if (!members) return { ...album, count: 0, cover: null };
-    const counted = await members.select(({ fn }) => fn.countAll<number>().as("count")).executeTakeFirst();
-    const count = Number(counted?.count ?? 0);
+    const count = album.filters
+      ? await countOf(members)
+      : // Chosen photos: all of them (a range of the album's key) less the few in the trash.
+        (await countOf(db.selectFrom("album_images").where("album_id", "=", row.id))) -
+        (await countOf(
+          db
+            .selectFrom("images")
+            .where("trashed_at", "is not", null)
+            .where(({ exists, selectFrom }) =>
+              exists(
+                selectFrom("album_images")
+                  .select("image_id")
+                  .where("album_id", "=", row.id)
+                  .whereRef("image_id", "=", "images.id"),
+              ),
+            ),
+        ));
     if (count === 0) return { ...album, count, cover: null };
     const chosen = album.coverId
       ? await members.select(IMAGE_COLUMNS).where("id", "=", album.coverId).executeTakeFirst()

@@ -28,6 +28,11 @@ export interface SqlDialect {
     byCaptureTime: boolean,
   ): Promise<Expression<SqlBool>>;
   /**
+   * Restricts `images` to the photos of an album of chosen photos. Async so a dialect may look at the
+   * album's size first: a large album is best paged by walking the ordered index, a small one from its rows.
+   */
+  inAlbum(albumId: string): Promise<Expression<SqlBool>>;
+  /**
    * Runs `work` in one transaction that holds the write lock from its start (SQLite: BEGIN IMMEDIATE, so
    * a read followed by a write never fails because another process wrote in between).
    */

@@ -162,8 +162,8 @@ export async function addHealthProbes(db: AnyDb): Promise<void> {
 
 /**
  * Albums (chosen photos or a saved search), and the indexes the timeline, the capture-time order and the
- * place filter need: a page in capture-time order, from any month, is an index range scan; the timeline's
- * monthly counts read that index alone (trashed_at is in it).
+ * place filter need: a page in capture-time order, from any month and with or without a category, is an
+ * index range scan; the timeline's monthly counts read that index alone (trashed_at is in it).
  */
 export async function addAlbums(db: AnyDb, dialect: "sqlite" | "postgres"): Promise<void> {
   const key = dialect === "postgres" ? sql`text collate "C"` : sql`text`;
@@ -194,9 +194,15 @@ export async function addAlbums(db: AnyDb, dialect: "sqlite" | "postgres"): Prom
     .execute();
   await db.schema.dropIndex("images_captured").execute();
   await db.schema
+    .createIndex("images_category_taken")
+    .on("images")
+    .columns(["category_effective", "captured_at", "id"])
+    .execute();
+  // A place's photos newest first; the map's counts and positions read this index alone.
+  await db.schema
     .createIndex("images_place")
     .on("images")
-    .columns(["place", "created_at", "id"])
+    .columns(["place", "created_at", "id", "gps_lat", "gps_lon", "trashed_at"])
     .where(sql.ref("place"), "is not", null)
     .execute();
 }

@@ -12,6 +12,8 @@ interface FilterBarProps {
 interface CategoryChipsProps extends FilterBarProps {
   /** Every photo in the library, described or not (categories count only the described ones). */
   total: number | null;
+  /** Whether the library's counts apply (not inside an album). */
+  counts?: boolean;
 }
 
 const STATUSES = [
@@ -23,7 +25,7 @@ const STATUSES = [
 ];
 
 /** Category chips with counts: one click filters, a second click clears. */
-export function CategoryChips({ filters, categories, onChange, total }: CategoryChipsProps) {
+export function CategoryChips({ filters, categories, onChange, total, counts = true }: CategoryChipsProps) {
   const set = (change: Partial<Filters>) => onChange({ ...filters, ...change });
 
   return (
@@ -48,7 +50,7 @@ export function CategoryChips({ filters, categories, onChange, total }: Category
           onClick={() => set({ category: filters.category === c.slug ? "" : c.slug })}
         >
           <span class="chip-dot" aria-hidden="true" />
-          {categoryLabel(c.slug)} <span class="count">{formatCount(c.count)}</span>
+          {categoryLabel(c.slug)} {counts && <span class="count">{formatCount(c.count)}</span>}
         </button>
       ))}
     </fieldset>

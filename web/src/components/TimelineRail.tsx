@@ -98,13 +98,16 @@ export function TimelineRail({ filters, refreshKey, onJump }: TimelineRailProps)
                           type="button"
                           class="timeline-month"
                           aria-current={current === m.month ? "true" : undefined}
-                          aria-label={`${monthLabel(m.month)}, ${plural(m.count, "photo", "photos")}`}
                           title={`${monthLabel(m.month)}: ${plural(m.count, "photo", "photos")}`}
                           onClick={() => onJump(m.month)}
                         >
-                          <span>{monthName.format(dateOf(m.month))}</span>
-                          <span class="timeline-count" aria-hidden="true">
+                          <span>
+                            {monthName.format(dateOf(m.month))}
+                            <span class="visually-hidden">{` ${year},`}</span>
+                          </span>
+                          <span class="timeline-count">
                             {formatCount(m.count)}
+                            <span class="visually-hidden">{m.count === 1 ? " photo" : " photos"}</span>
                           </span>
                         </button>
                       </li>
