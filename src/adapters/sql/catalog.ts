@@ -596,9 +596,8 @@ export function createSqlCatalog(
         .orderBy(sql`lower(name)`)
         .orderBy("id")
         .execute();
-      const albums: AlbumSummary[] = [];
-      for (const row of rows) albums.push(await summariseAlbum(row));
-      return albums;
+      // At once: PostgreSQL answers on several connections (SQLite's one connection takes them in turn).
+      return Promise.all(rows.map(summariseAlbum));
     },
 
     async updateAlbum(id, change) {
