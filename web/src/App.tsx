@@ -487,6 +487,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
                       ` · taken up to ${monthLabel(filters.to.slice(0, 7))}`}
                   </p>
                 )}
+                {/* A space between the count and the button: their words never run together ("1 photoSelect"). */}{" "}
                 {feed.items.length > 0 && !selection.active && (
                   <button type="button" class="button small" onClick={selection.start}>
                     <SelectIcon size={16} />
