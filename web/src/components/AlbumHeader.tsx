@@ -13,7 +13,7 @@ interface AlbumHeaderProps {
 }
 
 /** A smart album's search in words: "Food · taken in Paris, France · “beach”". */
-export function describeSearch(filters: Album["filters"]): string {
+function describeSearch(filters: Album["filters"]): string {
   if (!filters) return "";
   const parts: string[] = [];
   if (filters.q) parts.push(`“${filters.q}”`);
