@@ -21,13 +21,24 @@ const project = (lon: number, lat: number): [number, number] => [
 ];
 
 function ringPath(ring: Position[]): string {
-  return `M${ring
-    .map(([lon, lat]) =>
-      project(lon!, lat!)
+  // A ring that crosses the antimeridian (Russia, Fiji) jumps by 360°: made continuous, it runs past one
+  // edge of the map, so it is drawn a second time shifted by a world's width (the view clips the rest).
+  const unwrapped: [number, number][] = [];
+  let shift = 0;
+  for (const [i, [lon, lat]] of ring.entries()) {
+    const previous = ring[i - 1]?.[0];
+    if (previous !== undefined && Math.abs(lon! - previous) > 180) shift += lon! > previous ? -360 : 360;
+    unwrapped.push([lon! + shift, lat!]);
+  }
+  const lons = unwrapped.map(([lon]) => lon);
+  const offsets = [0, ...(Math.min(...lons) < -180 ? [360] : []), ...(Math.max(...lons) > 180 ? [-360] : [])];
+  const points = (offset: number) =>
+    unwrapped.map(([lon, lat]) =>
+      project(lon + offset, lat)
         .map((v) => v.toFixed(1))
         .join(","),
-    )
-    .join("L")}Z`;
+    );
+  return offsets.map((offset) => `M${points(offset).join("L")}Z`).join("");
 }
 
 function geometryPath(geometry: Geometry | null): string {
