@@ -27,7 +27,7 @@ export interface ImageFilters {
   q?: string | null;
   /** The place name, exactly as `places()` gives it. */
   place?: string | null;
-  /** Only the photos of this album (a smart album adds its saved filters). */
+  /** Only the photos of this album (a smart album adds its saved filters); not_found when there is none. */
   album?: string | null;
 }
 

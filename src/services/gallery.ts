@@ -71,11 +71,11 @@ export async function categoriesWithCounts(
 }
 
 /**
- * A category filter must name a category and an album filter an album: a typo would otherwise show an
- * empty gallery.
+ * A category filter must name a category: a typo would otherwise show an empty gallery (the catalogue says
+ * when an album does not exist).
  */
 export async function checkFilters(
-  catalog: Pick<Catalog, "categoryCounts" | "getAlbum">,
+  catalog: Pick<Catalog, "categoryCounts">,
   taxonomy: Taxonomy,
   filters: ImageFilters,
 ): Promise<void> {
@@ -87,9 +87,6 @@ export async function checkFilters(
         `there is no category "${filters.category}": category must be one of: ${known.join(", ")}`,
       );
     }
-  }
-  if (filters.album && !(await catalog.getAlbum(filters.album))) {
-    throw new PhotocatError("not_found", `no album with id ${filters.album}`);
   }
 }
 

@@ -152,8 +152,8 @@ export function createSqlCatalog(
 
   /**
    * The listing's filters as conditions on `images` (the caller excludes or picks trashed photos); null when
-   * nothing can match (a search of punctuation only, an album that does not exist). A smart album adds its
-   * saved search to the others.
+   * nothing can match (a search of punctuation only). A smart album adds its saved search to the others; an
+   * album that does not exist is not_found.
    */
   async function applyFilters(
     select: Images,
@@ -174,7 +174,8 @@ export function createSqlCatalog(
     }
     if (filters.album) {
       const album = await albumRow(filters.album);
-      return album ? inAlbum(select, album, filters.order) : null;
+      if (!album) throw new PhotocatError("not_found", `no album with id ${filters.album}`);
+      return inAlbum(select, album, filters.order);
     }
     return select;
   }
