@@ -17,6 +17,7 @@ import { type DecodeSlotOptions, withDecodeSlot } from "./decode-slots.js";
 import { detectMediaType, unsupportedContent } from "./detect.js";
 import { isRawCameraTiff, readPhotoMetadata } from "./exif.js";
 import { reverseGeocode } from "./geocode.js";
+import { type MetadataReading, readEmbeddedWords } from "./own-words.js";
 
 export interface InspectedImage {
   /** Found from the content (magic bytes), never from the name. */
@@ -33,6 +34,8 @@ export interface InspectedImage {
   colours: string[];
   /** WebP, auto-oriented, all metadata stripped, never upscaled. */
   thumbnails: { small: Buffer; large: Buffer };
+  /** The words the file carries (XMP, IPTC, EXIF captions and keywords), and what could not be read. */
+  embedded: MetadataReading;
 }
 
 export const THUMBNAIL_EDGES = { small: 320, large: 1280 } as const;
@@ -134,7 +137,8 @@ async function inspect(
   });
   const derived = await derivatives(preview);
   const place = metadata.gps ? await reverseGeocode(metadata.gps.latitude, metadata.gps.longitude) : null;
-  return { mediaType, width: displayWidth, height: displayHeight, metadata, place, ...derived };
+  const embedded = await readEmbeddedWords(bytes);
+  return { mediaType, width: displayWidth, height: displayHeight, metadata, place, ...derived, embedded };
 }
 
 /**
