@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import type { FileDescription } from "../ports/metadata-writer.js";
 
 /** XMP namespaces read and written here; prefixes in files vary, so names are resolved by namespace URI. */
 export const NS = {
@@ -213,24 +214,12 @@ export function xmlText(value: string): string {
     .replace(/[&<>"]/g, (c) => ESCAPES[c]!);
 }
 
-/** The fields Photocat writes to XMP. */
-export interface XmpFields {
-  title: string | null;
-  description: string | null;
-  keywords: string[];
-  /** lr:hierarchicalSubject entries, e.g. "Photocat|animals". */
-  hierarchicalSubjects: string[];
-  altText: string | null;
-  /** Iptc4xmpCore:ExtDescrAccessibility: the text visible in the photo. */
-  extendedDescription: string | null;
-}
-
 const alt = (value: string) => `<rdf:Alt><rdf:li xml:lang="x-default">${xmlText(value)}</rdf:li></rdf:Alt>`;
 const bag = (values: readonly string[]) =>
   `<rdf:Bag>${values.map((v) => `<rdf:li>${xmlText(v)}</rdf:li>`).join("")}</rdf:Bag>`;
 
 /** An XMP sidecar (a complete packet) with the given fields; empty fields are left out. */
-export function buildXmp(fields: XmpFields): string {
+export function buildXmp(fields: FileDescription): string {
   const properties = [
     fields.title ? `   <dc:title>${alt(fields.title)}</dc:title>` : null,
     fields.description ? `   <dc:description>${alt(fields.description)}</dc:description>` : null,
@@ -241,8 +230,8 @@ export function buildXmp(fields: XmpFields): string {
     fields.altText
       ? `   <Iptc4xmpCore:AltTextAccessibility>${alt(fields.altText)}</Iptc4xmpCore:AltTextAccessibility>`
       : null,
-    fields.extendedDescription
-      ? `   <Iptc4xmpCore:ExtDescrAccessibility>${alt(fields.extendedDescription)}</Iptc4xmpCore:ExtDescrAccessibility>`
+    fields.visibleText
+      ? `   <Iptc4xmpCore:ExtDescrAccessibility>${alt(fields.visibleText)}</Iptc4xmpCore:ExtDescrAccessibility>`
       : null,
   ].filter((p): p is string => p !== null);
   return [

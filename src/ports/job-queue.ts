@@ -19,6 +19,12 @@ export const JOB_KINDS = {
     imageId: () => null,
     dedupeKey: (p: { batchId: string }) => `batch-poll:${p.batchId}`,
   },
+  /** Rewrites the XMP sidecar kept beside a photo's original (PHOTOCAT_STORAGE_SIDECARS). */
+  sidecar: {
+    payload: z.object({ imageId: z.string().min(1) }),
+    imageId: (p: { imageId: string }) => p.imageId,
+    dedupeKey: (p: { imageId: string }) => `sidecar:${p.imageId}`,
+  },
 } as const satisfies Record<
   string,
   {

@@ -113,7 +113,7 @@ describe("reading XMP", () => {
       keywords: ["food", "a<b"],
       hierarchicalSubjects: ["Photocat|food"],
       altText: "Fish and chips",
-      extendedDescription: "MENU 12 EUR",
+      visibleText: "MENU 12 EUR",
     });
     expect(written).not.toContain("<script>");
     const { own } = words(written);
