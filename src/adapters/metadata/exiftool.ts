@@ -1,3 +1,7 @@
+import { execFile } from "node:child_process";
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import { promisify } from "node:util";
 import type { ExifTool, WriteTags } from "exiftool-vendored";
 import { PhotocatError } from "../../domain/errors.js";
 import { isAcceptedMediaType, MEDIA_TYPES } from "../../domain/image.js";
@@ -7,6 +11,14 @@ import type { FileDescription, MetadataWriter } from "../../ports/metadata-write
 const NOT_WRITABLE = new Set(["image/bmp"]);
 /** Formats with no IPTC-IIM block (ExifTool writes IPTC only into JPEG, TIFF, PSD and TIFF-based RAW). */
 const NO_IPTC = new Set(["image/png", "image/webp", "image/gif", "image/avif", "image/heic", "image/heif"]);
+
+const run = promisify(execFile);
+
+/** Whether perl (and a given ExifTool) can run here: AWS Lambda's Node runtime, for one, has no perl. */
+async function canRun(perl: string, exiftoolPath: string | undefined): Promise<void> {
+  await run(perl, ["-e", "1"], { timeout: 10_000 });
+  if (exiftoolPath) await access(exiftoolPath, constants.X_OK);
+}
 
 const formatLabel = (mediaType: string) =>
   isAcceptedMediaType(mediaType) ? MEDIA_TYPES[mediaType].label : mediaType;
@@ -48,18 +60,29 @@ export function exiftoolTags(mediaType: string, d: FileDescription): WriteTags {
  * process kept warm and started on first use. Capture date, GPS and orientation are never named, so never
  * changed.
  */
-export function createExiftoolWriter(options: { taskTimeoutMs?: number } = {}): MetadataWriter {
+export function createExiftoolWriter(
+  options: {
+    taskTimeoutMs?: number;
+    /** Another ExifTool or perl than the usual ones (tests point these at missing files). */
+    exiftoolPath?: string;
+    perl?: string;
+  } = {},
+): MetadataWriter {
   let tool: Promise<ExifTool> | null = null;
   const start = () => {
-    tool ??= import("exiftool-vendored").then(
-      ({ ExifTool }) =>
-        new ExifTool({
-          maxProcs: 1,
-          taskTimeoutMillis: options.taskTimeoutMs ?? 60_000,
-          // No network, no time zone guessing: only writing happens here.
-          geolocation: false,
-        }),
-    );
+    // Checked before anything is spawned: a child process that cannot start would take the server down.
+    tool ??= canRun(options.perl ?? "perl", options.exiftoolPath)
+      .then(() => import("exiftool-vendored"))
+      .then(
+        ({ ExifTool }) =>
+          new ExifTool({
+            maxProcs: 1,
+            taskTimeoutMillis: options.taskTimeoutMs ?? 60_000,
+            // No network, no time zone guessing: only writing happens here.
+            geolocation: false,
+            ...(options.exiftoolPath ? { exiftoolPath: options.exiftoolPath } : {}),
+          }),
+      );
     return tool;
   };
   return {
