@@ -75,8 +75,9 @@ export async function writeEmbeddedCopy(
 }
 
 /**
- * Writes the sidecar kept beside the original in the storage (PHOTOCAT_STORAGE_SIDECARS). Unchanged
- * sidecars are not written again; a photo that is gone has none.
+ * Writes the sidecar kept beside the original in the storage (PHOTOCAT_STORAGE_SIDECARS), from the record as
+ * it is now, and again while the record changes under it (so jobs that finish out of order still leave the
+ * newest description). Unchanged sidecars are not written again; a photo that is gone has none.
  */
 export function sidecarHandler(deps: {
   catalog: Catalog;
@@ -84,15 +85,21 @@ export function sidecarHandler(deps: {
   queue: JobQueue;
   logger: Logger;
 }): JobHandler<"sidecar"> {
+  const writeCurrent = async (imageId: string) => {
+    let written: string | null = null;
+    for (let round = 0; round < 5; round++) {
+      const image = await deps.catalog.getImage(imageId);
+      if (!image || image.updatedAt === written) return;
+      const xmp = Buffer.from(xmpSidecar(image));
+      const key = sidecarKey(image.id);
+      const stored = (await deps.blobs.stat(key)) ? await deps.blobs.get(key).catch(() => null) : null;
+      if (!stored?.equals(xmp)) await deps.blobs.put(key, xmp, "application/rdf+xml");
+      written = image.updatedAt;
+    }
+  };
   return async (job, context) => {
     try {
-      const image = await deps.catalog.getImage(job.payload.imageId);
-      if (image) {
-        const xmp = Buffer.from(xmpSidecar(image));
-        const key = sidecarKey(image.id);
-        const stored = (await deps.blobs.stat(key)) ? await deps.blobs.get(key).catch(() => null) : null;
-        if (!stored?.equals(xmp)) await deps.blobs.put(key, xmp, "application/rdf+xml");
-      }
+      await writeCurrent(job.payload.imageId);
       await deps.queue.complete(job.id, context.workerId);
     } catch (error) {
       deps.logger.warn({ err: error, imageId: job.payload.imageId }, "could not write the photo's sidecar");
@@ -115,8 +122,9 @@ export function keepSidecarsInStep(deps: {
 }): () => void {
   return deps.events.subscribe((event) => {
     if (event.type !== "image" || event.image.status === "running") return;
-    deps.queue.enqueue("sidecar", { imageId: event.image.id }).catch((error: unknown) => {
-      deps.logger.warn({ err: error, imageId: event.image.id }, "could not queue the photo's sidecar");
+    const { id, updatedAt } = event.image;
+    deps.queue.enqueue("sidecar", { imageId: id, version: updatedAt }).catch((error: unknown) => {
+      deps.logger.warn({ err: error, imageId: id }, "could not queue the photo's sidecar");
     });
   });
 }
