@@ -68,6 +68,26 @@ export function runMetadataWriterContract(name: string, create: () => MetadataWr
       expect((await embedded(file))?.keywords).toEqual(["only"]);
     });
 
+    it("refuses a damaged file with cannot_embed, and goes on writing the next", async () => {
+      const broken = path.join(dir, "broken.jpg");
+      await writeFile(
+        broken,
+        Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff]), Buffer.alloc(64, 1)]),
+      );
+      await expect(writer.embed(broken, "image/jpeg", DESCRIPTION)).rejects.toMatchObject({
+        code: "cannot_embed",
+      });
+      const good = path.join(dir, "after.jpg");
+      await writeFile(
+        good,
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: "#fff" } })
+          .jpeg()
+          .toBuffer(),
+      );
+      await writer.embed(good, "image/jpeg", DESCRIPTION);
+      expect((await embedded(good))?.description).toBe(DESCRIPTION.description);
+    });
+
     it("refuses a format that cannot carry metadata, leaving the file as it was", async () => {
       const file = path.join(dir, "paint.bmp");
       const bmp = solidBmp(4, 4, { r: 1, g: 2, b: 3 });
