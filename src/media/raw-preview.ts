@@ -27,7 +27,7 @@ function jpegAt(bytes: Buffer, offset: number): (EmbeddedJpeg & { decodable: boo
   let height = 0;
   let decodable = false;
   let sawScan = false;
-  while (at + 4 <= bytes.length) {
+  while (at + 2 <= bytes.length) {
     if (bytes[at] !== 0xff) return null;
     const marker = bytes[at + 1]!;
     if (marker === 0xff) {
@@ -42,7 +42,7 @@ function jpegAt(bytes: Buffer, offset: number): (EmbeddedJpeg & { decodable: boo
       at += 2;
       continue;
     }
-    if (marker === 0xd8 || marker === 0x00) return null;
+    if (marker === 0xd8 || marker === 0x00 || at + 4 > bytes.length) return null;
     const segment = bytes.readUInt16BE(at + 2);
     if (segment < 2 || at + 2 + segment > bytes.length) return null;
     if (ANY_SOF.has(marker) && segment >= 8) {

@@ -4,35 +4,100 @@ import { inspectImage } from "../../src/media/inspect.js";
 import { solidBmp } from "../support/bmp.js";
 import { BLUE, halvesImage, RED } from "./fixtures.js";
 
-/** A minimal CR2: a TIFF whose IFD0 names the make and orientation and points at the embedded preview JPEG. */
-function cr2(preview: Buffer, orientation: number): Buffer {
-  const make = Buffer.from("Canon\0", "latin1");
-  const entries = 4;
-  const ifdAt = 16;
-  const dataAt = ifdAt + 2 + entries * 12 + 4;
-  const previewAt = dataAt + make.length + 2;
-  const head = Buffer.alloc(previewAt);
-  head.write("II*\0", 0, "latin1");
-  head.writeUInt32LE(ifdAt, 4);
-  head.write("CR\u0002\0", 8, "latin1");
-  head.writeUInt16LE(entries, ifdAt);
-  const entry = (i: number, tag: number, type: number, count: number, value: number) => {
+type Entry = [tag: number, type: 2 | 3 | 4 | 7, value: number | string | number[]];
+
+/**
+ * A minimal TIFF-shaped RAW: the given header bytes, one IFD (entries sorted by tag, ASCII and byte values
+ * stored after it) pointing at the embedded preview JPEG, then some sensor-like bytes with a chance JPEG marker.
+ */
+function tiffRaw(header: Buffer, ifdAt: number, entries: Entry[], preview: Buffer): Buffer {
+  const sorted = [...entries].sort((a, b) => a[0] - b[0]);
+  const dataAt = ifdAt + 2 + sorted.length * 12 + 4;
+  const extra: Buffer[] = [];
+  let extraAt = dataAt;
+  const previewAt = () => dataAt + extra.reduce((n, b) => n + b.length, 0);
+  const head = Buffer.alloc(dataAt);
+  header.copy(head, 0);
+  head.writeUInt16LE(sorted.length, ifdAt);
+  sorted.forEach(([tag, type, value], i) => {
     const at = ifdAt + 2 + i * 12;
     head.writeUInt16LE(tag, at);
     head.writeUInt16LE(type, at + 2);
-    head.writeUInt32LE(count, at + 4);
-    if (type === 3) head.writeUInt16LE(value, at + 8);
-    else head.writeUInt32LE(value, at + 8);
-  };
-  entry(0, 0x010f, 2, make.length, dataAt); // Make
-  entry(1, 0x0111, 4, 1, previewAt); // StripOffsets
-  entry(2, 0x0112, 3, 1, orientation); // Orientation
-  entry(3, 0x0117, 4, 1, preview.length); // StripByteCounts
-  make.copy(head, dataAt);
-  // Sensor data after the preview: random bytes, with a chance JPEG marker in them.
+    if (typeof value === "string" || Array.isArray(value)) {
+      const bytes = typeof value === "string" ? Buffer.from(`${value}\0`, "latin1") : Buffer.from(value);
+      head.writeUInt32LE(bytes.length, at + 4);
+      if (bytes.length <= 4) bytes.copy(head, at + 8);
+      else {
+        head.writeUInt32LE(extraAt, at + 8);
+        extra.push(bytes);
+        extraAt += bytes.length;
+      }
+    } else {
+      head.writeUInt32LE(1, at + 4);
+      if (type === 3) head.writeUInt16LE(value, at + 8);
+      else head.writeUInt32LE(value, at + 8);
+    }
+  });
+  const offsetEntry = sorted.findIndex(([tag]) => tag === 0x0111);
+  const lengthEntry = sorted.findIndex(([tag]) => tag === 0x0117);
+  head.writeUInt32LE(previewAt(), ifdAt + 2 + offsetEntry * 12 + 8);
+  head.writeUInt32LE(preview.length, ifdAt + 2 + lengthEntry * 12 + 8);
   const sensor = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 3]), Buffer.alloc(4096, 0x5a)]);
-  return Buffer.concat([head, preview, sensor]);
+  return Buffer.concat([head, ...extra, preview, sensor]);
 }
+
+const stripEntries = (make: string, orientation: number): Entry[] => [
+  [0x010f, 2, make],
+  [0x0111, 4, 0],
+  [0x0112, 3, orientation],
+  [0x0117, 4, 0],
+];
+/** Tags nobody reads, to give an IFD the entry count a format's signature expects. */
+const padding = (count: number): Entry[] =>
+  Array.from({ length: count }, (_, i) => [0xc000 + i, 3, 0] as Entry);
+const tiffHeader = (magic: string, ifdAt: number, extra = "") => {
+  const header = Buffer.alloc(ifdAt);
+  header.write(magic, 0, "latin1");
+  header.writeUInt32LE(ifdAt, 4);
+  header.write(extra, 8, "latin1");
+  return header;
+};
+
+/** A minimal CR2: a TIFF whose IFD0 names the make and orientation and points at the embedded preview JPEG. */
+const cr2 = (preview: Buffer, orientation: number) =>
+  tiffRaw(tiffHeader("II*\0", 16, "CR\u0002\0"), 16, stripEntries("Canon", orientation), preview);
+
+const RAW_MAKERS = {
+  // Nikon's IFD0 starts with NewSubfileType among 28 entries; file-type knows it by that.
+  "image/x-nikon-nef": (p: Buffer) =>
+    tiffRaw(
+      tiffHeader("II*\0", 8),
+      8,
+      [[0x00fe, 4, 1], ...stripEntries("NIKON CORPORATION", 1), ...padding(23)],
+      p,
+    ),
+  "image/x-sony-arw": (p: Buffer) =>
+    tiffRaw(tiffHeader("II*\0", 8), 8, [...stripEntries("SONY", 1), [0xc4a5, 7, [1, 2, 3, 4]]], p),
+  "image/x-adobe-dng": (p: Buffer) =>
+    tiffRaw(tiffHeader("II*\0", 8), 8, [...stripEntries("Canon", 1), [0xc612, 7, [1, 4, 0, 0]]], p),
+  "image/x-olympus-orf": (p: Buffer) =>
+    tiffRaw(tiffHeader("IIRO", 8), 8, [...stripEntries("OLYMPUS", 1), ...padding(20)], p),
+  "image/x-panasonic-rw2": (p: Buffer) => {
+    const header = tiffHeader("IIU\0", 24);
+    Buffer.from([0x88, 0xe7, 0x74, 0xd8]).copy(header, 8);
+    return tiffRaw(header, 24, stripEntries("Panasonic", 1), p);
+  },
+  // CR3 is ISO-BMFF: an ftyp box with the crx brand, the preview in a uuid box.
+  "image/x-canon-cr3": (p: Buffer) => {
+    const box = (type: string, body: Buffer) => {
+      const size = Buffer.alloc(4);
+      size.writeUInt32BE(8 + body.length);
+      return Buffer.concat([size, Buffer.from(type, "latin1"), body]);
+    };
+    const ftyp = box("ftyp", Buffer.from("crx \0\0\0\u0001crx isom", "latin1"));
+    return Buffer.concat([ftyp, box("uuid", Buffer.concat([Buffer.alloc(16, 0xea), p]))]);
+  },
+} as const;
 
 /** A minimal RAF: Fujifilm's header gives the preview JPEG's offset and length. */
 function raf(preview: Buffer): Buffer {
@@ -65,6 +130,15 @@ describe("camera RAW files", () => {
     expect(await colourAt(inspected.thumbnails.large, 0.5, 0.1)).toBe(RED);
     expect(await colourAt(inspected.thumbnails.large, 0.5, 0.9)).toBe(BLUE);
   });
+
+  for (const [mediaType, make] of Object.entries(RAW_MAKERS)) {
+    it(`recognises ${mediaType} by its content and shows its preview`, async () => {
+      const inspected = await inspectImage(make(await halvesJpeg(640, 480)), { maxPixels: 100_000_000 });
+      expect(inspected.mediaType).toBe(mediaType);
+      expect([inspected.width, inspected.height]).toEqual([640, 480]);
+      expect(await colourAt(inspected.thumbnails.small, 0.1, 0.5)).toBe(RED);
+    });
+  }
 
   it("reads a RAF's preview", async () => {
     const inspected = await inspectImage(raf(await halvesJpeg(640, 480)), { maxPixels: 100_000_000 });
