@@ -30,7 +30,7 @@ export const EXPORT_MANIFEST = ".photocat-export.jsonl";
  */
 export function safeFileName(name: string): string {
   const cleaned = cleanOriginalName(name)
-    .replace(/[<>:"/\\|?*\u0000-\u001f]/g, "_")
+    .replace(/[<>:"/\\|?*]/g, "_") // control characters are gone already
     .replace(/^[.\s]+/, "_")
     .replace(/[.\s]+$/, "");
   const { name: stem, ext } = path.parse(cleaned || "photo");
