@@ -138,13 +138,12 @@ async function inspect(
   detected: AcceptedMediaType,
   maxPixels: number,
   deadline: number,
-): Promise<InspectedImage> {
+): Promise<Omit<InspectedImage, "embedded">> {
   let mediaType = detected;
-  const embedded = await readEmbeddedWords(bytes);
   if (mediaType === "image/bmp") {
     const { image, width, height } = openBmp(bytes, maxPixels);
     const derived = await derivatives(await shrink(image, deadline, mediaType));
-    return { mediaType, width, height, metadata: { ...EMPTY_METADATA }, place: null, ...derived, embedded };
+    return { mediaType, width, height, metadata: { ...EMPTY_METADATA }, place: null, ...derived };
   }
   const header = isRawMediaType(mediaType) ? null : await readImageHeader(bytes, mediaType);
   if (mediaType === "image/tiff" && header && header.subifds > 0 && (await isRawCameraTiff(bytes))) {
@@ -155,7 +154,7 @@ async function inspect(
     const { image, width, height, metadata } = await openRawImage(bytes, mediaType, maxPixels);
     const derived = await derivatives(await shrink(image, deadline, mediaType));
     const place = metadata.gps ? await reverseGeocode(metadata.gps.latitude, metadata.gps.longitude) : null;
-    return { mediaType, width, height, metadata, place, ...derived, embedded };
+    return { mediaType, width, height, metadata, place, ...derived };
   }
   // Before any pixel is decoded: a 1 KB file may declare 17000x17000 pixels.
   if (header) assertWithinPixelLimit(header.width, header.height, maxPixels);
@@ -168,7 +167,7 @@ async function inspect(
   });
   const derived = await derivatives(preview);
   const place = metadata.gps ? await reverseGeocode(metadata.gps.latitude, metadata.gps.longitude) : null;
-  return { mediaType, width: displayWidth, height: displayHeight, metadata, place, ...derived, embedded };
+  return { mediaType, width: displayWidth, height: displayHeight, metadata, place, ...derived };
 }
 
 /**
@@ -184,5 +183,10 @@ export async function inspectImage(
 ): Promise<InspectedImage> {
   const bytes = typeof file === "string" ? await readFile(file) : file;
   const mediaType = await detectMediaType(bytes);
-  return withDecodeSlot((deadline) => inspect(bytes, mediaType, options.maxPixels, deadline), options);
+  const inspected = await withDecodeSlot(
+    (deadline) => inspect(bytes, mediaType, options.maxPixels, deadline),
+    options,
+  );
+  // Read once the picture is known to be good, outside the decode slot: it decodes no pixels.
+  return { ...inspected, embedded: await readEmbeddedWords(bytes) };
 }
