@@ -84,8 +84,8 @@ export function embeddedJpegs(bytes: Buffer): (EmbeddedJpeg & { decodable: boole
 /**
  * The preview a camera embedded in its RAW file (CR2, CR3, NEF, ARW, DNG, RAF, ORF, RW2 all keep one or more
  * JPEGs beside the sensor data): the largest JPEG that libjpeg can decode. Found by walking the JPEG streams
- * themselves, so every container is read the same way, in pure JS. Throws `no_preview`-style errors when the
- * file has none large enough.
+ * themselves, so every container is read the same way, in pure JS. Throws `unsupported_media_type`, saying
+ * so, when the file has none at least MIN_PREVIEW_EDGE pixels on its long edge.
  */
 export function rawPreview(bytes: Buffer, mediaType: RawMediaType): Buffer {
   const label = MEDIA_TYPES[mediaType].label;
