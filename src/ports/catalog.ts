@@ -14,6 +14,8 @@ export type NewImage = Pick<
   | "metadata"
   | "place"
   | "thumbhash"
+  | "ownWords"
+  | "metadataNotes"
 >;
 
 /** The filters of a listing: what a smart album saves, and what the timeline and places honour. */
@@ -23,7 +25,7 @@ export interface ImageFilters {
   /** ISO dates (inclusive) over the capture time, or the upload time when unknown. */
   from?: string | null;
   to?: string | null;
-  /** Full-text query over summary, tags, category, visible text and original name. */
+  /** Full-text query over summary, tags, category, visible text, original name and the photo's own words. */
   q?: string | null;
   /** The place name, exactly as `places()` gives it. */
   place?: string | null;
