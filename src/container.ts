@@ -10,6 +10,7 @@ import type { BlobStore } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
 import type { JobQueue } from "./ports/job-queue.js";
 import type { MetadataWriter } from "./ports/metadata-writer.js";
+import { AlbumService } from "./services/albums.js";
 import { ImageEvents } from "./services/events.js";
 import { keepSidecarsInStep } from "./services/file-metadata.js";
 import { GalleryService } from "./services/gallery.js";
@@ -24,6 +25,7 @@ export interface Container {
   blobs: BlobStore;
   events: ImageEvents;
   gallery: GalleryService;
+  albums: AlbumService;
   ingestDeps: IngestDeps;
   ingestLimits: IngestLimits;
   /** Loaded on first use: only workers and `analyse` need one. */
@@ -101,6 +103,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     blobs,
     events,
     gallery: new GalleryService({ catalog, queue, blobs, events }, config.taxonomy),
+    albums: new AlbumService({ catalog }, config.taxonomy),
     ingestDeps: { catalog, queue, blobs, events, logger },
     ingestLimits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxPixels },
     analyser: () => {

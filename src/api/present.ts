@@ -1,6 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { cameraLabel, effectiveDescription, type ImageRecord } from "../domain/image.js";
-import type { Image } from "./schemas.js";
+import type { AlbumSummary } from "../ports/catalog.js";
+import type { Album, Image, SavedSearch } from "./schemas.js";
 
 /** An image as the API sends it; its shape is the Image schema's. */
 export type ImageJson = z.output<typeof Image>;
@@ -77,5 +78,24 @@ export function presentImage(image: ImageRecord, extra: { duplicate?: boolean } 
     created_at: image.createdAt,
     updated_at: image.updatedAt,
     trashed_at: image.trashedAt ?? null,
+  };
+}
+
+/** An album as the API sends it; its shape is the Album schema's. */
+export function presentAlbum(album: AlbumSummary): z.output<typeof Album> {
+  return {
+    id: album.id,
+    name: album.name,
+    count: album.count,
+    cover: album.cover ? presentImage(album.cover) : null,
+    cover_chosen: album.coverId !== null && album.cover?.id === album.coverId,
+    smart: album.filters !== null,
+    filters: album.filters
+      ? (Object.fromEntries(Object.entries(album.filters).filter(([, v]) => v)) as z.output<
+          typeof SavedSearch
+        >)
+      : null,
+    created_at: album.createdAt,
+    updated_at: album.updatedAt,
   };
 }

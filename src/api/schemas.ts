@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { IMAGE_STATUSES, type ImageStatus as Status } from "../domain/image.js";
+import { IMAGE_ORDERS, type ImageOrder } from "../ports/catalog.js";
 import { THUMBNAIL_SIZES } from "../services/storage-keys.js";
 
 /**
@@ -135,19 +136,50 @@ export const ImagePage = z
   .strictObject({ items: z.array(Image), next_cursor: z.string().nullable() })
   .openapi("ImagePage");
 
-export const ImageListQuery = z.object({
-  cursor: z.string().max(512, "cursor is not one this server gave out").optional(),
-  limit: z.coerce
-    .number({ error: "limit must be a whole number from 1 to 200" })
-    .int({ error: "limit must be a whole number from 1 to 200" })
-    .min(1, "limit must be a whole number from 1 to 200")
-    .max(200, "limit must be a whole number from 1 to 200")
-    .default(50),
+const LIMIT = z.coerce
+  .number({ error: "limit must be a whole number from 1 to 200" })
+  .int({ error: "limit must be a whole number from 1 to 200" })
+  .min(1, "limit must be a whole number from 1 to 200")
+  .max(200, "limit must be a whole number from 1 to 200")
+  .default(50);
+
+/** The filters of a listing; a smart album saves them, the timeline and places honour them. */
+const SEARCH_FIELDS = {
   category: z.string().max(40, "category must be at most 40 characters").optional(),
   status: ImageStatus.optional(),
   from: z.string().regex(DATE_PATTERN, "from must be a date such as 2024-05-01").optional(),
   to: z.string().regex(DATE_PATTERN, "to must be a date such as 2024-05-31").optional(),
   q: z.string().max(200, "q (the search text) must be at most 200 characters").optional(),
+  place: z
+    .string()
+    .max(200, "place must be at most 200 characters")
+    .optional()
+    .openapi({ description: "A place name exactly as GET /api/places gives it" }),
+};
+const ALBUM_FILTER = z
+  .string()
+  .regex(UUID_PATTERN, "album must be an album id")
+  .optional()
+  .openapi({ description: "Only the photos of this album", format: "uuid" });
+
+export const FilterQuery = z.object({ ...SEARCH_FIELDS, album: ALBUM_FILTER });
+
+export const ImageListQuery = z.object({
+  cursor: z.string().max(512, "cursor is not one this server gave out").optional(),
+  limit: LIMIT,
+  ...FilterQuery.shape,
+  order: z
+    .enum(IMAGE_ORDERS as [ImageOrder, ...ImageOrder[]], { error: "order must be added or taken" })
+    .optional()
+    .openapi({
+      description:
+        "added (default): newest uploaded first; taken: newest taken first (upload time when unknown), " +
+        "so with `to` a page starts at any month",
+    }),
+  trashed: z
+    .enum(["true", "false"], { error: "trashed must be true or false" })
+    .optional()
+    .openapi({ description: "true: the trash, most recently trashed first (only cursor and limit apply)" }),
 });
 
 export const ImageIdParams = z.object({
@@ -232,14 +264,149 @@ export const Health = z
   })
   .openapi("Health");
 
-export const DeleteQuery = z.object({
-  permanent: z
-    .enum(["true", "false"], { error: "permanent must be true or false" })
-    .optional()
-    .openapi({ description: "true: delete at once instead of moving to the trash" }),
+export const DeleteQuery = z.strictObject({
+  purge: z.enum(["true", "false"], { error: "purge must be true or false" }).optional().openapi({
+    description: "true: delete the photo and its files for good instead of moving it to the trash",
+  }),
 });
-export const TrashQuery = ImageListQuery.pick({ cursor: true, limit: true });
 export const TrashEmptied = z.strictObject({ deleted: z.number().int() }).openapi("TrashEmptied");
 
 /** The data of each server-sent event: `image` carries an Image, `deleted` an id, `ping` nothing. */
 export const DeletedEvent = z.strictObject({ id: z.string() }).openapi("DeletedEvent");
+
+export const TimelineMonth = z
+  .strictObject({
+    month: z.string().openapi({ example: "2014-09", description: "YYYY-MM (UTC) the photos were taken" }),
+    count: z.number().int(),
+  })
+  .openapi("TimelineMonth");
+export const Timeline = z.array(TimelineMonth).openapi("Timeline");
+
+export const Place = z
+  .strictObject({
+    place: z.string(),
+    lat: z.number().openapi({ description: "Mean latitude of the place's photos" }),
+    lon: z.number().openapi({ description: "Mean longitude of the place's photos" }),
+    count: z.number().int(),
+  })
+  .openapi("Place");
+export const PlaceList = z.array(Place).openapi("PlaceList");
+
+/** A smart album's saved search: the same filters as GET /api/images. */
+export const SavedSearch = z.strictObject(SEARCH_FIELDS).openapi("SavedSearch");
+
+export const Album = z
+  .strictObject({
+    id: z.string().openapi({ format: "uuid" }),
+    name: z.string(),
+    count: z.number().int().openapi({ description: "Photos in the album, those in the trash not counted" }),
+    cover: z.union([Image, z.null()]).openapi({
+      description: "The chosen cover while it is in the album, else the newest photo taken; null when empty",
+    }),
+    cover_chosen: z.boolean().openapi({ description: "Whether a person chose the cover" }),
+    smart: z.boolean().openapi({ description: "A saved search: its photos are whatever the search finds" }),
+    filters: z.union([SavedSearch, z.null()]).openapi({ description: "A smart album's search" }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Album");
+export const AlbumList = z.array(Album).openapi("AlbumList");
+
+const ALBUM_NAME = z
+  .string({ error: "name must be text" })
+  .trim()
+  .min(1, "name must not be empty")
+  .max(100, "name must be at most 100 characters");
+
+export const AlbumCreate = z
+  .strictObject({
+    name: ALBUM_NAME,
+    filters: SavedSearch.optional().openapi({ description: "Makes a smart album of this search" }),
+  })
+  .openapi("AlbumCreate");
+
+export const AlbumEdit = z
+  .strictObject({
+    name: ALBUM_NAME.optional(),
+    cover: z
+      .string()
+      .regex(UUID_PATTERN, "cover must be the id of a photo of the album")
+      .nullable()
+      .optional()
+      .openapi({ description: "A photo of the album; null: the newest photo" }),
+    filters: SavedSearch.optional().openapi({ description: "A smart album's new search" }),
+  })
+  .openapi("AlbumEdit");
+
+export const AlbumIdParams = z.object({
+  id: z
+    .string()
+    .regex(UUID_PATTERN, "no album with that id")
+    .openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
+});
+
+/** Ids of photos to act on; a malformed or unknown one is reported on its own. */
+const IDS = z
+  .array(z.string({ error: "ids must be a list of photo ids" }).max(100, "an id is at most 100 characters"), {
+    error: "ids must be a list of photo ids",
+  })
+  .min(1, "ids must name at least one photo")
+  .max(1000, "ids may name at most 1000 photos at once");
+
+export const ImageIds = z.strictObject({ ids: IDS }).openapi("ImageIds");
+
+export const IdError = z.strictObject({ id: z.string(), error: ApiError.shape.error }).openapi("IdError");
+
+export const AlbumImagesResult = z
+  .strictObject({
+    album: Album,
+    done: z.array(z.string()).openapi({ description: "Ids added (or removed), or already so" }),
+    errors: z.array(IdError).openapi({ description: "Each id left alone, with why" }),
+  })
+  .openapi("AlbumImagesResult");
+
+const bulk = <S extends z.ZodRawShape>(shape: S, description: string) =>
+  z.object({ ids: IDS, ...shape }).openapi({ description });
+
+export const BulkRequest = z
+  .discriminatedUnion(
+    "action",
+    [
+      bulk(
+        { action: z.literal("category"), value: z.string({ error: "value must be a category" }).max(40) },
+        "Set the category",
+      ),
+      bulk(
+        {
+          action: z.literal("tags"),
+          value: z
+            .array(z.string().max(100), { error: "value must be a list of tags" })
+            .min(1, "value must hold at least one tag")
+            .max(50),
+        },
+        "Add tags",
+      ),
+      bulk(
+        {
+          action: z.literal("album"),
+          value: z
+            .string({ error: "value must be an album id" })
+            .regex(UUID_PATTERN, "value must be an album id"),
+        },
+        "Add to an album",
+      ),
+      bulk({ action: z.literal("reanalyse") }, "Queue analysis again"),
+      bulk({ action: z.literal("trash") }, "Move to the trash"),
+      bulk({ action: z.literal("restore") }, "Bring back from the trash"),
+    ],
+    { error: "action must be one of: category, tags, album, reanalyse, trash, restore" },
+  )
+  .openapi("BulkRequest");
+
+export const BulkResult = z
+  .strictObject({
+    done: z.array(z.string()).openapi({ description: "Ids done (or already as asked)" }),
+    errors: z.array(IdError).openapi({ description: "Each id left alone, with why" }),
+    images: z.array(Image).openapi({ description: "The photos done, as they are now (none for trash)" }),
+  })
+  .openapi("BulkResult");

@@ -8,6 +8,7 @@ import { installProcessGuards } from "../process-guards.js";
 import { analyseCommand } from "./commands/analyse.js";
 import { catalogueCommands } from "./commands/catalogue.js";
 import { importCommand } from "./commands/import.js";
+import { organiseCommands } from "./commands/organise.js";
 import { EXIT } from "./output.js";
 import {
   ANALYSIS_SETTINGS,
@@ -103,6 +104,7 @@ export function buildProgram(): Command {
   importCommand(program);
   analyseCommand(program);
   catalogueCommands(program);
+  organiseCommands(program);
   return program;
 }
 

@@ -92,6 +92,16 @@ export function normaliseTags(tags: readonly string[]): string[] {
   return [...seen];
 }
 
+/**
+ * A photo's tags with `added` appended (normalised, each once). At the limit, the added tags stay and the
+ * last of the others make room: a person's addition is never silently dropped.
+ */
+export function addTags(existing: readonly string[], added: readonly string[]): string[] {
+  const fresh = normaliseTags(added);
+  const kept = normaliseTags(existing).filter((t) => !fresh.includes(t));
+  return [...kept.slice(0, Math.max(0, LIMITS.tags - fresh.length)), ...fresh];
+}
+
 const BANNED_OPENINGS =
   /^(this|the)\s+(image|photo|photograph|picture)\s+(shows|depicts|contains|features)\s+/i;
 

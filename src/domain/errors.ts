@@ -15,6 +15,7 @@ export type ErrorCode =
   | "forbidden"
   | "too_many_requests"
   | "conflict"
+  | "in_trash"
   | "analyser_failed"
   | "analyser_output_invalid"
   | "request_timeout"
@@ -39,6 +40,7 @@ const statusByCode: Record<ErrorCode, number> = {
   forbidden: 403,
   too_many_requests: 429,
   conflict: 409,
+  in_trash: 409,
   analyser_failed: 502,
   analyser_output_invalid: 502,
   request_timeout: 408,

@@ -21,6 +21,9 @@ export const WEB_ROOT = path.join(PROJECT_ROOT, "web", "dist");
 /** Stored files without a record younger than this may be an upload another process is finishing. */
 export const ORPHAN_FILE_AGE_MS = 60 * 60_000;
 
+/** How often a server or worker deletes for good the photos trashed more than 30 days ago. */
+export const TRASH_PURGE_EVERY_MS = 60 * 60_000;
+
 export interface RunOptions {
   http: boolean;
   worker: boolean;
@@ -31,6 +34,7 @@ export interface RunOptions {
   pollMs?: number;
   baseBackoffMs?: number;
   leaseMs?: number;
+  trashPurgeMs?: number;
 }
 
 export interface Running {
@@ -55,6 +59,7 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
   const sweep = sweepOrphanFiles(container, { olderThanMs: ORPHAN_FILE_AGE_MS }).catch((error: unknown) =>
     logger.warn({ err: error }, "could not sweep unreferenced stored files"),
   );
+  const purge = startTrashPurge(container, options.trashPurgeMs ?? TRASH_PURGE_EVERY_MS);
   let server: ReturnType<typeof serve> | null = null;
   let worker: Worker | null = null;
   let watcher: FolderWatcher | null = null;
@@ -73,6 +78,7 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
       });
     }
     await worker?.stop();
+    await purge.stop();
     await sweep;
     await container.close();
   };
@@ -100,6 +106,7 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
     const app = createApp({
       config,
       gallery: container.gallery,
+      albums: container.albums,
       sessions: container.catalog,
       ingestDeps: container.ingestDeps,
       ingestLimits: container.ingestLimits,
@@ -134,6 +141,34 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
     logger.info({ url: address }, "serving");
     return address;
   }
+}
+
+/**
+ * Deletes for good, at start and then every `everyMs`, what has been in the trash for 30 days: files go
+ * only then. Every process may run it: a photo two of them delete is deleted once.
+ */
+function startTrashPurge(container: Container, everyMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const purge = () => {
+    running = running.then(async () => {
+      try {
+        const deleted = await container.gallery.purgeExpiredTrash();
+        if (deleted > 0)
+          container.logger.info({ deleted }, "deleted for good the photos trashed 30 days ago");
+      } catch (error) {
+        container.logger.warn({ err: error }, "could not purge the trash of photos trashed 30 days ago");
+      }
+    });
+  };
+  purge();
+  const timer = setInterval(purge, everyMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 function listenFailure(error: NodeJS.ErrnoException, host: string, port: number): Error {

@@ -9,25 +9,36 @@ import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import type { BlankEnv } from "hono/types";
 import { describeIssues } from "../api/issues.js";
-import { type ImageJson, presentImage } from "../api/present.js";
+import { type ImageJson, presentAlbum, presentImage } from "../api/present.js";
 import {
+  Album,
+  AlbumCreate,
+  AlbumEdit,
+  AlbumIdParams,
+  AlbumImagesResult,
+  AlbumList,
   ApiError,
+  BulkRequest,
+  BulkResult,
   CategoryList,
   DeletedEvent,
   DeleteQuery,
+  FilterQuery,
   Health,
   Image,
   ImageEdit,
   ImageIdParams,
+  ImageIds,
   ImageListQuery,
   ImagePage,
   OriginalQuery,
+  PlaceList,
   Session,
   SignIn,
   Stats,
   ThumbnailParams,
+  Timeline,
   TrashEmptied,
-  TrashQuery,
   UploadFailure,
   UploadResult,
 } from "../api/schemas.js";
@@ -36,9 +47,10 @@ import { asPhotocatError, isPhotocatError, PhotocatError } from "../domain/error
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { MetadataWriter } from "../ports/metadata-writer.js";
+import type { AlbumService } from "../services/albums.js";
 import type { ImageEvents } from "../services/events.js";
 import { embeddedCopy, xmpSidecar } from "../services/file-metadata.js";
-import type { GalleryService } from "../services/gallery.js";
+import type { BulkOutcome, GalleryService } from "../services/gallery.js";
 import { HealthService } from "../services/health.js";
 import { type IngestDeps, type IngestLimits, type IngestResult, ingestFile } from "../services/ingest.js";
 import { originalKey, thumbnailKey } from "../services/storage-keys.js";
@@ -56,6 +68,7 @@ export interface AppDeps {
     "password" | "apiTokens" | "corsOrigins" | "trustedProxy" | "dataDir" | "maxUploadBytes" | "taxonomy"
   >;
   gallery: GalleryService;
+  albums: AlbumService;
   /** Where sign-in sessions live (the catalogue). */
   sessions: SessionStore;
   ingestDeps: IngestDeps;
@@ -105,6 +118,27 @@ const PROTECTED = [401, 429, 500] as const;
 /** What every state-changing route can also answer: cross-site requests are refused. */
 const CHANGES = [403] as const;
 const JSON_BODY = [400, 413, 415] as const;
+
+/** A listing's filters as the catalogue takes them (absent: null). */
+function filtersOf(q: z.output<typeof FilterQuery>) {
+  return {
+    category: q.category ?? null,
+    status: q.status ?? null,
+    from: q.from ?? null,
+    to: q.to ?? null,
+    q: q.q?.trim() || null,
+    place: q.place ?? null,
+    album: q.album?.toLowerCase() ?? null,
+  };
+}
+
+/** Done ids and each other id's error, as the bulk and album answers give them. */
+function idResults(outcome: BulkOutcome) {
+  return {
+    done: outcome.images.map((i) => i.id),
+    errors: outcome.errors.map(({ id, error }) => ({ id, error: error.toJSON() })),
+  };
+}
 
 /**
  * The HTTP app: one object, served by Node here and by a Lambda adapter elsewhere. Each route is a createRoute
@@ -267,23 +301,168 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   const listImages = createRoute({
     method: "get",
     path: "/api/images",
-    summary: "List photos, newest first, with filters and search",
+    summary: "List photos, newest first (added or taken), with filters and search; or the trash",
     request: { query: ImageListQuery },
-    responses: { 200: json(ImagePage, "A page of photos"), ...errors(400, ...PROTECTED) },
+    responses: { 200: json(ImagePage, "A page of photos"), ...errors(400, 404, ...PROTECTED) },
   });
   app.openapi(listImages, async (c) => {
     const q = c.req.valid("query");
-    const page = await gallery.list({
-      limit: q.limit,
-      cursor: q.cursor ?? null,
-      category: q.category ?? null,
-      status: q.status ?? null,
-      from: q.from ?? null,
-      to: q.to ?? null,
-      q: q.q?.trim() || null,
-    });
+    const filters = filtersOf(q);
+    let page: Awaited<ReturnType<typeof gallery.list>>;
+    if (q.trashed === "true") {
+      if (q.order || Object.values(filters).some((v) => v !== null)) {
+        throw new PhotocatError(
+          "invalid_request",
+          "trashed=true lists the whole trash, most recently trashed first: it takes only cursor and limit",
+        );
+      }
+      page = await gallery.listTrash({ limit: q.limit, cursor: q.cursor ?? null });
+    } else {
+      page = await gallery.list({
+        ...filters,
+        limit: q.limit,
+        cursor: q.cursor ?? null,
+        order: q.order ?? null,
+      });
+    }
     return c.json({ items: page.items.map((i) => presentImage(i)), next_cursor: page.nextCursor }, 200);
   });
+
+  const bulkImages = createRoute({
+    method: "post",
+    path: "/api/images/bulk",
+    summary:
+      "One action on many photos: set the category, add tags, add to an album, re-analyse, trash or restore " +
+      "(catalogue changes in one transaction; each id left alone is named with why)",
+    middleware: jsonBody(JSON_BODY_LIMIT),
+    request: { body: { required: true, content: { "application/json": { schema: BulkRequest } } } },
+    responses: {
+      200: json(BulkResult, "What was done, and each id left alone with why"),
+      ...errors(...JSON_BODY, 404, 507, ...CHANGES, ...PROTECTED),
+    },
+  });
+  app.openapi(bulkImages, async (c) => {
+    const body = c.req.valid("json");
+    const outcome = await gallery.bulk(body.ids, body);
+    const images = body.action === "trash" ? [] : outcome.images.map((i) => presentImage(i));
+    return c.json({ ...idResults(outcome), images }, 200);
+  });
+
+  const timeline = createRoute({
+    method: "get",
+    path: "/api/timeline",
+    summary:
+      "Photos per month taken (upload month when unknown), newest month first, for the listing's filters",
+    request: { query: FilterQuery },
+    responses: { 200: json(Timeline, "Months with photos"), ...errors(400, 404, ...PROTECTED) },
+  });
+  app.openapi(timeline, async (c) => c.json(await gallery.timeline(filtersOf(c.req.valid("query"))), 200));
+
+  const places = createRoute({
+    method: "get",
+    path: "/api/places",
+    summary: "Places of geotagged photos with their mean position and count, largest first",
+    request: { query: FilterQuery },
+    responses: { 200: json(PlaceList, "The places"), ...errors(400, 404, ...PROTECTED) },
+  });
+  app.openapi(places, async (c) => c.json(await gallery.places(filtersOf(c.req.valid("query"))), 200));
+
+  const listAlbums = createRoute({
+    method: "get",
+    path: "/api/albums",
+    summary: "Every album, by name, with its count and cover",
+    responses: { 200: json(AlbumList, "The albums"), ...errors(...PROTECTED) },
+  });
+  app.openapi(listAlbums, async (c) => c.json((await deps.albums.list()).map(presentAlbum), 200));
+
+  const createAlbum = createRoute({
+    method: "post",
+    path: "/api/albums",
+    summary: "Create an album of chosen photos, or with `filters` a smart album (a saved search)",
+    middleware: jsonBody(JSON_BODY_LIMIT),
+    request: { body: { required: true, content: { "application/json": { schema: AlbumCreate } } } },
+    responses: {
+      201: json(Album, "The new album"),
+      ...errors(...JSON_BODY, 507, ...CHANGES, ...PROTECTED),
+    },
+  });
+  app.openapi(createAlbum, async (c) => {
+    const body = c.req.valid("json");
+    return c.json(presentAlbum(await deps.albums.create(body.name, body.filters ?? null)), 201);
+  });
+
+  const getAlbum = createRoute({
+    method: "get",
+    path: "/api/albums/{id}",
+    summary: "One album",
+    request: { params: AlbumIdParams },
+    responses: { 200: json(Album, "The album"), ...errors(404, ...PROTECTED) },
+  });
+  app.openapi(getAlbum, async (c) =>
+    c.json(presentAlbum(await deps.albums.get(c.req.valid("param").id.toLowerCase())), 200),
+  );
+
+  const editAlbum = createRoute({
+    method: "patch",
+    path: "/api/albums/{id}",
+    summary: "Rename, choose the cover (null: the newest photo) or change a smart album's search",
+    middleware: jsonBody(JSON_BODY_LIMIT),
+    request: {
+      params: AlbumIdParams,
+      body: { required: true, content: { "application/json": { schema: AlbumEdit } } },
+    },
+    responses: {
+      200: json(Album, "The album"),
+      ...errors(...JSON_BODY, 404, 507, ...CHANGES, ...PROTECTED),
+    },
+  });
+  app.openapi(editAlbum, async (c) => {
+    const body = c.req.valid("json");
+    const album = await deps.albums.update(c.req.valid("param").id.toLowerCase(), {
+      name: body.name,
+      coverId: body.cover,
+      filters: body.filters,
+    });
+    return c.json(presentAlbum(album), 200);
+  });
+
+  const deleteAlbum = createRoute({
+    method: "delete",
+    path: "/api/albums/{id}",
+    summary: "Delete an album (its photos stay in the library)",
+    request: { params: AlbumIdParams },
+    responses: { 204: noContent("Deleted"), ...errors(404, 507, ...CHANGES, ...PROTECTED) },
+  });
+  app.openapi(deleteAlbum, async (c) => {
+    await deps.albums.delete(c.req.valid("param").id.toLowerCase());
+    return c.body(null, 204);
+  });
+
+  for (const [method, verb] of [
+    ["post", "Add photos to"],
+    ["delete", "Take photos out of"],
+  ] as const) {
+    const route = createRoute({
+      method,
+      path: "/api/albums/{id}/images",
+      summary: `${verb} an album of chosen photos (each id left alone is named with why)`,
+      middleware: jsonBody(JSON_BODY_LIMIT),
+      request: {
+        params: AlbumIdParams,
+        body: { required: true, content: { "application/json": { schema: ImageIds } } },
+      },
+      responses: {
+        200: json(AlbumImagesResult, "The album, what was done, and each id left alone with why"),
+        ...errors(...JSON_BODY, 404, 507, ...CHANGES, ...PROTECTED),
+      },
+    });
+    app.openapi(route, async (c) => {
+      const id = c.req.valid("param").id.toLowerCase();
+      const { ids } = c.req.valid("json");
+      const outcome = method === "post" ? await deps.albums.add(id, ids) : await deps.albums.remove(id, ids);
+      return c.json({ album: presentAlbum(outcome.album), ...idResults(outcome) }, 200);
+    });
+  }
 
   const uploadImages = createRoute({
     method: "post",
@@ -402,33 +581,20 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     method: "delete",
     path: "/api/images/{id}",
     summary:
-      "Move a photo to the trash (which forgives a wrong click), or with permanent=true delete it for good",
+      "Move a photo to the trash (which forgives a wrong click), or with purge=true delete it for good",
     request: { params: ImageIdParams, query: DeleteQuery },
-    responses: { 204: noContent("Trashed or deleted"), ...errors(404, 507, ...CHANGES, ...PROTECTED) },
+    responses: { 204: noContent("Trashed or deleted"), ...errors(400, 404, 507, ...CHANGES, ...PROTECTED) },
   });
   app.openapi(deleteImage, async (c) => {
     const id = c.req.valid("param").id.toLowerCase();
-    if (c.req.valid("query").permanent === "true") await gallery.delete(id);
+    if (c.req.valid("query").purge === "true") await gallery.delete(id);
     else await gallery.trash(id);
     return c.body(null, 204);
   });
 
-  const listTrash = createRoute({
-    method: "get",
-    path: "/api/trash",
-    summary: "The trash, most recently trashed first",
-    request: { query: TrashQuery },
-    responses: { 200: json(ImagePage, "A page of trashed photos"), ...errors(400, ...PROTECTED) },
-  });
-  app.openapi(listTrash, async (c) => {
-    const q = c.req.valid("query");
-    const page = await gallery.listTrash({ limit: q.limit, cursor: q.cursor ?? null });
-    return c.json({ items: page.items.map((i) => presentImage(i)), next_cursor: page.nextCursor }, 200);
-  });
-
   const restoreImage = createRoute({
     method: "post",
-    path: "/api/trash/{id}/restore",
+    path: "/api/images/{id}/restore",
     summary: "Bring a photo back from the trash",
     request: { params: ImageIdParams },
     responses: { 200: json(Image, "The restored photo"), ...errors(404, ...CHANGES, ...PROTECTED) },
@@ -440,7 +606,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   const emptyTrash = createRoute({
     method: "delete",
     path: "/api/trash",
-    summary: "Delete every photo in the trash for good (works on a full disk: files go first)",
+    summary:
+      "Delete every photo in the trash for good (works on a full disk: files go first); photos trashed 30 days " +
+      "ago are deleted for good without asking",
     responses: {
       200: json(TrashEmptied, "How many photos were deleted"),
       ...errors(507, ...CHANGES, ...PROTECTED),

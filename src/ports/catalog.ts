@@ -18,9 +18,8 @@ export type NewImage = Pick<
   | "metadataNotes"
 >;
 
-export interface ImageQuery {
-  limit: number;
-  cursor?: string | null;
+/** The filters of a listing: what a smart album saves, and what the timeline and places honour. */
+export interface ImageFilters {
   category?: string | null;
   status?: ImageStatus | null;
   /** ISO dates (inclusive) over the capture time, or the upload time when unknown. */
@@ -28,6 +27,75 @@ export interface ImageQuery {
   to?: string | null;
   /** Full-text query over summary, tags, category, visible text, original name and the photo's own words. */
   q?: string | null;
+  /** The place name, exactly as `places()` gives it. */
+  place?: string | null;
+  /** Only the photos of this album (a smart album adds its saved filters); not_found when there is none. */
+  album?: string | null;
+}
+
+/**
+ * `added` (default): newest uploaded first. `taken`: newest captured first (the upload time when the capture
+ * time is unknown), the timeline's order; with `to`, a page starts at any month.
+ */
+export type ImageOrder = "added" | "taken";
+export const IMAGE_ORDERS: readonly ImageOrder[] = ["added", "taken"];
+
+export interface ImageQuery extends ImageFilters {
+  limit: number;
+  /** From the previous page of the same query and order. */
+  cursor?: string | null;
+  order?: ImageOrder | null;
+}
+
+/** An album: chosen photos, or a saved search (smart album) whose photos are whatever matches it. */
+export interface AlbumRecord {
+  id: string;
+  name: string;
+  /** A smart album's saved search; null for an album of chosen photos. */
+  filters: Omit<ImageFilters, "album"> | null;
+  /** The cover a person chose; shown while it is in the album and not trashed. */
+  coverId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AlbumSummary extends AlbumRecord {
+  /** Photos in the album, trashed ones not counted. */
+  count: number;
+  /** The chosen cover while it is in the album, else the newest photo taken; null when empty. */
+  cover: ImageRecord | null;
+}
+
+export interface TimelineMonth {
+  /** YYYY-MM (UTC) of the capture time, or of the upload time when unknown. */
+  month: string;
+  count: number;
+}
+
+export interface PlaceCount {
+  place: string;
+  /** The mean position of the place's geotagged photos. */
+  lat: number;
+  lon: number;
+  count: number;
+}
+
+/** One change applied to many photos at once (in one transaction). */
+export type ImagesChange =
+  | { kind: "category"; category: string }
+  | { kind: "addTags"; tags: string[] }
+  | { kind: "addToAlbum"; albumId: string }
+  | { kind: "removeFromAlbum"; albumId: string }
+  | { kind: "trash" }
+  | { kind: "restore" };
+
+export interface ImagesChanged {
+  /** The photos changed (or already as asked), as they are now. */
+  changed: ImageRecord[];
+  /** Ids with no photo. */
+  missing: string[];
+  /** Photos in the trash, which only trash, restore and removeFromAlbum touch. */
+  inTrash: string[];
 }
 
 export interface ImagePage {
@@ -94,8 +162,32 @@ export interface Catalog {
   trashImage(id: string): Promise<ImageRecord | null>;
   /** Takes a photo out of the trash; returns the record, or null when missing. */
   restoreImage(id: string): Promise<ImageRecord | null>;
-  /** The trash, most recently trashed first. */
-  listTrash(query: { limit: number; cursor?: string | null }): Promise<ImagePage>;
+  /** The trash, most recently trashed first; `trashedBefore` (ISO) keeps only photos trashed before then. */
+  listTrash(query: {
+    limit: number;
+    cursor?: string | null;
+    trashedBefore?: string | null;
+  }): Promise<ImagePage>;
+  /**
+   * Applies one change to many photos in one transaction. Unknown ids and (but for trash, restore and
+   * removeFromAlbum) trashed photos are left alone and reported; the album must exist and hold chosen photos.
+   */
+  changeImages(ids: readonly string[], change: ImagesChange): Promise<ImagesChanged>;
+  /** Photos per month of capture (upload time when unknown), newest month first, honouring the filters. */
+  timeline(filters: ImageFilters): Promise<TimelineMonth[]>;
+  /** Places of geotagged photos with their counts, largest first, honouring the filters. */
+  places(filters: ImageFilters): Promise<PlaceCount[]>;
+  createAlbum(album: Pick<AlbumRecord, "id" | "name" | "filters">): Promise<AlbumSummary>;
+  getAlbum(id: string): Promise<AlbumSummary | null>;
+  /** Every album, by name. */
+  listAlbums(): Promise<AlbumSummary[]>;
+  /** Renames, sets or clears the cover, or replaces a smart album's search; null when the album is gone. */
+  updateAlbum(
+    id: string,
+    change: Partial<Pick<AlbumRecord, "name" | "coverId" | "filters">>,
+  ): Promise<AlbumSummary | null>;
+  /** Deletes the album (its photos stay); false when there was none. */
+  deleteAlbum(id: string): Promise<boolean>;
   categoryCounts(): Promise<{ category: string; count: number }[]>;
   stats(): Promise<CatalogStats>;
   /** Ids of the photos a bulk re-analysis should touch. */

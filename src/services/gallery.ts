@@ -3,7 +3,18 @@ import { PhotocatError, storageFailure } from "../domain/errors.js";
 import type { HumanEdits, ImageRecord } from "../domain/image.js";
 import { isCategory, type Taxonomy } from "../domain/taxonomy.js";
 import type { BlobStore } from "../ports/blob-store.js";
-import type { Catalog, CatalogStats, ImagePage, ImageQuery, SelectFilter } from "../ports/catalog.js";
+import type {
+  Catalog,
+  CatalogStats,
+  ImageFilters,
+  ImagePage,
+  ImageQuery,
+  ImagesChange,
+  ImagesChanged,
+  PlaceCount,
+  SelectFilter,
+  TimelineMonth,
+} from "../ports/catalog.js";
 import type { JobQueue } from "../ports/job-queue.js";
 import { queueAnalysis } from "./analysis-status.js";
 import type { ImageEvents } from "./events.js";
@@ -14,6 +25,69 @@ export interface GalleryDeps {
   queue: JobQueue;
   blobs: BlobStore;
   events: ImageEvents;
+}
+
+/** How long a photo stays in the trash before it is deleted for good by the periodic purge. */
+export const TRASH_RETENTION_DAYS = 30;
+
+/** One action on many photos (POST /api/images/bulk). */
+export type BulkRequest =
+  | { action: "category"; value: string }
+  | { action: "tags"; value: string[] }
+  | { action: "album"; value: string }
+  | { action: "reanalyse" }
+  | { action: "trash" }
+  | { action: "restore" };
+
+export interface BulkOutcome {
+  /** The photos changed (or already as asked), as they are now. */
+  images: ImageRecord[];
+  /** Why each other id was left alone. */
+  errors: { id: string; error: PhotocatError }[];
+}
+
+/** The per-id errors of a change to many photos: unknown ids, photos in the trash. */
+export function idErrors(outcome: Pick<ImagesChanged, "missing" | "inTrash">): BulkOutcome["errors"] {
+  return [
+    ...outcome.missing.map((id) => ({ id, error: new PhotocatError("not_found", `no photo with id ${id}`) })),
+    ...outcome.inTrash.map((id) => ({
+      id,
+      error: new PhotocatError("in_trash", `the photo ${id} is in the trash: restore it first`),
+    })),
+  ];
+}
+
+/** Every category of the taxonomy with its count, then any stored category no longer in it. */
+export async function categoriesWithCounts(
+  catalog: Pick<Catalog, "categoryCounts">,
+  taxonomy: Taxonomy,
+): Promise<{ slug: string; description: string; count: number }[]> {
+  const counts = new Map((await catalog.categoryCounts()).map((c) => [c.category, c.count]));
+  const listed = taxonomy.categories.map((c) => ({ ...c, count: counts.get(c.slug) ?? 0 }));
+  const retired = [...counts]
+    .filter(([slug]) => !isCategory(taxonomy, slug))
+    .map(([slug, count]) => ({ slug, description: "no longer in the taxonomy", count }));
+  return [...listed, ...retired];
+}
+
+/**
+ * A category filter must name a category: a typo would otherwise show an empty gallery (the catalogue says
+ * when an album does not exist).
+ */
+export async function checkFilters(
+  catalog: Pick<Catalog, "categoryCounts">,
+  taxonomy: Taxonomy,
+  filters: ImageFilters,
+): Promise<void> {
+  if (filters.category && !isCategory(taxonomy, filters.category)) {
+    const known = (await categoriesWithCounts(catalog, taxonomy)).map((c) => c.slug);
+    if (!known.includes(filters.category)) {
+      throw new PhotocatError(
+        "invalid_request",
+        `there is no category "${filters.category}": category must be one of: ${known.join(", ")}`,
+      );
+    }
+  }
 }
 
 export interface EditRequest {
@@ -30,22 +104,90 @@ export class GalleryService {
     private readonly taxonomy: Taxonomy,
   ) {}
 
-  /** A page of photos; a category filter must name a category (a typo would otherwise show an empty gallery). */
+  /** A page of photos. */
   async list(query: ImageQuery): Promise<ImagePage> {
-    if (
-      query.category !== null &&
-      query.category !== undefined &&
-      !isCategory(this.taxonomy, query.category)
-    ) {
-      const known = (await this.categories()).map((c) => c.slug);
-      if (!known.includes(query.category)) {
-        throw new PhotocatError(
-          "invalid_request",
-          `there is no category "${query.category}": category must be one of: ${known.join(", ")}`,
-        );
+    await this.checkFilters(query);
+    return this.deps.catalog.listImages(query);
+  }
+
+  /** Photos per month taken (upload month when unknown), newest first, for the same filters as a listing. */
+  async timeline(filters: ImageFilters): Promise<TimelineMonth[]> {
+    await this.checkFilters(filters);
+    return this.deps.catalog.timeline(filters);
+  }
+
+  /** The places of geotagged photos with their counts, for the same filters as a listing. */
+  async places(filters: ImageFilters): Promise<PlaceCount[]> {
+    await this.checkFilters(filters);
+    return this.deps.catalog.places(filters);
+  }
+
+  checkFilters(filters: ImageFilters): Promise<void> {
+    return checkFilters(this.deps.catalog, this.taxonomy, filters);
+  }
+
+  /**
+   * One action on many photos. Catalogue changes are one transaction; unknown ids and photos in the trash
+   * are reported one by one and leave the others done. Re-analysis queues each photo in turn.
+   */
+  async bulk(ids: readonly string[], request: BulkRequest): Promise<BulkOutcome> {
+    const wanted = [...new Set(ids.map((id) => id.trim().toLowerCase()))];
+    if (request.action === "reanalyse") return this.#reanalyseMany(wanted);
+    const change = this.#changeOf(request);
+    const outcome = await this.deps.catalog.changeImages(wanted, change);
+    for (const image of outcome.changed) {
+      if (change.kind === "trash") {
+        await this.deps.queue.cancel(image.id);
+        this.deps.events.publish({ type: "deleted", id: image.id });
+      } else if (change.kind === "restore" && (image.status === "queued" || image.status === "running")) {
+        await queueAnalysis(this.deps, image.id);
+        this.deps.events.publish({ type: "image", image: await this.get(image.id) });
+      } else {
+        this.deps.events.publish({ type: "image", image });
       }
     }
-    return this.deps.catalog.listImages(query);
+    const images =
+      change.kind === "restore"
+        ? await Promise.all(outcome.changed.map((i) => this.get(i.id)))
+        : outcome.changed;
+    return { images, errors: idErrors(outcome) };
+  }
+
+  #changeOf(request: Exclude<BulkRequest, { action: "reanalyse" }>): ImagesChange {
+    switch (request.action) {
+      case "category": {
+        const category = request.value.trim().toLowerCase();
+        if (!isCategory(this.taxonomy, category)) {
+          const slugs = this.taxonomy.categories.map((c) => c.slug).join(", ");
+          throw new PhotocatError("invalid_request", `value must be a category: one of ${slugs}`);
+        }
+        return { kind: "category", category };
+      }
+      case "tags": {
+        const tags = normaliseTags(request.value);
+        if (tags.length === 0) throw new PhotocatError("invalid_request", "value must hold at least one tag");
+        return { kind: "addTags", tags };
+      }
+      case "album":
+        return { kind: "addToAlbum", albumId: request.value.trim().toLowerCase() };
+      case "trash":
+        return { kind: "trash" };
+      case "restore":
+        return { kind: "restore" };
+    }
+  }
+
+  async #reanalyseMany(ids: readonly string[]): Promise<BulkOutcome> {
+    const missing: string[] = [];
+    const inTrash: string[] = [];
+    const images: ImageRecord[] = [];
+    for (const id of ids) {
+      const image = await this.deps.catalog.getImage(id);
+      if (!image) missing.push(id);
+      else if (image.trashedAt) inTrash.push(id);
+      else images.push(await this.reanalyse(id));
+    }
+    return { images, errors: idErrors({ missing, inTrash }) };
   }
 
   async get(id: string): Promise<ImageRecord> {
@@ -166,10 +308,13 @@ export class GalleryService {
    * whose files are gone, which the next emptying removes. Works on a full disk, since deleting files
    * frees what the database needs to record the deletions. Returns how many photos were deleted.
    */
-  async emptyTrash(): Promise<number> {
+  async emptyTrash(options: { trashedBefore?: string } = {}): Promise<number> {
     let deleted = 0;
     for (;;) {
-      const page = await this.deps.catalog.listTrash({ limit: 100 });
+      const page = await this.deps.catalog.listTrash({
+        limit: 100,
+        trashedBefore: options.trashedBefore ?? null,
+      });
       if (page.items.length === 0) return deleted;
       for (const image of page.items) {
         await this.#deleteFiles(keysToDelete(image.id, image.mediaType));
@@ -179,20 +324,20 @@ export class GalleryService {
     }
   }
 
+  /** Deletes for good what has been in the trash longer than the retention time (the periodic purge). */
+  purgeExpiredTrash(now = Date.now()): Promise<number> {
+    const cutoff = new Date(now - TRASH_RETENTION_DAYS * 86_400_000).toISOString();
+    return this.emptyTrash({ trashedBefore: cutoff });
+  }
+
   async #deleteFiles(keys: readonly string[]): Promise<void> {
     const results = await Promise.allSettled(keys.map((key) => this.deps.blobs.delete(key)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }
 
-  /** Every category of the taxonomy with its count, then any stored category no longer in it. */
-  async categories(): Promise<{ slug: string; description: string; count: number }[]> {
-    const counts = new Map((await this.deps.catalog.categoryCounts()).map((c) => [c.category, c.count]));
-    const listed = this.taxonomy.categories.map((c) => ({ ...c, count: counts.get(c.slug) ?? 0 }));
-    const retired = [...counts]
-      .filter(([slug]) => !isCategory(this.taxonomy, slug))
-      .map(([slug, count]) => ({ slug, description: "no longer in the taxonomy", count }));
-    return [...listed, ...retired];
+  categories(): Promise<{ slug: string; description: string; count: number }[]> {
+    return categoriesWithCounts(this.deps.catalog, this.taxonomy);
   }
 
   stats(): Promise<CatalogStats> {

@@ -52,3 +52,53 @@ export async function timeGalleryQueries(
     console.log(`${label.padEnd(44)} ${(performance.now() - start).toFixed(1).padStart(7)} ms (one run)`);
   }
 }
+
+/** Album k holds about (k+1)*100 photos (every row i with i % 2000 < 2(k+1)): 100 to 5,000 photos each. */
+export const PERF_ALBUMS = 50;
+
+/** The timeline, places, capture-time order and albums, on the rows the *-perf.ts scripts seeded. */
+export async function timeOrganiseQueries(catalog: Catalog, albumIds: string[]) {
+  const limit = 50;
+  const runs = 20;
+  async function time(label: string, run: () => Promise<unknown>) {
+    const samples: number[] = [];
+    let result: unknown;
+    // CPU time of this process too: on a busy machine wall times say more about the neighbours.
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < runs; i++) {
+      const start = performance.now();
+      result = await run();
+      samples.push(performance.now() - start);
+    }
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuMs = (cpu.user + cpu.system) / 1000 / runs;
+    const size = Array.isArray(result)
+      ? `${result.length} rows`
+      : `${(result as { items?: unknown[] }).items?.length ?? 1} items`;
+    console.log(
+      `${label.padEnd(44)} median ${percentile(samples, 50).toFixed(2).padStart(7)} ms   p95 ${percentile(samples, 95).toFixed(2).padStart(7)} ms   cpu ${cpuMs.toFixed(2).padStart(7)} ms   (${size})`,
+    );
+  }
+  const taken = await catalog.listImages({ limit, order: "taken", to: "2008-06-30" });
+  await time("taken order, first page", () => catalog.listImages({ limit, order: "taken" }));
+  await time("taken order, from a month (to=2008-06-30)", () =>
+    catalog.listImages({ limit, order: "taken", to: "2008-06-30" }),
+  );
+  await time("taken order, next page after that month", () =>
+    catalog.listImages({ limit, order: "taken", to: "2008-06-30", cursor: taken.nextCursor }),
+  );
+  await time("taken order + category", () => catalog.listImages({ limit, order: "taken", category: "food" }));
+  await time("timeline, whole library", () => catalog.timeline({}));
+  await time("timeline, category", () => catalog.timeline({ category: "food" }));
+  await time("timeline, search: cat", () => catalog.timeline({ q: "cat" }));
+  await time("places", () => catalog.places({}));
+  await time("place filter, first page", () => catalog.listImages({ limit, place: "Place 17" }));
+  const [smallest, largest] = [albumIds[0]!, albumIds.at(-1)!];
+  await time("album of 100, first page", () => catalog.listImages({ limit, album: smallest }));
+  await time("album of 5,000, first page", () => catalog.listImages({ limit, album: largest }));
+  await time("album of 5,000, taken order", () =>
+    catalog.listImages({ limit, album: largest, order: "taken" }),
+  );
+  await time(`album list (${albumIds.length} albums, counts and covers)`, () => catalog.listAlbums());
+  await time("one album (count and cover)", () => catalog.getAlbum(largest));
+}

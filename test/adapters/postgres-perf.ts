@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { openPostgresStore } from "../../src/adapters/postgres/index.js";
 import { encodeCursor } from "../../src/adapters/sql/query.js";
-import { timeGalleryQueries } from "./perf-queries.js";
+import { PERF_ALBUMS, timeGalleryQueries, timeOrganiseQueries } from "./perf-queries.js";
 
 const rows = Number(process.argv[2] ?? 100_000);
 const url = process.env.PHOTOCAT_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -35,7 +35,31 @@ try {
       case when i % 97 = 0 then 'art' end, case when i % 97 = 0 then ts end
     from (select i, to_char(to_timestamp(1600000000 + (i / 3) * 60) at time zone 'utc',
       'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ts from generate_series(1, ${rows}) as i) as seed`);
-  await admin.query("analyze images");
+  // As in sqlite-perf.ts: capture times over 15 years, a third geotagged at 200 places, 50 albums.
+  await admin.query(`update images set captured_at = to_char(to_timestamp(1000000000 +
+    (((('x' || substr(id, 1, 8))::bit(32)::int)::bigint * 7919) % 100003) * 4700) at time zone 'utc',
+    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+  await admin.query(`update images set place = 'Place ' || (n % 200), gps_lat = (n % 200) * 0.85 - 85,
+    gps_lon = (n % 200) * 1.8 - 180
+    from (select id as key, ('x' || substr(id, 1, 8))::bit(32)::int as n from images) as numbered
+    where images.id = numbered.key and n % 3 = 0`);
+  const albumIds = Array.from(
+    { length: PERF_ALBUMS },
+    (_, k) => `a1b00000-0000-4000-8000-${String(k).padStart(12, "0")}`,
+  );
+  for (const [k, id] of albumIds.entries()) {
+    await admin.query("insert into albums (id, name, created_at, updated_at) values ($1, $2, 'x', 'x')", [
+      id,
+      `Album ${k}`,
+    ]);
+    await admin.query(
+      `insert into album_images (album_id, image_id, added_at) select $1, id, 'x' from images
+       where ('x' || substr(id, 1, 8))::bit(32)::int % 2000 < $2`,
+      [id, 2 * (k + 1)],
+    );
+  }
+  await admin.query("vacuum analyze images");
+  await admin.query("analyze album_images");
   const seedMs = performance.now() - seedStart;
   console.log(
     `PostgreSQL catalogue, ${rows.toLocaleString("en")} photos (seeded in ${(seedMs / 1000).toFixed(1)} s)`,
@@ -47,6 +71,7 @@ try {
     );
     return encodeCursor({ createdAt: found[0].created_at, id: found[0].id });
   });
+  await timeOrganiseQueries(store.catalog, albumIds);
 } finally {
   await store.close();
   if (!process.env.KEEP_SCHEMA) await admin.query(`drop schema "${schema}" cascade`);

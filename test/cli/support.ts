@@ -46,7 +46,14 @@ export function photocat(
 /** Fills a catalogue in `dataDir` with described photos (no files: enough for list, show and export). */
 export async function seedCatalogue(
   dataDir: string,
-  photos: { id?: string; summary?: string; category?: string }[],
+  photos: {
+    id?: string;
+    summary?: string;
+    category?: string;
+    takenAt?: string;
+    place?: string;
+    gps?: { latitude: number; longitude: number };
+  }[],
 ): Promise<string[]> {
   const container = await createContainer(loadConfig({}, { PHOTOCAT_DATA_DIR: dataDir }), {
     logger: silentLogger(),
@@ -54,7 +61,13 @@ export async function seedCatalogue(
   const ids: string[] = [];
   try {
     for (const [i, photo] of photos.entries()) {
-      const { image } = await container.catalog.insertImage(newImage(photo.id ? { id: photo.id } : {}));
+      const base = newImage();
+      const { image } = await container.catalog.insertImage({
+        ...base,
+        ...(photo.id ? { id: photo.id } : {}),
+        place: photo.place ?? null,
+        metadata: { ...base.metadata, takenAt: photo.takenAt ?? null, gps: photo.gps ?? null },
+      });
       await container.catalog.saveAnalysis(
         image.id,
         analysis({

@@ -543,6 +543,336 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
       });
     });
 
+    describe("capture-time order and the timeline", () => {
+      /** Photos uploaded in this order, each with a capture time (null: unknown). */
+      async function photosTaken(takenAts: (string | null)[], uploadedAt = "2025-06-01T00:00:00.000Z") {
+        const ids: string[] = [];
+        for (const [i, takenAt] of takenAts.entries()) {
+          vi.useFakeTimers({ toFake: ["Date"], now: new Date(Date.parse(uploadedAt) + i * 1000) });
+          const metadata = { ...newImage().metadata, takenAt };
+          ids.push((await catalog.insertImage(newImage({ metadata }))).image.id);
+          vi.useRealTimers();
+        }
+        return ids;
+      }
+
+      it("lists newest taken first, an unknown capture time counting as the upload time", async () => {
+        const [old, recent, unknown, middle] = await photosTaken([
+          "2014-09-12T10:00:00Z",
+          "2024-01-05T10:00:00Z",
+          null,
+          "2019-03-01T08:00:00",
+        ]);
+        const taken = await catalog.listImages({ limit: 10, order: "taken" });
+        expect(taken.items.map((i) => i.id)).toEqual([unknown, recent, middle, old]);
+        const added = await catalog.listImages({ limit: 10, order: "added" });
+        expect(added.items.map((i) => i.id)).toEqual([middle, unknown, recent, old]);
+      });
+
+      it("pages in capture-time order with no gap or duplicate, and starts at a month with `to`", async () => {
+        const months = Array.from(
+          { length: 30 },
+          (_, i) => `20${10 + (i % 10)}-0${1 + (i % 9)}-15T12:00:00Z`,
+        );
+        const ids = await photosTaken(months);
+        const seen = await allPages({ limit: 4, order: "taken" });
+        expect(seen).toHaveLength(30);
+        expect(new Set(seen).size).toBe(30);
+        const expected = ids
+          .map((id, i) => ({ id, at: months[i]! }))
+          .sort((a, b) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1))
+          .map((p) => p.id);
+        expect(seen).toEqual(expected);
+
+        // From March 2015 back: the first page starts at the newest photo taken on or before its last day.
+        const fromMonth = await allPages({ limit: 2, order: "taken", to: "2015-03-31" });
+        expect(fromMonth).toEqual(expected.filter((id) => months[ids.indexOf(id)]! < "2015-04"));
+        expect(fromMonth.length).toBeGreaterThan(0);
+      });
+
+      it("refuses a cursor of the other order", async () => {
+        await photosTaken([null, null, null]);
+        const added = await catalog.listImages({ limit: 1 });
+        await expectCode(
+          catalog.listImages({ limit: 1, order: "taken", cursor: added.nextCursor }),
+          "invalid_request",
+        );
+        const taken = await catalog.listImages({ limit: 1, order: "taken" });
+        await expectCode(catalog.listImages({ limit: 1, cursor: taken.nextCursor }), "invalid_request");
+      });
+
+      it("counts photos per month taken, newest month first, without the trash, honouring filters", async () => {
+        const [a, b, c, d, e] = await photosTaken(
+          [
+            "2014-09-01T00:00:00Z",
+            "2014-09-30T23:59:59Z",
+            "2014-10-01T00:00:00Z",
+            null,
+            "2013-01-02T00:00:00Z",
+          ],
+          "2025-06-01T00:00:00.000Z",
+        );
+        expect(await catalog.timeline({})).toEqual([
+          { month: "2025-06", count: 1 },
+          { month: "2014-10", count: 1 },
+          { month: "2014-09", count: 2 },
+          { month: "2013-01", count: 1 },
+        ]);
+        await catalog.trashImage(e!);
+        await catalog.saveAnalysis(a!, analysis({ category: "food" }), "j-a");
+        await catalog.saveAnalysis(c!, analysis({ category: "food", summary: "A lemon tart." }), "j-c");
+        expect(await catalog.timeline({ category: "food" })).toEqual([
+          { month: "2014-10", count: 1 },
+          { month: "2014-09", count: 1 },
+        ]);
+        expect(await catalog.timeline({ q: "lemon" })).toEqual([{ month: "2014-10", count: 1 }]);
+        expect(await catalog.timeline({ q: "!!!" })).toEqual([]);
+        expect((await catalog.timeline({})).map((m) => m.month)).not.toContain("2013-01");
+        expect([b, d]).toHaveLength(2);
+      });
+    });
+
+    describe("places", () => {
+      const at = (place: string | null, latitude: number, longitude: number) =>
+        newImage({
+          place,
+          metadata: { ...newImage().metadata, gps: { latitude, longitude, altitude: null } },
+        });
+
+      it("counts geotagged photos per place with their mean position, largest first, without the trash", async () => {
+        const paris1 = await catalog.insertImage(at("Paris, France", 48.85, 2.35));
+        await catalog.insertImage(at("Paris, France", 48.87, 2.33));
+        const lima = await catalog.insertImage(at("Lima, Peru", -12.05, -77.04));
+        await catalog.insertImage(at(null, 0.5, -150)); // at sea: no place
+        await catalog.insertImage(newImage({ place: "Nowhere GPS" })); // a place without a position
+        const places = await catalog.places({});
+        expect(places.map((p) => [p.place, p.count])).toEqual([
+          ["Paris, France", 2],
+          ["Lima, Peru", 1],
+        ]);
+        expect(places[0]!.lat).toBeCloseTo(48.86, 6);
+        expect(places[0]!.lon).toBeCloseTo(2.34, 6);
+        expect(places[1]).toMatchObject({ lat: -12.05, lon: -77.04 });
+
+        await catalog.trashImage(lima.image.id);
+        await catalog.saveAnalysis(paris1.image.id, analysis({ category: "food" }), "j1");
+        expect((await catalog.places({})).map((p) => p.place)).toEqual(["Paris, France"]);
+        expect(await catalog.places({ category: "food" })).toEqual([
+          expect.objectContaining({ place: "Paris, France", count: 1 }),
+        ]);
+      });
+
+      it("filters the listing by place, exactly", async () => {
+        const paris = await catalog.insertImage(at("Paris, France", 48.85, 2.35));
+        await catalog.insertImage(at("Paris, Texas, United States", 33.66, -95.55));
+        const page = await catalog.listImages({ limit: 10, place: "Paris, France" });
+        expect(page.items.map((i) => i.id)).toEqual([paris.image.id]);
+        expect((await catalog.listImages({ limit: 10, place: "Paris" })).items).toEqual([]);
+        expect(
+          (await catalog.listImages({ limit: 10, place: "Paris, France", order: "taken" })).items,
+        ).toHaveLength(1);
+      });
+    });
+
+    describe("albums", () => {
+      const albumId = () => newImage().id;
+
+      it("creates an empty album, adds chosen photos, lists it by album and counts without the trash", async () => {
+        const album = await catalog.createAlbum({ id: albumId(), name: "Holidays", filters: null });
+        expect(album).toMatchObject({
+          name: "Holidays",
+          filters: null,
+          coverId: null,
+          count: 0,
+          cover: null,
+        });
+        const [a, b, c] = await insertAtSameInstant(3);
+        const trashed = (await catalog.insertImage(newImage())).image.id;
+        await catalog.trashImage(trashed);
+        const missing = "00000000-0000-4000-8000-000000000000";
+
+        const added = await catalog.changeImages([a!, b!, missing, trashed, a!], {
+          kind: "addToAlbum",
+          albumId: album.id,
+        });
+        expect(added.changed.map((i) => i.id).sort()).toEqual([a, b].sort());
+        expect(added.missing).toEqual([missing]);
+        expect(added.inTrash).toEqual([trashed]);
+        // Adding again changes nothing and is no error.
+        expect(
+          (await catalog.changeImages([a!], { kind: "addToAlbum", albumId: album.id })).changed,
+        ).toHaveLength(1);
+
+        const listed = await catalog.listImages({ limit: 10, album: album.id });
+        expect(listed.items.map((i) => i.id).sort()).toEqual([a, b].sort());
+        expect((await catalog.getAlbum(album.id))?.count).toBe(2);
+
+        await catalog.trashImage(b!);
+        expect((await catalog.getAlbum(album.id))?.count).toBe(1);
+        expect((await catalog.listImages({ limit: 10, album: album.id })).items.map((i) => i.id)).toEqual([
+          a,
+        ]);
+        await catalog.restoreImage(b!);
+
+        const removed = await catalog.changeImages([b!, c!], { kind: "removeFromAlbum", albumId: album.id });
+        expect(removed.missing).toEqual([]);
+        expect((await catalog.listImages({ limit: 10, album: album.id })).items.map((i) => i.id)).toEqual([
+          a,
+        ]);
+        await expectCode(catalog.listImages({ limit: 10, album: albumId() }), "not_found");
+        await expectCode(catalog.timeline({ album: albumId() }), "not_found");
+      });
+
+      it("shows the newest photo taken as the cover unless one is chosen, and only a photo of the album", async () => {
+        const album = await catalog.createAlbum({ id: albumId(), name: "Cats", filters: null });
+        const meta = (takenAt: string) => ({ ...newImage().metadata, takenAt });
+        const older = (await catalog.insertImage(newImage({ metadata: meta("2010-01-01T00:00:00Z") }))).image;
+        const newer = (await catalog.insertImage(newImage({ metadata: meta("2020-01-01T00:00:00Z") }))).image;
+        const outside = (await catalog.insertImage(newImage())).image;
+        await catalog.changeImages([older.id, newer.id], { kind: "addToAlbum", albumId: album.id });
+        expect((await catalog.getAlbum(album.id))?.cover?.id).toBe(newer.id);
+
+        const chosen = await catalog.updateAlbum(album.id, { coverId: older.id });
+        expect(chosen).toMatchObject({ coverId: older.id, cover: { id: older.id } });
+        await expectCode(catalog.updateAlbum(album.id, { coverId: outside.id }), "invalid_request");
+
+        // The chosen cover in the trash: the newest photo stands in; deleted: the choice is forgotten.
+        await catalog.trashImage(older.id);
+        expect((await catalog.getAlbum(album.id))?.cover?.id).toBe(newer.id);
+        await catalog.restoreImage(older.id);
+        await catalog.deleteImage(older.id);
+        expect(await catalog.getAlbum(album.id)).toMatchObject({
+          coverId: null,
+          count: 1,
+          cover: { id: newer.id },
+        });
+        expect(await catalog.updateAlbum(albumId(), { name: "Gone" })).toBeNull();
+      });
+
+      it("renames, lists by name and deletes an album without deleting its photos", async () => {
+        const b = await catalog.createAlbum({ id: albumId(), name: "beach", filters: null });
+        await catalog.createAlbum({ id: albumId(), name: "Alps", filters: null });
+        await catalog.createAlbum({ id: albumId(), name: "cities", filters: null });
+        expect((await catalog.listAlbums()).map((a) => a.name)).toEqual(["Alps", "beach", "cities"]);
+        const renamed = await catalog.updateAlbum(b.id, { name: "Zanzibar" });
+        expect(renamed?.name).toBe("Zanzibar");
+        expect((await catalog.listAlbums()).map((a) => a.name)).toEqual(["Alps", "cities", "Zanzibar"]);
+
+        const { image } = await catalog.insertImage(newImage());
+        await catalog.changeImages([image.id], { kind: "addToAlbum", albumId: b.id });
+        expect(await catalog.deleteAlbum(b.id)).toBe(true);
+        expect(await catalog.deleteAlbum(b.id)).toBe(false);
+        expect(await catalog.getAlbum(b.id)).toBeNull();
+        expect(await catalog.getImage(image.id)).not.toBeNull();
+        await expectCode(
+          catalog.changeImages([image.id], { kind: "addToAlbum", albumId: b.id }),
+          "not_found",
+        );
+        // A deleted photo leaves its albums.
+        const a = await catalog.createAlbum({ id: albumId(), name: "Kept", filters: null });
+        await catalog.changeImages([image.id], { kind: "addToAlbum", albumId: a.id });
+        await catalog.deleteImage(image.id);
+        expect((await catalog.getAlbum(a.id))?.count).toBe(0);
+      });
+
+      it("a smart album holds what its saved search finds, combined with the listing's filters", async () => {
+        const [cat, dog, car] = await insertAtSameInstant(3);
+        await catalog.saveAnalysis(
+          cat!,
+          analysis({ summary: "A cat on a sofa.", category: "animals" }),
+          "j1",
+        );
+        await catalog.saveAnalysis(
+          dog!,
+          analysis({ summary: "A dog in the snow.", category: "animals" }),
+          "j2",
+        );
+        await catalog.saveAnalysis(
+          car!,
+          analysis({ summary: "A red car in the snow.", category: "vehicles" }),
+          "j3",
+        );
+        const smart = await catalog.createAlbum({
+          id: albumId(),
+          name: "Animals",
+          filters: { category: "animals" },
+        });
+        expect(smart).toMatchObject({ filters: { category: "animals" }, count: 2 });
+        expect(
+          (await catalog.listImages({ limit: 10, album: smart.id })).items.map((i) => i.id).sort(),
+        ).toEqual([cat, dog].sort());
+        expect(
+          (await catalog.listImages({ limit: 10, album: smart.id, q: "snow" })).items.map((i) => i.id),
+        ).toEqual([dog]);
+        expect(await catalog.listImages({ limit: 10, album: smart.id, category: "vehicles" })).toEqual({
+          items: [],
+          nextCursor: null,
+        });
+        expect(await catalog.timeline({ album: smart.id })).toEqual([
+          { month: expect.any(String), count: 2 },
+        ]);
+        await expectCode(
+          catalog.changeImages([car!], { kind: "addToAlbum", albumId: smart.id }),
+          "invalid_request",
+        );
+
+        const snowy = await catalog.updateAlbum(smart.id, { filters: { q: "snow" } });
+        expect(snowy).toMatchObject({ filters: { q: "snow" }, count: 2 });
+        expect((await catalog.listAlbums())[0]?.count).toBe(2);
+      });
+    });
+
+    describe("changes to many photos", () => {
+      it("sets the category and adds tags as human edits, leaving trashed and unknown photos alone", async () => {
+        const [a, b, trashed] = await insertAtSameInstant(3);
+        await catalog.saveAnalysis(a!, analysis({ category: "food", tags: ["lemon", "tart"] }), "j1");
+        await catalog.trashImage(trashed!);
+        const missing = "00000000-0000-4000-8000-000000000000";
+
+        const set = await catalog.changeImages([a!, b!, trashed!, missing], {
+          kind: "category",
+          category: "art",
+        });
+        expect(set.changed.map((i) => [i.id, i.edits?.category]).sort()).toEqual(
+          [
+            [a, "art"],
+            [b, "art"],
+          ].sort(),
+        );
+        expect(set).toMatchObject({ missing: [missing], inTrash: [trashed] });
+        expect((await catalog.getImage(trashed!))?.edits).toBeNull();
+        expect(await catalog.categoryCounts()).toEqual([{ category: "art", count: 2 }]);
+
+        const tagged = await catalog.changeImages([a!, b!], { kind: "addTags", tags: ["Summer", "lemon"] });
+        const tags = Object.fromEntries(tagged.changed.map((i) => [i.id, i.edits?.tags]));
+        expect(tags[a!]).toEqual(["tart", "summer", "lemon"]);
+        expect(tags[b!]).toEqual(["summer", "lemon"]);
+        expect((await catalog.listImages({ limit: 10, q: "summer" })).items).toHaveLength(2);
+      });
+
+      it("trashes and restores many photos at once, past one statement's worth of ids", async () => {
+        const ids = await insertAtSameInstant(520);
+        const trashed = await catalog.changeImages(ids, { kind: "trash" });
+        expect(trashed.changed).toHaveLength(520);
+        expect(trashed.changed.every((i) => i.trashedAt)).toBe(true);
+        expect((await catalog.stats()).images).toBe(0);
+        const restored = await catalog.changeImages(ids.slice(0, 510), { kind: "restore" });
+        expect(restored.inTrash).toEqual([]);
+        expect((await catalog.stats()).images).toBe(510);
+      }, 60_000);
+
+      it("lists only what was trashed before a time, for the automatic purge", async () => {
+        const [old, recent] = await insertAtSameInstant(2);
+        vi.useFakeTimers({ toFake: ["Date"], now: new Date("2025-01-01T00:00:00.000Z") });
+        await catalog.trashImage(old!);
+        vi.setSystemTime(new Date("2025-02-15T00:00:00.000Z"));
+        await catalog.trashImage(recent!);
+        vi.useRealTimers();
+        const expired = await catalog.listTrash({ limit: 10, trashedBefore: "2025-01-31T00:00:00.000Z" });
+        expect(expired.items.map((i) => i.id)).toEqual([old]);
+      });
+    });
+
     describe("findIdsByPrefix", () => {
       it("finds ids by a unique or shared prefix, in id order, and treats wildcards literally", async () => {
         const ids = [

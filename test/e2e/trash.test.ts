@@ -169,7 +169,7 @@ describe.skipIf(!HAS_CHROMIUM)("the Trash view in Chromium", () => {
     expect(await trashed().count()).toBe(TRASHED + 1);
 
     const first = ids.get("trashed-0.jpg");
-    expect((await api(`/api/trash/${first}/restore`, { method: "POST" })).status).toBe(200);
+    expect((await api(`/api/images/${first}/restore`, { method: "POST" })).status).toBe(200);
     await expect.poll(() => trashed().count(), { timeout: 10_000 }).toBe(TRASHED);
     expect(await trashed().filter({ hasText: "trashed-0.jpg" }).count()).toBe(0);
   });
@@ -202,7 +202,7 @@ describe.skipIf(!HAS_CHROMIUM)("the Trash view in Chromium", () => {
     await page.getByRole("heading", { name: "The trash is empty" }).waitFor();
     expect(await page.getByText(`Deleted ${left} photos for good.`, { exact: true }).count()).toBe(1);
     await toast(`Deleted ${left} photos for good`).waitFor();
-    const trash = (await (await api("/api/trash")).json()) as { items: unknown[] };
+    const trash = (await (await api("/api/images?trashed=true")).json()) as { items: unknown[] };
     expect(trash.items).toEqual([]);
     await page.getByRole("link", { name: "Trash", exact: true }).waitFor();
     expect(serious(await axeViolations(page))).toEqual([]);

@@ -5,9 +5,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { run } from "../../src/entry/runtime.js";
+import { newImage } from "../contracts/fixtures.js";
 import { fakeAnalyser } from "../support/fake-analyser.js";
 
 const ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -62,5 +63,31 @@ describe("process start", () => {
     expect(result.removed).toBeGreaterThanOrEqual(result.foreign as number);
     expect(result.alive).toBe(true);
     expect(stderr).toContain("a stray rejection");
+  });
+
+  it("deletes for good, at start and then periodically, what has been in the trash for 30 days", async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "photocat-purge-"));
+    const config = loadConfig({}, { PHOTOCAT_DATA_DIR: dataDir });
+    const first = await run(config, { http: false, worker: false });
+    const { catalog } = first.container;
+    const [old, recent, later] = await Promise.all(
+      [1, 2, 3].map(async () => (await catalog.insertImage(newImage())).image.id),
+    );
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() - 31 * 86_400_000 });
+    await catalog.trashImage(old!);
+    vi.useRealTimers();
+    await catalog.trashImage(recent!);
+    await first.close();
+
+    const second = await run(config, { http: false, worker: false, trashPurgeMs: 50 });
+    const ids = async () => (await second.container.catalog.listTrash({ limit: 10 })).items.map((i) => i.id);
+    await expect.poll(ids).toEqual([recent]);
+    // Later sweeps find what expired since.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() - 40 * 86_400_000 });
+    await second.container.catalog.trashImage(later!);
+    vi.useRealTimers();
+    await expect.poll(ids).toEqual([recent]);
+    expect(await second.container.catalog.getImage(later!)).toBeNull();
+    await second.close();
   });
 });

@@ -124,7 +124,7 @@ describe.skipIf(Boolean(SKIP_REASON))(
 
       // Permanent delete works at 0 bytes free and frees its files.
       const victim = stored[3]!;
-      const deleted = await fetch(`${url}/api/images/${victim}?permanent=true`, { method: "DELETE" });
+      const deleted = await fetch(`${url}/api/images/${victim}?purge=true`, { method: "DELETE" });
       expect(deleted.status).toBe(204);
       expect((await fetch(`${url}/api/images/${victim}`)).status).toBe(404);
       expect((await statfs(dataDir)).bavail).toBeGreaterThan(0);

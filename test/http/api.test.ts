@@ -248,7 +248,9 @@ describe("HTTP API", () => {
         (i) => i.id,
       );
     const trash = async () =>
-      ((await (await fetch(`${app.url}/api/trash`)).json()) as { items: ImageJson[] }).items.map((i) => i.id);
+      (
+        (await (await fetch(`${app.url}/api/images?trashed=true`)).json()) as { items: ImageJson[] }
+      ).items.map((i) => i.id);
 
     expect((await fetch(`${app.url}/api/images/${image.id}`, { method: "DELETE" })).status).toBe(204);
     expect(await listed()).not.toContain(image.id);
@@ -256,7 +258,7 @@ describe("HTTP API", () => {
     // Still reachable by id (the trash view shows it), files kept.
     expect((await fetch(`${app.url}${image.thumbnails.small}`)).status).toBe(200);
 
-    const restored = await fetch(`${app.url}/api/trash/${image.id}/restore`, { method: "POST" });
+    const restored = await fetch(`${app.url}/api/images/${image.id}/restore`, { method: "POST" });
     expect(restored.status).toBe(200);
     expect(await listed()).toContain(image.id);
     expect(await trash()).not.toContain(image.id);
@@ -270,12 +272,18 @@ describe("HTTP API", () => {
     expect((await fetch(`${app.url}/api/images/not-a-uuid`)).status).toBe(404);
   });
 
-  it("deletes a photo for good with ?permanent=true", async () => {
+  it("deletes a photo for good with ?purge=true; the old ?permanent=true is refused, not taken as a trash", async () => {
     const { body } = await upload(app.url, [
       { name: "now.jpg", bytes: await solidImage({ r: 9, g: 2, b: 250 }, 40) },
     ]);
     const image = (body.images as ImageJson[])[0]!;
-    const response = await fetch(`${app.url}/api/images/${image.id}?permanent=true`, { method: "DELETE" });
+    const old = await fetch(`${app.url}/api/images/${image.id}?permanent=true`, { method: "DELETE" });
+    expect(old.status).toBe(400);
+    expect(((await old.json()) as { error: { message: string } }).error.message).toContain("permanent");
+    expect(
+      ((await (await fetch(`${app.url}/api/images/${image.id}`)).json()) as ImageJson).trashed_at,
+    ).toBeNull();
+    const response = await fetch(`${app.url}/api/images/${image.id}?purge=true`, { method: "DELETE" });
     expect(response.status).toBe(204);
     expect((await fetch(`${app.url}/api/images/${image.id}`)).status).toBe(404);
     expect((await fetch(`${app.url}${image.thumbnails.small}`)).status).toBe(404);

@@ -278,18 +278,75 @@ describe("the served OpenAPI document describes every real answer", () => {
     await call("GET", "/api/stats", { headers: auth });
     await call("GET", "/api/stats");
 
+    // Timeline, places, the capture-time order.
+    await call("GET", "/api/images?order=taken&place=Paris", { headers: auth });
+    await call("GET", `/api/images?album=${id0}`, { headers: auth });
+    for (const route of ["/api/timeline", "/api/places"]) {
+      await call("GET", route, { headers: auth });
+      await call("GET", `${route}?category=nope`, { headers: auth });
+      await call("GET", `${route}?album=${id0}`, { headers: auth });
+      await call("GET", route);
+    }
+
+    // Albums.
+    const big = { ...auth, "content-type": "application/json" };
+    const tooBig = JSON.stringify({ name: "x".repeat(70_000) });
+    const asText = { headers: { ...auth, "content-type": "text/plain" }, body: "{}" };
+    await call("GET", "/api/albums", { headers: auth });
+    await call("GET", "/api/albums");
+    const album = (await call("POST", "/api/albums", json({ name: "Red things" }))).body as { id: string };
+    await call("POST", "/api/albums", json({ name: "Smart", filters: { category: "food" } }));
+    await call("POST", "/api/albums", json({ name: "" }));
+    await call("POST", "/api/albums", { headers: big, body: tooBig });
+    await call("POST", "/api/albums", asText);
+    await call("POST", "/api/albums", json({ name: "Nobody's" }, {}));
+    await call("POST", `/api/albums/${album.id}/images`, json({ ids: [id, id0] }));
+    await call("DELETE", `/api/albums/${album.id}/images`, json({ ids: [id0] }));
+    for (const method of ["POST", "DELETE"]) {
+      await call(method, `/api/albums/${id0}/images`, json({ ids: [id] }));
+      await call(method, `/api/albums/${album.id}/images`, json({ ids: [] }));
+      await call(method, `/api/albums/${album.id}/images`, { headers: big, body: tooBig });
+      await call(method, `/api/albums/${album.id}/images`, asText);
+      await call(method, `/api/albums/${album.id}/images`, json({ ids: [id] }, {}));
+    }
+    await call("GET", `/api/albums/${album.id}`, { headers: auth });
+    await call("GET", `/api/albums/${id0}`, { headers: auth });
+    await call("GET", `/api/albums/${album.id}`);
+    await call("PATCH", `/api/albums/${album.id}`, json({ name: "Reds", cover: id }));
+    await call("PATCH", `/api/albums/${album.id}`, json({ cover: "nope" }));
+    await call("PATCH", `/api/albums/${id0}`, json({ name: "Gone" }));
+    await call("PATCH", `/api/albums/${album.id}`, { headers: big, body: tooBig });
+    await call("PATCH", `/api/albums/${album.id}`, asText);
+    await call("PATCH", `/api/albums/${album.id}`, json({ name: "Who?" }, {}));
+
+    // Bulk changes.
+    await call("POST", "/api/images/bulk", json({ ids: [id, id0], action: "tags", value: ["red"] }));
+    await call("POST", "/api/images/bulk", json({ ids: [id], action: "album", value: album.id }));
+    await call("POST", "/api/images/bulk", json({ ids: [id], action: "album", value: id0 }));
+    await call("POST", "/api/images/bulk", json({ ids: [id], action: "paint" }));
+    await call("POST", "/api/images/bulk", { headers: big, body: tooBig });
+    await call("POST", "/api/images/bulk", asText);
+    await call("POST", "/api/images/bulk", json({ ids: [id], action: "trash" }, {}));
+    await call("POST", "/api/images/bulk", json({ ids: [id], action: "trash" }));
+    await call("POST", "/api/images/bulk", json({ ids: [id], action: "restore" }));
+
+    await call("DELETE", `/api/albums/${album.id}`, { headers: auth });
+    await call("DELETE", `/api/albums/${album.id}`, { headers: auth });
+    await call("DELETE", `/api/albums/${album.id}`);
+
+    // The trash.
     await call("DELETE", `/api/images/${id}`);
     await call("DELETE", `/api/images/${id}`, { headers: auth }); // to the trash
-    await call("GET", "/api/trash", { headers: auth });
-    await call("GET", "/api/trash?limit=0", { headers: auth });
-    await call("GET", "/api/trash");
-    await call("POST", `/api/trash/${id}/restore`, { headers: auth });
-    await call("POST", `/api/trash/${id0}/restore`, { headers: auth });
-    await call("POST", `/api/trash/${id}/restore`);
+    await call("GET", "/api/images?trashed=true", { headers: auth });
+    await call("GET", "/api/images?trashed=true&q=red", { headers: auth });
+    await call("POST", `/api/images/${id}/restore`, { headers: auth });
+    await call("POST", `/api/images/${id0}/restore`, { headers: auth });
+    await call("POST", `/api/images/${id}/restore`);
+    await call("DELETE", `/api/images/${id}?permanent=true`, { headers: auth });
     await call("DELETE", `/api/images/${id}`, { headers: auth });
     await call("DELETE", "/api/trash");
     await call("DELETE", "/api/trash", { headers: auth });
-    await call("DELETE", `/api/images/${id}?permanent=true`, { headers: auth });
+    await call("DELETE", `/api/images/${id}?purge=true`, { headers: auth });
 
     // The events seen meanwhile.
     const reader = stream.body!.getReader();

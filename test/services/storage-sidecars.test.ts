@@ -54,7 +54,7 @@ describe("sidecars kept beside the originals (PHOTOCAT_STORAGE_SIDECARS=on)", ()
     );
     expect(await sidecar()).not.toContain(summary);
 
-    await fetch(`${app.url}/api/images/${id}?permanent=true`, { method: "DELETE" });
+    await fetch(`${app.url}/api/images/${id}?purge=true`, { method: "DELETE" });
     expect(await blobs.stat(sidecarKey(id))).toBeNull();
   }, 60_000);
 });

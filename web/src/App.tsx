@@ -1,7 +1,10 @@
+import { lazy, Suspense } from "preact/compat";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   ApiError,
   countTrash,
+  createAlbum,
+  getAlbum,
   getPhoto,
   getSession,
   getStats,
@@ -11,28 +14,45 @@ import {
   setUnauthorisedListener,
   signOut,
 } from "./api.js";
+import { AlbumHeader } from "./components/AlbumHeader.js";
+import { AlbumsView } from "./components/AlbumsView.js";
+import { PromptDialog } from "./components/Dialogs.js";
 import { CategoryChips, MoreFilters } from "./components/FilterBar.js";
 import { Header } from "./components/Header.js";
-import { UploadIcon } from "./components/Icons.js";
+import { AlbumIcon, SelectIcon, UploadIcon } from "./components/Icons.js";
 import { LoginPage } from "./components/LoginPage.js";
 import { PhotoDialog } from "./components/PhotoDialog.js";
 import { PhotoGrid } from "./components/PhotoGrid.js";
+import { SelectionBar } from "./components/SelectionBar.js";
 import { StatsView } from "./components/StatsView.js";
+import { endOfMonth, monthLabel, TimelineRail } from "./components/TimelineRail.js";
 import { Toast, type ToastAction, type ToastMessage } from "./components/Toast.js";
 import { TrashView } from "./components/TrashView.js";
 import { UploadTray } from "./components/UploadTray.js";
 import { isPending, plural } from "./format.js";
 import { useFeed } from "./hooks/useFeed.js";
 import { useLive } from "./hooks/useLive.js";
-import { hasFilters, openedHere, useRoute, type View } from "./hooks/useRoute.js";
+import { hasFilters, openedHere, useRoute, type View, withoutFilters } from "./hooks/useRoute.js";
+import { useSelection } from "./hooks/useSelection.js";
 import { useUploads } from "./hooks/useUploads.js";
-import type { CategoryCount, Filters, Photo } from "./types.js";
+import {
+  type Album,
+  type CategoryCount,
+  type Filters,
+  NO_FILTERS,
+  type Photo,
+  SEARCH_KEYS,
+} from "./types.js";
+
+// The map and its world outline load only when the map is opened.
+const MapView = lazy(() => import("./components/MapView.js"));
 
 type SessionState = "checking" | "login" | "open" | "signed-in";
 
 /** Whether a photo that arrives live belongs at the top of the current view. */
 function belongsInView(filters: Filters, photo: Photo): boolean {
-  if (filters.q || filters.from || filters.to) return false;
+  if (filters.q || filters.from || filters.to || filters.album || filters.order) return false;
+  if (filters.place && filters.place !== photo.place) return false;
   if (filters.category && filters.category !== photo.category) return false;
   if (filters.status && filters.status !== photo.status) return false;
   return true;
@@ -82,6 +102,9 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   const [statsKey, setStatsKey] = useState(0);
   const categoryTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const countsRound = useRef(0);
+  const [album, setAlbum] = useState<Album | null>(null);
+  const [savingSearch, setSavingSearch] = useState(false);
+  const selection = useSelection(() => latestItems.current.map((p) => p.id));
 
   const toastId = useRef(0);
   const announce = useCallback((text: string, action?: ToastAction) => {
@@ -116,6 +139,43 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
   }, []);
 
   useEffect(() => refreshCategories(), [refreshCategories]);
+
+  // Selecting is for one view: another view, filter or album starts afresh.
+  const selectionStop = selection.stop;
+  useEffect(() => selectionStop(), [route.view, filterKey, selectionStop]);
+
+  // The album shown, its name, count and cover, fetched again when photos change.
+  useEffect(() => {
+    if (!filters.album) {
+      setAlbum(null);
+      return;
+    }
+    let cancelled = false;
+    getAlbum(filters.album).then(
+      (found) => {
+        if (!cancelled) setAlbum(found);
+      },
+      (error: unknown) => {
+        if (cancelled) return;
+        announce(error instanceof ApiError ? error.message : "The album could not be opened.");
+        navigate({ view: "albums", filters: NO_FILTERS }, "replace");
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [filters.album, statsKey, announce, navigate]);
+
+  // Esc leaves selection mode (a dialog, when open, takes Esc for itself).
+  useEffect(() => {
+    if (!selection.active) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "Escape" || document.querySelector("dialog[open]")) return;
+      selectionStop();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [selection.active, selectionStop]);
 
   const latestItems = useRef(feed.items);
   latestItems.current = feed.items;
@@ -216,10 +276,17 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
     };
   }, [onFiles]);
 
-  const setFilters = (next: Filters, mode: "push" | "replace" = "push") =>
+  const setFilters = (next: Filters, mode: "push" | "replace" = "push") => {
     navigate({ view: "gallery", filters: next }, mode);
+    window.scrollTo({ top: 0 });
+  };
+  const openAlbum = (id: string) => setFilters({ ...NO_FILTERS, album: id });
+  /** The timeline's jump: photos taken in that month and before, newest first (null: from the newest). */
+  const jumpTo = (month: string | null) =>
+    setFilters({ ...filters, order: "taken", to: month ? endOfMonth(month) : "" });
   const setView = (view: View) => {
-    navigate({ ...route, view });
+    // "Photos" leaves the album shown for the whole library.
+    navigate({ ...route, view, photo: null, filters: { ...route.filters, album: "" } });
     window.scrollTo({ top: 0 });
   };
 
@@ -347,7 +414,7 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
         Skip to content
       </a>
       <Header
-        view={route.view}
+        view={route.view === "gallery" && filters.album ? "albums" : route.view}
         query={filters.q}
         onQuery={(q) => setFilters({ ...filters, q }, filters.q && q ? "replace" : "push")}
         onNavigate={setView}
@@ -358,6 +425,18 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
       <main id="main" class="main" tabIndex={-1}>
         {route.view === "stats" ? (
           <StatsView refreshKey={statsKey} />
+        ) : route.view === "albums" ? (
+          <AlbumsView onOpen={(a) => openAlbum(a.id)} />
+        ) : route.view === "map" ? (
+          <Suspense
+            fallback={
+              <p class="muted loading-text" role="status">
+                <span class="spinner small" aria-hidden="true" /> Loading the map…
+              </p>
+            }
+          >
+            <MapView onOpenPlace={(place) => setFilters({ ...NO_FILTERS, place })} />
+          </Suspense>
         ) : route.view === "trash" ? (
           <TrashView
             announce={announce}
@@ -371,22 +450,56 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
           />
         ) : (
           <>
+            {filters.album && album && (
+              <AlbumHeader
+                album={album}
+                onChanged={setAlbum}
+                onDeleted={(gone) => {
+                  announce(`Deleted the album ${gone.name}; its photos stay in your library.`);
+                  navigate({ view: "albums", filters: NO_FILTERS });
+                }}
+                onBack={() => navigate({ view: "albums", filters: NO_FILTERS })}
+              />
+            )}
             <CategoryChips
               filters={filters}
               categories={categories}
-              total={totalPhotos}
+              total={filters.album ? null : totalPhotos}
+              counts={!filters.album}
               onChange={(f) => setFilters(f)}
             />
             <div class="results-heading">
               <div class="results-title">
-                <h1 class="page-title">{filters.q ? `Results for “${filters.q}”` : "Photos"}</h1>
-                {feed.loaded && feed.items.length > 0 && (
+                {!filters.album && (
+                  <h1 class="page-title">
+                    {filters.q
+                      ? `Results for “${filters.q}”`
+                      : filters.place
+                        ? `Photos taken in ${filters.place}`
+                        : "Photos"}
+                  </h1>
+                )}
+                {feed.loaded && feed.items.length > 0 && (!filters.album || filtered || filters.to) && (
                   <p class="muted" aria-live="polite">
                     {plural(feed.items.length, "photo", "photos", feed.hasMore ? "+" : "")}
+                    {filters.order === "taken" &&
+                      filters.to &&
+                      ` · taken up to ${monthLabel(filters.to.slice(0, 7))}`}
                   </p>
                 )}
+                {/* A space between the count and the button: their words never run together ("1 photoSelect"). */}{" "}
+                {feed.items.length > 0 && !selection.active && (
+                  <button type="button" class="button small" onClick={selection.start}>
+                    <SelectIcon size={16} />
+                    Select
+                  </button>
+                )}
               </div>
-              <MoreFilters filters={filters} onChange={(f) => setFilters(f)} />
+              <MoreFilters
+                filters={filters}
+                onChange={(f) => setFilters(f)}
+                onSaveSearch={filters.album ? undefined : () => setSavingSearch(true)}
+              />
             </div>
             {feed.error && (
               <div class="notice error" role="alert">
@@ -405,13 +518,20 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
                 <div class="empty">
                   <h2>No photos match</h2>
                   <p class="muted">Try other words, another category or a wider date range.</p>
-                  <button
-                    type="button"
-                    class="button"
-                    onClick={() => setFilters({ q: "", category: "", status: "", from: "", to: "" })}
-                  >
+                  <button type="button" class="button" onClick={() => setFilters(withoutFilters(filters))}>
                     Clear filters
                   </button>
+                </div>
+              ) : filters.album ? (
+                <div class="empty">
+                  <div class="empty-art" aria-hidden="true">
+                    <AlbumIcon size={40} />
+                  </div>
+                  <h2>This album is empty</h2>
+                  <p class="muted">
+                    In <strong>Photos</strong>, choose <strong>Select</strong>, pick photos, then{" "}
+                    <strong>Add to album</strong>.
+                  </p>
                 </div>
               ) : (
                 <div class="empty">
@@ -426,21 +546,29 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
                 </div>
               )
             ) : (
-              <PhotoGrid
-                items={feed.items}
-                hasMore={feed.hasMore}
-                loading={feed.loading}
-                onLoadMore={feed.loadMore}
-                onOpen={openPhotoById}
-                onRetry={retry}
-                focusId={openId ? null : focusId}
-                onFocused={onFocused}
-              />
-            )}
-            {feed.loading && feed.items.length > 0 && (
-              <p class="loading-more muted" role="status">
-                <span class="spinner small" aria-hidden="true" /> Loading more photos…
-              </p>
+              <div class="gallery-body">
+                <div class="gallery-photos">
+                  <PhotoGrid
+                    items={feed.items}
+                    hasMore={feed.hasMore}
+                    loading={feed.loading}
+                    onLoadMore={feed.loadMore}
+                    onOpen={openPhotoById}
+                    onRetry={retry}
+                    focusId={openId ? null : focusId}
+                    onFocused={onFocused}
+                    selecting={selection.active}
+                    selected={selection.selected}
+                    onSelect={selection.toggle}
+                  />
+                  {feed.loading && feed.items.length > 0 && (
+                    <p class="loading-more muted" role="status">
+                      <span class="spinner small" aria-hidden="true" /> Loading more photos…
+                    </p>
+                  )}
+                </div>
+                <TimelineRail filters={filters} refreshKey={statsKey} onJump={jumpTo} />
+              </div>
             )}
           </>
         )}
@@ -462,6 +590,54 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
           }}
           onTrashed={onTrashed}
           announce={announce}
+        />
+      )}
+
+      {route.view === "gallery" && selection.active && (
+        <SelectionBar
+          selection={selection}
+          inView={feed.items.length}
+          categories={categories}
+          album={album}
+          announce={announce}
+          onChanged={(photos) => {
+            for (const photo of photos) feed.upsert(photo, false);
+            refreshCategories(300);
+          }}
+          onLeft={(ids) => {
+            for (const id of ids) {
+              deleted.current.add(id);
+              feed.remove(id);
+            }
+            refreshCategories(300);
+          }}
+          onRestored={(photos) => {
+            for (const photo of photos) {
+              deleted.current.delete(photo.id);
+              feed.upsert(photo, belongsInView(latestFilters.current, photo));
+            }
+            refreshCategories(300);
+          }}
+          onAlbumChanged={setAlbum}
+        />
+      )}
+
+      {savingSearch && (
+        <PromptDialog
+          title="Save as smart album"
+          label="Name"
+          hint="The album will show whatever this search finds, now and later."
+          initial={filters.q || filters.place || ""}
+          submitLabel="Save album"
+          onClose={() => setSavingSearch(false)}
+          onSubmit={async (name) => {
+            const search = Object.fromEntries(
+              SEARCH_KEYS.flatMap((k) => (filters[k] ? [[k, filters[k]]] : [])),
+            );
+            const created = await createAlbum(name, search);
+            announce(`Saved the smart album ${created.name}.`);
+            openAlbum(created.id);
+          }}
         />
       )}
 

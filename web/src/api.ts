@@ -1,14 +1,22 @@
 import type {
+  Album,
+  AlbumImagesResult,
   ApiErrorBody,
+  BulkRequest,
+  BulkResult,
   CategoryCount,
   EditableFields,
   Filters,
   Photo,
   PhotoPage,
+  Place,
+  SavedSearch,
   Session,
   Stats,
+  TimelineMonth,
   UploadResult,
 } from "./types.js";
+import { SEARCH_KEYS } from "./types.js";
 
 export class ApiError extends Error {
   constructor(
@@ -59,13 +67,81 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body as T;
 }
 
-export function listPhotos(filters: Filters, cursor: string | null, limit: number): Promise<PhotoPage> {
-  const params = new URLSearchParams({ limit: String(limit) });
-  if (cursor) params.set("cursor", cursor);
-  for (const key of ["q", "category", "status", "from", "to"] as const) {
-    if (filters[key]) params.set(key, filters[key]);
+/** The query of a listing: its filters, album and order. */
+function filterParams(filters: Partial<Filters>, params = new URLSearchParams()): URLSearchParams {
+  for (const key of [...SEARCH_KEYS, "album", "order"] as const) {
+    const value = filters[key];
+    if (value) params.set(key, value);
   }
+  return params;
+}
+
+export function listPhotos(filters: Filters, cursor: string | null, limit: number): Promise<PhotoPage> {
+  const params = filterParams(filters, new URLSearchParams({ limit: String(limit) }));
+  if (cursor) params.set("cursor", cursor);
   return request<PhotoPage>(`/api/images?${params}`);
+}
+
+/** Photos per month taken for these filters (their order does not matter here). */
+export const getTimeline = (filters: Partial<Filters>) =>
+  request<TimelineMonth[]>(`/api/timeline?${filterParams({ ...filters, order: "" })}`);
+
+export const getPlaces = () => request<Place[]>("/api/places");
+
+const json = (method: string, body: unknown): RequestInit => ({ method, body: JSON.stringify(body) });
+
+/** Most ids one request may carry; larger selections go in several. */
+const IDS_PER_REQUEST = 500;
+
+function inChunks(ids: readonly string[]): string[][] {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_REQUEST) chunks.push(ids.slice(i, i + IDS_PER_REQUEST));
+  return chunks;
+}
+
+/** A bulk request without its ids (Omit over each member of the union). */
+type BulkChange = BulkRequest extends infer R ? (R extends unknown ? Omit<R, "ids"> : never) : never;
+
+/** One action on many photos, IDS_PER_REQUEST at a time; the answers are joined. */
+export async function bulkChange(ids: readonly string[], change: BulkChange): Promise<BulkResult> {
+  const joined: BulkResult = { done: [], errors: [], images: [] };
+  for (const chunk of inChunks(ids)) {
+    const result = await request<BulkResult>("/api/images/bulk", json("POST", { ...change, ids: chunk }));
+    joined.done.push(...result.done);
+    joined.errors.push(...result.errors);
+    joined.images.push(...result.images);
+  }
+  return joined;
+}
+
+export const listAlbums = () => request<Album[]>("/api/albums");
+export const getAlbum = (id: string) => request<Album>(`/api/albums/${encodeURIComponent(id)}`);
+export const createAlbum = (name: string, filters?: SavedSearch) =>
+  request<Album>("/api/albums", json("POST", filters ? { name, filters } : { name }));
+export const updateAlbum = (id: string, change: { name?: string; cover?: string | null }) =>
+  request<Album>(`/api/albums/${encodeURIComponent(id)}`, json("PATCH", change));
+export const deleteAlbum = (id: string) =>
+  request<void>(`/api/albums/${encodeURIComponent(id)}`, { method: "DELETE" });
+
+/** Adds photos to (or with `remove` takes them out of) an album of chosen photos. */
+export async function changeAlbumPhotos(
+  id: string,
+  ids: readonly string[],
+  remove = false,
+): Promise<AlbumImagesResult> {
+  let last: AlbumImagesResult | null = null;
+  const done: string[] = [];
+  const errors: AlbumImagesResult["errors"] = [];
+  for (const chunk of inChunks(ids)) {
+    last = await request<AlbumImagesResult>(
+      `/api/albums/${encodeURIComponent(id)}/images`,
+      json(remove ? "DELETE" : "POST", { ids: chunk }),
+    );
+    done.push(...last.done);
+    errors.push(...last.errors);
+  }
+  if (!last) throw new ApiError(400, "invalid_request", "No photos were chosen.");
+  return { album: last.album, done, errors };
 }
 
 export const getPhoto = (id: string) => request<Photo>(`/api/images/${encodeURIComponent(id)}`);
@@ -78,16 +154,16 @@ export const trashPhoto = (id: string) =>
   request<void>(`/api/images/${encodeURIComponent(id)}`, { method: "DELETE" });
 
 export const deleteForGood = (id: string) =>
-  request<void>(`/api/images/${encodeURIComponent(id)}?permanent=true`, { method: "DELETE" });
+  request<void>(`/api/images/${encodeURIComponent(id)}?purge=true`, { method: "DELETE" });
 
 export function listTrash(cursor: string | null, limit: number): Promise<PhotoPage> {
-  const params = new URLSearchParams({ limit: String(limit) });
+  const params = new URLSearchParams({ trashed: "true", limit: String(limit) });
   if (cursor) params.set("cursor", cursor);
-  return request<PhotoPage>(`/api/trash?${params}`);
+  return request<PhotoPage>(`/api/images?${params}`);
 }
 
 export const restorePhoto = (id: string) =>
-  request<Photo>(`/api/trash/${encodeURIComponent(id)}/restore`, { method: "POST" });
+  request<Photo>(`/api/images/${encodeURIComponent(id)}/restore`, { method: "POST" });
 
 export const emptyTrash = () => request<{ deleted: number }>("/api/trash", { method: "DELETE" });
 

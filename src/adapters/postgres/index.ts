@@ -7,6 +7,7 @@ import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
+  addAlbums,
   addHealthProbes,
   addOwnWords,
   addTrash,
@@ -52,6 +53,7 @@ export const migrations: Record<string, Migration> = {
   "0004_trash": { up: (db) => addTrash(db) },
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "postgres") },
+  "0007_albums": { up: (db) => addAlbums(db, "postgres") },
   "0010_embedded_metadata": {
     async up(db) {
       await addOwnWords(db);
@@ -85,7 +87,10 @@ function createPostgresDialect(db: Kysely<Database>): SqlDialect {
     },
     capturedBetween: async (from, to) =>
       sql<SqlBool>`"images"."captured_at" >= ${from ?? ""} and "images"."captured_at" < ${to ?? "~"}`,
+    inAlbum: async (albumId) =>
+      sql<SqlBool>`"images"."id" in (select image_id from album_images where album_id = ${albumId})`,
     skipLocked: true,
+    writeTransaction: (work) => db.transaction().execute(work),
     isForeignKeyViolation: (error) => (error as { code?: unknown }).code === "23503",
   };
 }

@@ -1,14 +1,20 @@
 import { hostname } from "node:os";
-import { type Kysely, sql } from "kysely";
-import type { Analysis } from "../../domain/analysis.js";
+import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
+import { type Analysis, addTags } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
 import type {
+  AlbumRecord,
+  AlbumSummary,
   Catalog,
   CatalogStats,
   CorrectionExample,
+  ImageFilters,
+  ImageOrder,
   ImagePage,
   ImageQuery,
+  ImagesChange,
+  ImagesChanged,
   NewImage,
   SelectFilter,
   SessionRecord,
@@ -21,6 +27,7 @@ import {
   IMAGE_COLUMNS,
   type ImageRow,
   newImageRow,
+  parseTags,
   storableText,
   toImageRecord,
 } from "./mapping.js";
@@ -33,25 +40,77 @@ import {
   searchTerms,
   toBoundExclusive,
 } from "./query.js";
-import type { Database } from "./schema.js";
+import type { AlbumsTable, Database } from "./schema.js";
 
 const MAX_ERROR_CHARS = 2000;
 const PROCESS_ID = `${hostname()}:${process.pid}`;
 
 const notFound = (id: string) => new PhotocatError("not_found", `no photo with id ${id}`);
 
+type Images = SelectQueryBuilder<Database, "images", object>;
+type SavedFilters = AlbumRecord["filters"];
+
+/** Ids per statement: well under SQLite's and PostgreSQL's limits on bound values. */
+const IDS_PER_STATEMENT = 500;
+
 /**
  * A page from up to `limit + 1` rows in page order: the extra row, when there, says another page follows,
  * and the cursor names the last row shown by its sort key and id.
  */
-function toPage(rows: ImageRow[], limit: number, sortKey: (row: ImageRow) => string | null): ImagePage {
+function toPage<Row extends ImageRow>(
+  rows: Row[],
+  limit: number,
+  sortKey: (row: Row) => string | null,
+  taken = false,
+): ImagePage {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const key = last ? sortKey(last) : null;
   return {
     items: page.map(toImageRecord),
-    nextCursor: rows.length > limit && last && key ? encodeCursor({ createdAt: key, id: last.id }) : null,
+    nextCursor:
+      rows.length > limit && last && key
+        ? encodeCursor({ createdAt: key, id: last.id, ...(taken ? { taken } : {}) })
+        : null,
   };
+}
+
+const SAVED_FILTER_KEYS = ["category", "status", "from", "to", "q", "place"] as const;
+
+/** A smart album's search as stored: only the filters set. */
+function storeFilters(filters: SavedFilters): string | null {
+  if (!filters) return null;
+  const kept = Object.fromEntries(SAVED_FILTER_KEYS.flatMap((k) => (filters[k] ? [[k, filters[k]]] : [])));
+  return JSON.stringify(kept);
+}
+
+function readFilters(value: string | null): SavedFilters {
+  if (value === null) return null;
+  try {
+    const parsed = JSON.parse(value) as Record<string, unknown>;
+    return Object.fromEntries(
+      SAVED_FILTER_KEYS.flatMap((k) => (typeof parsed[k] === "string" ? [[k, parsed[k]]] : [])),
+    );
+  } catch {
+    return {};
+  }
+}
+
+function toAlbumRecord(row: AlbumsTable): AlbumRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    filters: readFilters(row.filters),
+    coverId: row.cover_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function chunks<T>(items: readonly T[], size = IDS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 export function createSqlCatalog(
@@ -87,6 +146,103 @@ export function createSqlCatalog(
     );
   }
 
+  async function albumRow(id: string): Promise<AlbumsTable | undefined> {
+    return db.selectFrom("albums").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  /**
+   * The listing's filters as conditions on `images` (the caller excludes or picks trashed photos); null when
+   * nothing can match (a search of punctuation only). A smart album adds its saved search to the others; an
+   * album that does not exist is not_found.
+   */
+  async function applyFilters(
+    select: Images,
+    filters: ImageFilters & { order?: ImageOrder },
+  ): Promise<Images | null> {
+    if (filters.category) select = select.where("category_effective", "=", filters.category);
+    if (filters.status) select = select.where("status", "=", checkStatus(filters.status));
+    if (filters.place) select = select.where("place", "=", filters.place);
+    if (filters.from || filters.to) {
+      const from = filters.from ? fromBound(filters.from) : null;
+      const to = filters.to ? toBoundExclusive(filters.to) : null;
+      select = select.where(await dialect.capturedBetween(from, to, filters.order === "taken"));
+    }
+    if (filters.q?.trim()) {
+      const terms = searchTerms(filters.q);
+      if (terms.length === 0) return null;
+      select = select.where(await dialect.matchesSearch(terms));
+    }
+    if (filters.album) {
+      const album = await albumRow(filters.album);
+      if (!album) throw new PhotocatError("not_found", `no album with id ${filters.album}`);
+      return inAlbum(select, album, filters.order);
+    }
+    return select;
+  }
+
+  /** The photos of an album: those its saved search finds, or those chosen. */
+  async function inAlbum(select: Images, album: AlbumsTable, order?: ImageOrder): Promise<Images | null> {
+    const saved = readFilters(album.filters);
+    if (saved) return applyFilters(select, { ...saved, order });
+    return select.where(await dialect.inAlbum(album.id));
+  }
+
+  async function countOf(select: SelectQueryBuilder<Database, keyof Database, object>): Promise<number> {
+    const row = await select.select(({ fn }) => fn.countAll<number>().as("count")).executeTakeFirst();
+    return Number(row?.count ?? 0);
+  }
+
+  async function summariseAlbum(row: AlbumsTable): Promise<AlbumSummary> {
+    const album = toAlbumRecord(row);
+    const members = await inAlbum(db.selectFrom("images").where("trashed_at", "is", null), row, "taken");
+    if (!members) return { ...album, count: 0, cover: null };
+    const count = album.filters
+      ? await countOf(members)
+      : // Chosen photos: all of them (a range of the album's key) less the few in the trash.
+        (await countOf(db.selectFrom("album_images").where("album_id", "=", row.id))) -
+        (await countOf(
+          db
+            .selectFrom("images")
+            .where("trashed_at", "is not", null)
+            .where(({ exists, selectFrom }) =>
+              exists(
+                selectFrom("album_images")
+                  .select("image_id")
+                  .where("album_id", "=", row.id)
+                  .whereRef("image_id", "=", "images.id"),
+              ),
+            ),
+        ));
+    if (count === 0) return { ...album, count, cover: null };
+    const chosen = album.coverId
+      ? await members.select(IMAGE_COLUMNS).where("id", "=", album.coverId).executeTakeFirst()
+      : undefined;
+    const cover =
+      chosen ??
+      (await members
+        .select(IMAGE_COLUMNS)
+        .orderBy("captured_at", "desc")
+        .orderBy("id", "desc")
+        .limit(1)
+        .executeTakeFirst());
+    return { ...album, count, cover: cover ? toImageRecord(cover) : null };
+  }
+
+  async function getAlbum(id: string): Promise<AlbumSummary | null> {
+    const row = await albumRow(id);
+    return row ? summariseAlbum(row) : null;
+  }
+
+  /** The records of `ids` (any order), read a chunk at a time. */
+  async function recordsOf(ids: readonly string[]): Promise<ImageRecord[]> {
+    const records: ImageRecord[] = [];
+    for (const part of chunks(ids)) {
+      const rows = await db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", part).execute();
+      records.push(...rows.map(toImageRecord));
+    }
+    return records;
+  }
+
   return {
     kind: options.kind,
 
@@ -107,26 +263,29 @@ export function createSqlCatalog(
 
     async listImages(query: ImageQuery): Promise<ImagePage> {
       const limit = checkLimit(query.limit);
+      const order = query.order ?? "added";
       const cursor = query.cursor ? decodeCursor(query.cursor) : null;
-      let filtered = db.selectFrom("images").where("trashed_at", "is", null);
-      if (query.category) filtered = filtered.where("category_effective", "=", query.category);
-      if (query.status) filtered = filtered.where("status", "=", checkStatus(query.status));
-      if (query.from || query.to) {
-        const from = query.from ? fromBound(query.from) : null;
-        const to = query.to ? toBoundExclusive(query.to) : null;
-        filtered = filtered.where(await dialect.capturedBetween(from, to));
+      if (cursor && Boolean(cursor.taken) !== (order === "taken")) {
+        throw new PhotocatError("invalid_request", "cursor is from a listing in another order");
       }
+      // The search words go apart: SQLite reads a search page from its index in upload order.
+      const filtered = await applyFilters(db.selectFrom("images").where("trashed_at", "is", null), {
+        ...query,
+        q: null,
+        order,
+      });
       const terms = query.q?.trim() ? searchTerms(query.q) : null;
       // Only punctuation: no word to look for, so nothing matches.
-      if (terms?.length === 0) return { items: [], nextCursor: null };
-      if (terms && dialect.searchPage) {
+      if (!filtered || terms?.length === 0) return { items: [], nextCursor: null };
+      if (terms && dialect.searchPage && order === "added") {
         const ids = await dialect.searchPage(filtered, terms, cursor, limit + 1);
         if (ids) return pageOfIds(ids, limit);
       }
+      const key = order === "taken" ? "captured_at" : "created_at";
       let select = filtered.select(IMAGE_COLUMNS);
       if (cursor) {
         select = select.where(({ eb, refTuple, tuple }) =>
-          eb(refTuple("created_at", "id"), "<", tuple(cursor.createdAt, cursor.id)),
+          eb(refTuple(key, "id"), "<", tuple(cursor.createdAt, cursor.id)),
         );
       }
       if (terms) {
@@ -135,17 +294,18 @@ export function createSqlCatalog(
         const pageKeys = select
           .clearSelect()
           .select("id")
-          .orderBy("created_at", "desc")
+          .orderBy(key, "desc")
           .orderBy("id", "desc")
           .limit(limit + 1);
         select = db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", pageKeys);
       }
       const rows = await select
-        .orderBy("created_at", "desc")
+        .select("captured_at")
+        .orderBy(key, "desc")
         .orderBy("id", "desc")
         .limit(limit + 1)
         .execute();
-      return toPage(rows, limit, (row) => row.created_at);
+      return toPage(rows, limit, (row) => row[key], order === "taken");
     },
 
     async setStatus(id: string, status: ImageStatus, error?: string | null) {
@@ -255,6 +415,7 @@ export function createSqlCatalog(
     async listTrash(query) {
       const limit = checkLimit(query.limit);
       let select = db.selectFrom("images").select(IMAGE_COLUMNS).where("trashed_at", "is not", null);
+      if (query.trashedBefore) select = select.where("trashed_at", "<", query.trashedBefore);
       if (query.cursor) {
         const cursor = decodeCursor(query.cursor);
         select = select.where(({ eb, refTuple, tuple }) =>
@@ -267,6 +428,205 @@ export function createSqlCatalog(
         .limit(limit + 1)
         .execute();
       return toPage(rows, limit, (row) => row.trashed_at);
+    },
+
+    async changeImages(ids: readonly string[], change: ImagesChange): Promise<ImagesChanged> {
+      const wanted = [...new Set(ids)];
+      const now = nowIso();
+      const outcome = await dialect.writeTransaction(async (trx) => {
+        if (change.kind === "addToAlbum" || change.kind === "removeFromAlbum") {
+          const album = await trx
+            .selectFrom("albums")
+            .select(["id", "filters"])
+            .where("id", "=", change.albumId)
+            .executeTakeFirst();
+          if (!album) throw new PhotocatError("not_found", `no album with id ${change.albumId}`);
+          if (album.filters !== null) {
+            throw new PhotocatError(
+              "invalid_request",
+              "a smart album holds the photos its search finds: change its search instead",
+            );
+          }
+        }
+        const found = new Map<string, { trashed: boolean; tags: string | null }>();
+        for (const part of chunks(wanted)) {
+          const rows = await trx
+            .selectFrom("images")
+            .select(["id", "trashed_at", "tags", "edit_tags"])
+            .where("id", "in", part)
+            .execute();
+          for (const r of rows)
+            found.set(r.id, { trashed: r.trashed_at !== null, tags: r.edit_tags ?? r.tags });
+        }
+        const missing = wanted.filter((id) => !found.has(id));
+        const touchesTrash = ["trash", "restore", "removeFromAlbum"].includes(change.kind);
+        const inTrash = touchesTrash ? [] : wanted.filter((id) => found.get(id)?.trashed);
+        const targets = wanted.filter((id) => found.has(id) && !inTrash.includes(id));
+        for (const part of chunks(targets)) {
+          switch (change.kind) {
+            case "category":
+              await trx
+                .updateTable("images")
+                .set({ edit_category: storableText(change.category), edited_at: now, updated_at: now })
+                .where("id", "in", part)
+                .execute();
+              break;
+            case "addTags":
+              for (const id of part) {
+                const merged = addTags(parseTags(found.get(id)?.tags ?? null) ?? [], change.tags);
+                await trx
+                  .updateTable("images")
+                  .set({
+                    edit_tags: JSON.stringify(merged.map((t) => storableText(t))),
+                    edited_at: now,
+                    updated_at: now,
+                  })
+                  .where("id", "=", id)
+                  .execute();
+              }
+              break;
+            case "addToAlbum":
+              await trx
+                .insertInto("album_images")
+                .values(part.map((id) => ({ album_id: change.albumId, image_id: id, added_at: now })))
+                .onConflict((oc) => oc.columns(["album_id", "image_id"]).doNothing())
+                .execute();
+              break;
+            case "removeFromAlbum":
+              await trx
+                .deleteFrom("album_images")
+                .where("album_id", "=", change.albumId)
+                .where("image_id", "in", part)
+                .execute();
+              break;
+            case "trash":
+              await trx
+                .updateTable("images")
+                .set({ trashed_at: now, updated_at: now })
+                .where("id", "in", part)
+                .where("trashed_at", "is", null)
+                .execute();
+              break;
+            case "restore":
+              await trx
+                .updateTable("images")
+                .set({ trashed_at: null, updated_at: now })
+                .where("id", "in", part)
+                .where("trashed_at", "is not", null)
+                .execute();
+              break;
+          }
+        }
+        if (change.kind === "addToAlbum" || change.kind === "removeFromAlbum") {
+          await trx.updateTable("albums").set({ updated_at: now }).where("id", "=", change.albumId).execute();
+        }
+        return { targets, missing, inTrash };
+      });
+      return {
+        changed: await recordsOf(outcome.targets),
+        missing: outcome.missing,
+        inTrash: outcome.inTrash,
+      };
+    },
+
+    async timeline(filters: ImageFilters) {
+      const filtered = await applyFilters(db.selectFrom("images").where("trashed_at", "is", null), {
+        ...filters,
+        order: "taken",
+      });
+      if (!filtered) return [];
+      const month = sql<string>`substr(captured_at, 1, 7)`;
+      const rows = await filtered
+        .select(({ fn }) => [month.as("month"), fn.countAll<number>().as("count")])
+        .groupBy(month)
+        .orderBy(month, "desc")
+        .execute();
+      return rows.map((r) => ({ month: r.month, count: Number(r.count) }));
+    },
+
+    async places(filters: ImageFilters) {
+      const filtered = await applyFilters(
+        db
+          .selectFrom("images")
+          .where("trashed_at", "is", null)
+          .where("place", "is not", null)
+          .where("gps_lat", "is not", null)
+          .where("gps_lon", "is not", null),
+        filters,
+      );
+      if (!filtered) return [];
+      const rows = await filtered
+        .select(({ fn }) => [
+          "place",
+          fn.avg<number>("gps_lat").as("lat"),
+          fn.avg<number>("gps_lon").as("lon"),
+          fn.countAll<number>().as("count"),
+        ])
+        .groupBy("place")
+        .orderBy("count", "desc")
+        .orderBy("place")
+        .execute();
+      return rows.map((r) => ({
+        place: String(r.place),
+        lat: Number(r.lat),
+        lon: Number(r.lon),
+        count: Number(r.count),
+      }));
+    },
+
+    async createAlbum(album) {
+      const now = nowIso();
+      const row: AlbumsTable = {
+        id: album.id,
+        name: storableText(album.name),
+        filters: storeFilters(album.filters),
+        cover_id: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await db.insertInto("albums").values(row).execute();
+      return summariseAlbum(row);
+    },
+
+    getAlbum,
+
+    async listAlbums() {
+      const rows = await db
+        .selectFrom("albums")
+        .selectAll()
+        .orderBy(sql`lower(name)`)
+        .orderBy("id")
+        .execute();
+      // At once: PostgreSQL answers on several connections (SQLite's one connection takes them in turn).
+      return Promise.all(rows.map(summariseAlbum));
+    },
+
+    async updateAlbum(id, change) {
+      const set: Partial<AlbumsTable> = {};
+      if (change.name !== undefined) set.name = storableText(change.name);
+      if (change.coverId !== undefined) set.cover_id = change.coverId;
+      if (change.filters !== undefined) set.filters = storeFilters(change.filters);
+      if (change.coverId) {
+        const members = await applyFilters(db.selectFrom("images").where("trashed_at", "is", null), {
+          album: id,
+        });
+        if (!members) return null;
+        const member = await members.select("id").where("id", "=", change.coverId).executeTakeFirst();
+        if (!member) throw new PhotocatError("invalid_request", "the cover must be a photo of the album");
+      }
+      if (Object.keys(set).length > 0) {
+        await db
+          .updateTable("albums")
+          .set({ ...set, updated_at: nowIso() })
+          .where("id", "=", id)
+          .execute();
+      }
+      return getAlbum(id);
+    },
+
+    async deleteAlbum(id) {
+      const result = await db.deleteFrom("albums").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
     },
 
     async categoryCounts() {

@@ -1,4 +1,4 @@
-import type { Expression, RawBuilder, SelectQueryBuilder, SqlBool } from "kysely";
+import type { Expression, Kysely, RawBuilder, SelectQueryBuilder, SqlBool } from "kysely";
 import type { Database } from "./schema.js";
 
 /**
@@ -18,8 +18,25 @@ export interface SqlDialect {
    * Async so a dialect may look at how many rows match before it picks the fastest form.
    */
   matchesSearch(terms: readonly string[]): Promise<Expression<SqlBool>>;
-  /** Restricts `images` to capture times in [from, toExclusive) (UTC ISO text; either may be absent). */
-  capturedBetween(from: string | null, toExclusive: string | null): Promise<Expression<SqlBool>>;
+  /**
+   * Restricts `images` to capture times in [from, toExclusive) (UTC ISO text; either may be absent).
+   * `byCaptureTime`: the rows are read in capture-time order, so the range should seek that index.
+   */
+  capturedBetween(
+    from: string | null,
+    toExclusive: string | null,
+    byCaptureTime: boolean,
+  ): Promise<Expression<SqlBool>>;
+  /**
+   * Restricts `images` to the photos of an album of chosen photos. Async so a dialect may look at the
+   * album's size first: a large album is best paged by walking the ordered index, a small one from its rows.
+   */
+  inAlbum(albumId: string): Promise<Expression<SqlBool>>;
+  /**
+   * Runs `work` in one transaction that holds the write lock from its start (SQLite: BEGIN IMMEDIATE, so
+   * a read followed by a write never fails because another process wrote in between).
+   */
+  writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /** PostgreSQL: claimers skip rows another claimer has locked, so many workers never wait on each other. */
   readonly skipLocked: boolean;
   /**

@@ -80,7 +80,7 @@ function parseJson(value: string | null): unknown {
   }
 }
 
-function parseTags(value: string | null): string[] | null {
+export function parseTags(value: string | null): string[] | null {
   const parsed = parseJson(value);
   return Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === "string") : null;
 }

@@ -161,6 +161,53 @@ export async function addHealthProbes(db: AnyDb): Promise<void> {
 }
 
 /**
+ * Albums (chosen photos or a saved search), and the indexes the timeline, the capture-time order and the
+ * place filter need: a page in capture-time order, from any month and with or without a category, is an
+ * index range scan; the timeline's monthly counts read that index alone (trashed_at is in it).
+ */
+export async function addAlbums(db: AnyDb, dialect: "sqlite" | "postgres"): Promise<void> {
+  const key = dialect === "postgres" ? sql`text collate "C"` : sql`text`;
+  await db.schema
+    .createTable("albums")
+    .addColumn("id", key, (c) => c.primaryKey())
+    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("filters", "text")
+    .addColumn("cover_id", key, (c) => c.references("images.id").onDelete("set null"))
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("updated_at", "text", (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable("album_images")
+    .addColumn("album_id", key, (c) => c.notNull().references("albums.id").onDelete("cascade"))
+    .addColumn("image_id", key, (c) => c.notNull().references("images.id").onDelete("cascade"))
+    .addColumn("added_at", "text", (c) => c.notNull())
+    .addPrimaryKeyConstraint("album_images_pk", ["album_id", "image_id"])
+    .execute();
+  // Deleting a photo finds its memberships (the cascade), and albums find a photo's.
+  await db.schema.createIndex("album_images_image").on("album_images").column("image_id").execute();
+  await db.schema.createIndex("albums_cover").on("albums").column("cover_id").execute();
+
+  await db.schema
+    .createIndex("images_taken")
+    .on("images")
+    .columns(["captured_at", "id", "trashed_at"])
+    .execute();
+  await db.schema.dropIndex("images_captured").execute();
+  await db.schema
+    .createIndex("images_category_taken")
+    .on("images")
+    .columns(["category_effective", "captured_at", "id"])
+    .execute();
+  // A place's photos newest first; the map's counts and positions read this index alone.
+  await db.schema
+    .createIndex("images_place")
+    .on("images")
+    .columns(["place", "created_at", "id", "gps_lat", "gps_lon", "trashed_at"])
+    .where(sql.ref("place"), "is not", null)
+    .execute();
+}
+
+/**
  * The words a photo came with (its XMP, IPTC and EXIF captions, keywords and alt text, or its sidecar's), kept
  * apart from the analysis and from the gallery's edits, and notes on metadata that could not be read.
  * Each dialect then adds them to its search index.

@@ -6,13 +6,17 @@ const MAX_SEARCH_TERMS = 16;
 const MAX_TERM_CHARS = 64;
 
 export interface ListCursor {
+  /** The last row's sort key: its upload time, capture time or trash time, by the listing's order. */
   createdAt: string;
   id: string;
+  /** Set for pages in capture-time order, so a cursor is never read in the other order. */
+  taken?: boolean;
 }
 
 /** Opaque to clients: base64url of the last row's sort key. */
 export function encodeCursor(cursor: ListCursor): string {
-  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString("base64url");
+  const key = cursor.taken ? [cursor.createdAt, cursor.id, "taken"] : [cursor.createdAt, cursor.id];
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
 }
 
 export function decodeCursor(value: string): ListCursor {
@@ -20,11 +24,11 @@ export function decodeCursor(value: string): ListCursor {
     const parsed: unknown = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
     if (
       Array.isArray(parsed) &&
-      parsed.length === 2 &&
+      (parsed.length === 2 || (parsed.length === 3 && parsed[2] === "taken")) &&
       typeof parsed[0] === "string" &&
       typeof parsed[1] === "string"
     ) {
-      return { createdAt: parsed[0], id: parsed[1] };
+      return { createdAt: parsed[0], id: parsed[1], ...(parsed.length === 3 ? { taken: true } : {}) };
     }
   } catch {
     // Reported below.

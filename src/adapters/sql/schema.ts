@@ -117,10 +117,30 @@ export interface SessionsTable {
   revoked_at: number | null;
 }
 
+/** An album: chosen photos (album_images), or a smart album whose photos are those its saved search finds. */
+export interface AlbumsTable {
+  id: string;
+  name: string;
+  /** JSON of the saved filters (ImageFilters without album) of a smart album; null for chosen photos. */
+  filters: string | null;
+  /** The cover a person chose (cleared when that photo is deleted). */
+  cover_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AlbumImagesTable {
+  album_id: string;
+  image_id: string;
+  added_at: string;
+}
+
 export interface Database {
   images: ImagesTable;
   embeddings: EmbeddingsTable;
   jobs: JobsTable;
   health_probes: HealthProbesTable;
   sessions: SessionsTable;
+  albums: AlbumsTable;
+  album_images: AlbumImagesTable;
 }

@@ -5,23 +5,27 @@ import { presentImage } from "../../api/present.js";
 import { type Container, createContainer } from "../../container.js";
 import { errorMessage, isPhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
-import type { ImageQuery } from "../../ports/catalog.js";
+import { IMAGE_ORDERS, type ImageOrder, type ImageQuery } from "../../ports/catalog.js";
 import { OriginalsExport } from "../../services/export-originals.js";
 import { formatOption, isoDate, positiveInteger } from "../arguments.js";
 import { csvHeader, csvRow, EXIT, formatImages, jsonLine, type OutputFormat } from "../output.js";
 import { Progress } from "../progress.js";
 import { addSettingFlags, CATALOGUE_SETTINGS, configFromFlags } from "../settings-flags.js";
 
-type Options = Record<string, unknown> & {
+export type Options = Record<string, unknown> & {
   format: OutputFormat;
   category?: string;
   status?: ImageStatus;
   from?: string;
   to?: string;
+  place?: string;
+  album?: string;
+  order?: ImageOrder;
   limit: number;
   output?: string;
   all?: boolean;
   failed?: boolean;
+  purge?: boolean;
   originals?: string;
   sidecars?: boolean;
   embed?: boolean;
@@ -79,7 +83,7 @@ async function exportOriginals(
   return tally.failed > 0 ? EXIT.partial : EXIT.ok;
 }
 
-async function withContainer(
+export async function withContainer(
   options: Options,
   task: (c: Container) => Promise<number | undefined>,
 ): Promise<void> {
@@ -91,12 +95,20 @@ async function withContainer(
   }
 }
 
-function queryFrom(options: Options, q: string | null): Omit<ImageQuery, "limit" | "cursor"> {
+/** The listing the flags ask for; an album is named by its id, a unique prefix of it or its name. */
+export async function queryFrom(
+  container: Container,
+  options: Options,
+  q: string | null,
+): Promise<Omit<ImageQuery, "limit" | "cursor">> {
   return {
     category: options.category ?? null,
     status: options.status ?? null,
     from: options.from ?? null,
     to: options.to ?? null,
+    place: options.place ?? null,
+    album: options.album ? (await container.albums.resolve(options.album)).id : null,
+    order: options.order ?? null,
     q,
   };
 }
@@ -113,20 +125,41 @@ async function* allImages(container: Container, query: Omit<ImageQuery, "limit" 
   } while (cursor && seen < max);
 }
 
-function withFilters(command: Command): Command {
+/** The filters of a listing; the timeline and `albums create` (a smart album) take them too. */
+export function withFilters(command: Command): Command {
   return command
     .option("--category <slug>", "only this category")
     .addOption(new Option("--status <status>", "only this status").choices(IMAGE_STATUSES))
     .option("--from <date>", "taken (or added) on or after this date (2024-05-01 or an ISO time)", isoDate)
-    .option("--to <date>", "taken (or added) on or before this date (2024-05-01 or an ISO time)", isoDate);
+    .option("--to <date>", "taken (or added) on or before this date (2024-05-01 or an ISO time)", isoDate)
+    .option("--place <name>", "only photos taken at this place (as `photocat places` names it)");
 }
+
+function listingOptions(command: Command): Command {
+  return withFilters(command)
+    .option("--album <album>", "only the photos of this album (its id, a unique prefix of it, or its name)")
+    .addOption(
+      new Option("--order <order>", "added: newest added first; taken: newest taken first")
+        .choices(IMAGE_ORDERS)
+        .default("added"),
+    );
+}
+
+/** Full ids for ids or unique prefixes, all resolved before anything is done (one bad prefix does nothing). */
+export async function resolveIds(container: Container, ids: readonly string[]): Promise<string[]> {
+  const resolved: string[] = [];
+  for (const id of ids) resolved.push(await container.gallery.resolveId(id));
+  return [...new Set(resolved)];
+}
+
+export const plural = (n: number, one = "photo", many = "photos") => `${n} ${n === 1 ? one : many}`;
 
 export function catalogueCommands(program: Command): void {
   const listAction = (q: string | null) => async (options: Options) =>
     withContainer(options, async (container) => {
       const { format } = options;
       const images = [];
-      for await (const image of allImages(container, queryFrom(options, q), options.limit)) {
+      for await (const image of allImages(container, await queryFrom(container, options, q), options.limit)) {
         images.push(image);
       }
       for (const line of formatImages(images, format, process.stdout.columns)) console.log(line);
@@ -135,7 +168,7 @@ export function catalogueCommands(program: Command): void {
     });
 
   const list = program.command("list").description("list photos, newest first");
-  withFilters(list)
+  listingOptions(list)
     .addOption(formatOption(["table", "json", "csv"], "table"))
     .option("-n, --limit <n>", "at most this many", positiveInteger, 50)
     .action((options: Options) => listAction(null)(options));
@@ -144,7 +177,7 @@ export function catalogueCommands(program: Command): void {
   const search = program
     .command("search")
     .description("full-text search over descriptions, tags, text and names");
-  withFilters(search.argument("<query...>", "words to find"))
+  listingOptions(search.argument("<query...>", "words to find"))
     .addOption(formatOption(["table", "json", "csv"], "table"))
     .option("-n, --limit <n>", "at most this many", positiveInteger, 50)
     .action((words: string[], options: Options) => listAction(words.join(" "))(options));
@@ -192,7 +225,7 @@ export function catalogueCommands(program: Command): void {
     .description(
       "export the catalogue as JSON lines or CSV, or with --originals DIR the photo files themselves (with --sidecars or --embed, their descriptions too)",
     );
-  withFilters(exportCmd)
+  listingOptions(exportCmd)
     .addOption(formatOption(["json", "csv"], "json"))
     .option("-o, --output <file>", "write to a file instead of standard output")
     .option(
@@ -204,7 +237,7 @@ export function catalogueCommands(program: Command): void {
     .option("--search <words>", "only the photos this full-text search finds")
     .action((options: Options) =>
       withContainer(options, async (container) => {
-        const query = queryFrom(options, options.search?.trim() || null);
+        const query = await queryFrom(container, options, options.search?.trim() || null);
         if (options.originals) return exportOriginals(container, query, options);
         if (options.sidecars || options.embed) {
           console.error("--sidecars and --embed go with --originals DIR");
@@ -263,15 +296,24 @@ export function catalogueCommands(program: Command): void {
 
   const remove = program
     .command("delete")
-    .description("delete photos and their files")
+    .description(
+      "move photos to the trash (restore them with `photocat trash restore`), or delete them for good",
+    )
     .argument("<ids...>", "photo ids (or unique prefixes)")
+    .option("--purge", "delete the photos and their files for good, now")
     .action((ids: string[], options: Options) =>
       withContainer(options, async (container) => {
         // Every id is resolved before anything is deleted, so one ambiguous prefix deletes nothing.
-        const resolved = [];
-        for (const id of ids) resolved.push(await container.gallery.resolveId(id));
-        for (const id of resolved) await container.gallery.delete(id);
-        console.error(`deleted ${ids.length} photos`);
+        const resolved = await resolveIds(container, ids);
+        for (const id of resolved) {
+          if (options.purge) await container.gallery.delete(id);
+          else await container.gallery.trash(id);
+        }
+        console.error(
+          options.purge
+            ? `deleted ${plural(resolved.length)} for good`
+            : `moved ${plural(resolved.length)} to the trash`,
+        );
         return EXIT.ok;
       }),
     );

@@ -1,5 +1,7 @@
 import { categoryColour, categoryLabel, formatCount } from "../format.js";
+import { hasFilters, withoutFilters } from "../hooks/useRoute.js";
 import type { CategoryCount, Filters } from "../types.js";
+import { CloseIcon, PinIcon } from "./Icons.js";
 
 interface FilterBarProps {
   filters: Filters;
@@ -10,6 +12,8 @@ interface FilterBarProps {
 interface CategoryChipsProps extends FilterBarProps {
   /** Every photo in the library, described or not (categories count only the described ones). */
   total: number | null;
+  /** Whether the library's counts apply (not inside an album). */
+  counts?: boolean;
 }
 
 const STATUSES = [
@@ -21,7 +25,7 @@ const STATUSES = [
 ];
 
 /** Category chips with counts: one click filters, a second click clears. */
-export function CategoryChips({ filters, categories, onChange, total }: CategoryChipsProps) {
+export function CategoryChips({ filters, categories, onChange, total, counts = true }: CategoryChipsProps) {
   const set = (change: Partial<Filters>) => onChange({ ...filters, ...change });
 
   return (
@@ -46,20 +50,44 @@ export function CategoryChips({ filters, categories, onChange, total }: Category
           onClick={() => set({ category: filters.category === c.slug ? "" : c.slug })}
         >
           <span class="chip-dot" aria-hidden="true" />
-          {categoryLabel(c.slug)} <span class="count">{formatCount(c.count)}</span>
+          {categoryLabel(c.slug)} {counts && <span class="count">{formatCount(c.count)}</span>}
         </button>
       ))}
     </fieldset>
   );
 }
 
-/** Date range and status, beside the results heading. */
-export function MoreFilters({ filters, onChange }: Omit<FilterBarProps, "categories">) {
+interface MoreFiltersProps extends Omit<FilterBarProps, "categories"> {
+  /** Saves the search as a smart album; absent where it makes no sense (inside an album). */
+  onSaveSearch?: () => void;
+}
+
+/** Order, date range, status and place, beside the results heading. */
+export function MoreFilters({ filters, onChange, onSaveSearch }: MoreFiltersProps) {
   const set = (change: Partial<Filters>) => onChange({ ...filters, ...change });
-  const filtered = filters.category || filters.status || filters.from || filters.to || filters.q;
+  const filtered = hasFilters(filters);
 
   return (
     <div class="filter-fields">
+      {filters.place && (
+        <button
+          type="button"
+          class="filter-chip place-chip"
+          aria-label={`Remove the place filter: ${filters.place}`}
+          onClick={() => set({ place: "" })}
+        >
+          <PinIcon size={16} />
+          {filters.place}
+          <CloseIcon size={14} />
+        </button>
+      )}
+      <label class="inline-field">
+        <span>Order</span>
+        <select value={filters.order} onChange={(e) => set({ order: e.currentTarget.value })}>
+          <option value="">Newest added</option>
+          <option value="taken">Newest taken</option>
+        </select>
+      </label>
       <label class="inline-field">
         <span>From</span>
         <input
@@ -88,12 +116,13 @@ export function MoreFilters({ filters, onChange }: Omit<FilterBarProps, "categor
           ))}
         </select>
       </label>
+      {filtered && onSaveSearch && (
+        <button type="button" class="button subtle" onClick={onSaveSearch}>
+          Save as smart album
+        </button>
+      )}
       {filtered && (
-        <button
-          type="button"
-          class="button subtle"
-          onClick={() => onChange({ q: "", category: "", status: "", from: "", to: "" })}
-        >
+        <button type="button" class="button subtle" onClick={() => onChange(withoutFilters(filters))}>
           Clear filters
         </button>
       )}

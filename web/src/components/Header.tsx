@@ -1,7 +1,17 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatCount, plural } from "../format.js";
 import type { View } from "../hooks/useRoute.js";
-import { ChartIcon, Logo, LogoutIcon, PhotosIcon, SearchIcon, TrashIcon, UploadIcon } from "./Icons.js";
+import {
+  AlbumIcon,
+  ChartIcon,
+  Logo,
+  LogoutIcon,
+  MapIcon,
+  PhotosIcon,
+  SearchIcon,
+  TrashIcon,
+  UploadIcon,
+} from "./Icons.js";
 
 interface HeaderProps {
   view: View;
@@ -108,6 +118,8 @@ export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut, t
       </form>
       <nav class="nav" aria-label="Main">
         {link("gallery", "Photos", <PhotosIcon />)}
+        {link("albums", "Albums", <AlbumIcon />)}
+        {link("map", "Map", <MapIcon />)}
         {link("stats", "Statistics", <ChartIcon />)}
         {link("trash", "Trash", <TrashIcon />, trashBadge)}
       </nav>

@@ -1,7 +1,7 @@
 import { memo } from "preact/compat";
 import { categoryColour, categoryLabel, isPending, placeholderUrl } from "../format.js";
 import type { Photo } from "../types.js";
-import { AlertIcon, RefreshIcon } from "./Icons.js";
+import { AlertIcon, CheckIcon, RefreshIcon } from "./Icons.js";
 import { Thumbnail } from "./Thumbnail.js";
 
 interface PhotoCardProps {
@@ -10,6 +10,10 @@ interface PhotoCardProps {
   setSize: number;
   onOpen: (id: string) => void;
   onRetry: (id: string) => void;
+  /** Selection mode: a click selects (shift-click: a range) instead of opening. */
+  selecting: boolean;
+  selected: boolean;
+  onSelect: (id: string, range: boolean) => void;
 }
 
 export function CategoryChip({ slug }: { slug: string | null }) {
@@ -21,20 +25,31 @@ export function CategoryChip({ slug }: { slug: string | null }) {
   );
 }
 
-function PhotoCardView({ photo, position, setSize, onOpen, onRetry }: PhotoCardProps) {
+function PhotoCardView(props: PhotoCardProps) {
+  const { photo, position, setSize, onOpen, onRetry, selecting, selected, onSelect } = props;
   const placeholder = placeholderUrl(photo.thumbhash);
   const pending = isPending(photo);
 
   return (
-    <li class="card" aria-posinset={position} aria-setsize={setSize}>
+    <li class={`card${selected ? " selected" : ""}`} aria-posinset={position} aria-setsize={setSize}>
       <button
         type="button"
-        class="card-media"
+        class={`card-media${selecting ? " selecting" : ""}`}
         data-photo-id={photo.id}
-        onClick={() => onOpen(photo.id)}
+        aria-pressed={selecting ? selected : undefined}
+        onClick={(event) => {
+          // A shift-click also starts selecting, from the photo clicked.
+          if (selecting || event.shiftKey) onSelect(photo.id, event.shiftKey);
+          else onOpen(photo.id);
+        }}
         style={placeholder ? { backgroundImage: `url("${placeholder}")` } : undefined}
       >
         <Thumbnail key={photo.thumbnails.small} photo={photo} />
+        {selecting && (
+          <span class="card-check" aria-hidden="true">
+            {selected && <CheckIcon size={16} />}
+          </span>
+        )}
         {pending && (
           <span class="card-badge" aria-hidden="true">
             <span class="spinner" />

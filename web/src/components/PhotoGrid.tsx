@@ -12,6 +12,9 @@ interface PhotoGridProps {
   /** After the dialog closes: bring this photo's card into view and focus it. */
   focusId: string | null;
   onFocused: () => void;
+  selecting: boolean;
+  selected: ReadonlySet<string>;
+  onSelect: (id: string, range: boolean) => void;
 }
 
 interface Layout {
@@ -159,6 +162,9 @@ export function PhotoGrid(props: PhotoGridProps) {
           setSize={setSize}
           onOpen={props.onOpen}
           onRetry={props.onRetry}
+          selecting={props.selecting}
+          selected={props.selected.has(photo.id)}
+          onSelect={props.onSelect}
         />
       ))}
     </ul>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { type Filters, NO_FILTERS } from "../types.js";
 
-export type View = "gallery" | "stats" | "trash";
+export type View = "gallery" | "stats" | "trash" | "albums" | "map";
 
 export interface Route {
   view: View;
@@ -11,11 +11,15 @@ export interface Route {
 }
 
 const PHOTO_PATH = /^\/photos\/([^/]+)$/;
+const ALBUM_PATH = /^\/albums\/([^/]+)$/;
+const VIEWS: readonly View[] = ["stats", "trash", "albums", "map"];
 
 /** Set on the history entry that opening a photo pushes: closing it then goes Back instead of forward. */
 const OPENED_HERE = "photocat:opened";
 
-const FILTER_KEYS = ["q", "category", "status", "from", "to"] as const;
+const FILTER_KEYS = ["q", "category", "status", "from", "to", "place", "album", "order"] as const;
+/** What "Clear filters" clears: the album shown and the order stay. */
+const NARROWING_KEYS = ["q", "category", "status", "from", "to", "place"] as const;
 
 function read(): Route {
   const params = new URLSearchParams(window.location.search);
@@ -24,20 +28,28 @@ function read(): Route {
   const pathname = window.location.pathname.replace(/\/+$/, "");
   const photo = PHOTO_PATH.exec(pathname)?.[1];
   if (photo) return { view: "gallery", filters, photo: decodeURIComponent(photo) };
-  const view = pathname === "/stats" ? "stats" : pathname === "/trash" ? "trash" : "gallery";
+  const album = ALBUM_PATH.exec(pathname)?.[1];
+  if (album)
+    return { view: "gallery", filters: { ...filters, album: decodeURIComponent(album) }, photo: null };
+  const view = VIEWS.find((v) => pathname === `/${v}`) ?? "gallery";
   return { view, filters, photo: null };
 }
 
 function toUrl(route: Route): string {
   const params = new URLSearchParams();
-  for (const key of FILTER_KEYS) if (route.filters[key]) params.set(key, route.filters[key]);
+  const inAlbumPath = route.view === "gallery" && !route.photo && route.filters.album;
+  for (const key of FILTER_KEYS) {
+    if (route.filters[key] && !(key === "album" && inAlbumPath)) params.set(key, route.filters[key]);
+  }
   const query = params.toString();
   const pathname =
     route.view !== "gallery"
       ? `/${route.view}`
       : route.photo
         ? `/photos/${encodeURIComponent(route.photo)}`
-        : "/";
+        : inAlbumPath
+          ? `/albums/${encodeURIComponent(route.filters.album)}`
+          : "/";
   return `${pathname}${query ? `?${query}` : ""}`;
 }
 
@@ -75,6 +87,12 @@ export function sameFilters(a: Filters, b: Filters): boolean {
   return FILTER_KEYS.every((key) => a[key] === b[key]);
 }
 
+/** Whether the filters narrow what is shown (an album and an order do not). */
 export function hasFilters(filters: Filters): boolean {
-  return FILTER_KEYS.some((key) => filters[key] !== "");
+  return NARROWING_KEYS.some((key) => filters[key] !== "");
+}
+
+/** The same album and order, nothing else. */
+export function withoutFilters(filters: Filters): Filters {
+  return { ...NO_FILTERS, album: filters.album, order: filters.order };
 }
