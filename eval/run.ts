@@ -17,12 +17,12 @@ import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { caption } from "../src/analysers/local/caption.js";
+import { buildGeneralWords, caption, captionFacts } from "../src/analysers/local/caption.js";
 import { decideDefault, type Ranked } from "../src/analysers/local/category.js";
 import { type HeadWeights, headInput, predict, softmax } from "../src/analysers/local/classifier.js";
 import { createLocalAnalyser } from "../src/analysers/local/index.js";
 import { LocalModels } from "../src/analysers/local/models.js";
-import { TextReader, textLikely } from "../src/analysers/local/ocr.js";
+import { looksLikePrint, TextReader, textLikely } from "../src/analysers/local/ocr.js";
 import { preparePixels } from "../src/analysers/local/pixels.js";
 import headJson from "../src/analysers/local/weights/category-head.json" with { type: "json" };
 import { DEFAULT_TAXONOMY } from "../src/domain/taxonomy.js";
@@ -284,11 +284,11 @@ const OCR_CODE_DIGEST = createHash("sha256")
   .digest("hex")
   .slice(0, 12);
 
-async function cachedText(relative: string, reader: TextReader): Promise<string | null> {
+async function cachedText(relative: string, reader: TextReader, page: boolean): Promise<string | null> {
   mkdirSync(OCR_CACHE_DIR, { recursive: true });
   const file = path.join(
     OCR_CACHE_DIR,
-    `${createHash("sha256").update(`${OCR_CODE_DIGEST}\0${relative}`).digest("hex").slice(0, 32)}.json`,
+    `${createHash("sha256").update(`${OCR_CODE_DIGEST}\0${relative}\0${page}`).digest("hex").slice(0, 32)}.json`,
   );
   if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as string | null;
   const bytes = await readFile(path.join(TESTDATA_DIR, relative));
@@ -296,7 +296,7 @@ async function cachedText(relative: string, reader: TextReader): Promise<string 
     mediaType: await mediaTypeOf(bytes, "application/octet-stream"),
     maxPixels: 1e8,
   });
-  const text = (await reader.read(pixels.base)).text;
+  const text = (await reader.read(pixels.base, { page })).text;
   writeFileSync(file, JSON.stringify(text));
   return text;
 }
@@ -305,6 +305,7 @@ async function descriptions(folds: number): Promise<void> {
   const { examples, rankings } = await prepare(folds);
   console.log(`\n== Descriptions: ${examples.length} labelled photos, category head cross-validated ==`);
   const wordnet = await loadWordNet();
+  const general = buildGeneralWords(wordnet);
   const reader = new TextReader();
   const described: Described[] = [];
   for (const e of examples) {
@@ -313,17 +314,13 @@ async function descriptions(folds: number): Promise<void> {
     const documentP = ranking.find((r) => r.label === "documents")?.p ?? 0;
     const text =
       modelView.category === "documents" || textLikely(documentP, e.cues.colours)
-        ? await cachedText(e.row.path, reader)
+        ? await cachedText(
+            e.row.path,
+            reader,
+            modelView.category === "documents" || looksLikePrint(e.cues.colours),
+          )
         : null;
-    const signals = e.cues.signals;
-    const out = caption({
-      category: modelView.category,
-      objects: signals.objects,
-      faces: signals.faceScores.filter((s) => s >= 0.9).length,
-      drawing: (signals.nsfw.Drawing ?? 0) >= 0.5,
-      colours: e.cues.colours.dominant,
-      text,
-    });
+    const out = caption(captionFacts(e.cues.signals, e.cues.colours, ranking, text), general);
     described.push({ row: e.row, summary: out.summary, altText: out.altText, tags: out.tags });
   }
   await reader.close();

@@ -21,7 +21,7 @@ const NOT_SUBJECTS = new Set(
   shot view scene setting background foreground tones tone colour colours colors abstract natural outdoors
   outdoor indoors indoor inside outside front night day daylight evening sunset sky water snow sea grass
   reading text words writing nature surroundings light dark lit bright sunny shade shadow black white grey
-  gray red orange yellow green blue purple pink brown olive teal light-grey mainly largely single lone group
+  gray low red orange yellow green blue purple pink brown olive teal light-grey mainly largely single lone group
   crowd pair portrait frame framed against under across along full wide several its their shown showing
   partly mixed plain pattern texture surface detail details`
     .split(/\s+/)
@@ -98,6 +98,13 @@ const CONCRETE_LEX_FILES = new Set<number>([
   LEX_FILES.substance,
 ]);
 
+const CATEGORY_ANCHOR: Record<string, string> = {
+  animals: "animal",
+  vehicles: "conveyance",
+  food: "food",
+  architecture: "structure",
+};
+
 /** The sense of an ImageNet class that fits its row's category (pickup the truck, not the pickup the device). */
 export function classSense(wordnet: WordNet, className: string, category: string): Synset | undefined {
   const senses = wordnet.senses(className.replace(/_/g, " "));
@@ -109,6 +116,14 @@ export function classSense(wordnet: WordNet, className: string, category: string
     documents: [10, LEX_FILES.artifact],
   };
   const prefer = wanted[category] ?? [LEX_FILES.artifact];
+  // Among the senses of the right kind, the one under the category's concept: cab the taxi, not the compartment.
+  const anchor = CATEGORY_ANCHOR[category];
+  const underAnchor = (s: Synset) =>
+    !anchor || wordnet.senses(anchor).some((a) => a.id === s.id || wordnet.ancestors(s.id).includes(a.id));
+  for (const lexFile of prefer) {
+    const found = senses.find((s) => s.lexFile === lexFile && underAnchor(s));
+    if (found) return found;
+  }
   for (const lexFile of prefer) {
     const found = senses.find((s) => s.lexFile === lexFile);
     if (found) return found;
@@ -128,7 +143,11 @@ export function namedNouns(wordnet: WordNet, summary: string): string[] {
     let matched = 0;
     for (let len = Math.min(3, tokens.length - i); len >= 1; len--) {
       const phrase = tokens.slice(i, i + len).join(" ");
-      if (len === 1 && NOT_SUBJECTS.has(phrase)) break;
+      // Setting words, also as the head of a phrase ("blue sky", "low light"), name no subject.
+      if (NOT_SUBJECTS.has(tokens[i + len - 1]!) && (len === 1 || NOT_SUBJECTS.has(tokens[i]!))) {
+        if (len === 1) break;
+        continue;
+      }
       if (wordnet.senses(phrase).length > 0) {
         nouns.push(phrase);
         matched = len;

@@ -1,17 +1,18 @@
 import { createHash } from "node:crypto";
 import type { Analysis } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
+import { loadWordNet } from "../../lexicon/wordnet.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { decodeError } from "../../media/decode.js";
 import { readPhotoMetadata } from "../../media/exif.js";
 import { reverseGeocode } from "../../media/geocode.js";
 import type { Analyser, AnalyserInput, AnalysisContext } from "../../ports/analyser.js";
-import { caption } from "./caption.js";
+import { buildGeneralWords, caption, captionFacts, FACE_SCORE, type GeneralWords } from "./caption.js";
 import { decideCategory, decideDefault } from "./category.js";
 import { type HeadWeights, headInput, predict } from "./classifier.js";
 import { colourStats } from "./colours.js";
 import { LocalModels } from "./models.js";
-import { TextReader, textLikely } from "./ocr.js";
+import { looksLikePrint, TextReader, textLikely } from "./ocr.js";
 import { preparePixels } from "./pixels.js";
 import { EMBEDDING_BASE, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
 import head from "./weights/category-head.json" with { type: "json" };
@@ -53,6 +54,16 @@ export interface LocalAnalyser extends Analyser {
 let sharedModels: Promise<LocalModels> | null = null;
 let loadedModels: LocalModels | null = null;
 let sharedReader: TextReader | null = null;
+let sharedGeneralWords: Promise<GeneralWords> | null = null;
+
+/** WordNet's general words for caption nouns (tags such as "animal" for a dog), built once per process. */
+function generalWords(): Promise<GeneralWords> {
+  sharedGeneralWords ??= loadWordNet().then(buildGeneralWords);
+  sharedGeneralWords.catch(() => {
+    sharedGeneralWords = null;
+  });
+  return sharedGeneralWords;
+}
 
 /** Models are loaded once per process and shared by every analyser instance and concurrent job. */
 function models(): Promise<LocalModels> {
@@ -89,7 +100,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
         throw decodeError(input.mediaType, cause);
       },
     );
-    const loaded = await models().catch((cause: unknown) => {
+    const [loaded, general] = await Promise.all([models(), generalWords()]).catch((cause: unknown) => {
       throw new PhotocatError("analyser_failed", "the local models could not be loaded", { cause });
     });
     input.signal?.throwIfAborted();
@@ -110,7 +121,8 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     if (useOcr && (modelView.category === "documents" || textLikely(documentP, colours))) {
       input.signal?.throwIfAborted();
       try {
-        text = (await reader.read(pixels.base)).text;
+        const page = modelView.category === "documents" || looksLikePrint(colours);
+        text = (await reader.read(pixels.base, { page })).text;
       } catch (error) {
         // Text is a bonus: a failed OCR never fails the photo.
         logger.warn({ err: error }, "local analyser: OCR failed");
@@ -118,19 +130,10 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     }
 
     const context = input.context ?? (await contextFromFile(input.bytes));
-    const faces = signals.faceScores.filter((s) => s >= 0.9).length;
+    const faces = signals.faceScores.filter((s) => s >= FACE_SCORE).length;
     const drawing = (signals.nsfw.Drawing ?? 0) >= 0.5;
     const nsfwScore = (signals.nsfw.Porn ?? 0) + (signals.nsfw.Hentai ?? 0) + (signals.nsfw.Sexy ?? 0) * 0.5;
-    const described = caption({
-      category: modelView.category,
-      objects: signals.objects,
-      faces,
-      drawing,
-      colours: colours.dominant,
-      text,
-      takenAt: context.takenAt,
-      place: context.place,
-    });
+    const described = caption(captionFacts(signals, colours, ranking, text, context), general);
     const tags = described.tags.map((t) => (t === modelView.category ? decision.category : t));
     return {
       summary: described.summary,
@@ -147,6 +150,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
         colours: colours.dominant,
         place: context.place ?? null,
         categoryRule: decision.rule,
+        subject: described.subject.level,
         ranking: ranking.slice(0, 3).map((r) => ({ category: r.label, p: Math.round(r.p * 1000) / 1000 })),
       },
       embedding: { model: EMBEDDING_MODEL, vector: standardised(signals.feature) },
@@ -169,7 +173,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     analyse,
     async warmUp() {
       const started = performance.now();
-      await models();
+      await Promise.all([models(), generalWords()]);
       logger.info({ ms: Math.round(performance.now() - started) }, "local analyser: models loaded");
     },
     tensorCount() {
