@@ -17,10 +17,11 @@ import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { buildGeneralWords, caption, captionFacts } from "../src/analysers/local/caption.js";
+import { buildVocabulary, caption, captionFacts } from "../src/analysers/local/caption.js";
 import { decideDefault, type Ranked } from "../src/analysers/local/category.js";
 import { type HeadWeights, headInput, predict, softmax } from "../src/analysers/local/classifier.js";
 import { createLocalAnalyser } from "../src/analysers/local/index.js";
+import { kindClasses } from "../src/analysers/local/kinds.js";
 import { LocalModels } from "../src/analysers/local/models.js";
 import { looksLikePrint, TextReader, textLikely } from "../src/analysers/local/ocr.js";
 import { preparePixels } from "../src/analysers/local/pixels.js";
@@ -36,8 +37,10 @@ import {
   mergeFigures,
   printDescriptionFigures,
   readFigures,
+  readSentences,
   writeSentences,
 } from "./lib/descriptions.js";
+import { kindLabel } from "./lib/kinds.js";
 import { characterAccuracy, median, pct, quantile, table } from "./lib/report.js";
 import { mediaTypeOf, signalsFor } from "./lib/signals.js";
 
@@ -190,6 +193,8 @@ interface Prepared {
   examples: Example[];
   /** Out-of-fold ranking of every row: from a head that never saw it (or its near-duplicates). */
   rankings: Map<string, Ranked[]>;
+  /** Out-of-fold ranking of kinds (a bird, a car, fruit), from a kind head that never saw the row. */
+  kindRankings: Map<string, Ranked[]>;
   models: () => Promise<LocalModels>;
   dispose: () => void;
 }
@@ -222,7 +227,23 @@ function prepare(folds: number): Promise<Prepared> {
         return [o.row.path, classes.map((label, k) => ({ label, p: probs[k]! })).sort((a, b) => b.p - a.p)];
       }),
     );
-    return { examples, rankings, models: loadModels, dispose: () => void models?.then((m) => m.dispose()) };
+    const wordnet = await loadWordNet();
+    const kinds = kindClasses();
+    const kindOf = new Map(examples.map((e) => [e.row.path, kindLabel(wordnet, e.row)]));
+    const kindCv = crossValidate(examples, kinds, DEFAULT_CV_SETTINGS, folds, (e) => kindOf.get(e.row.path)!);
+    const kindRankings = new Map(
+      kindCv.outOfFold.map((o) => {
+        const probs = softmax(o.logits, kindCv.temperature);
+        return [o.row.path, kinds.map((label, k) => ({ label, p: probs[k]! })).sort((a, b) => b.p - a.p)];
+      }),
+    );
+    return {
+      examples,
+      rankings,
+      kindRankings,
+      models: loadModels,
+      dispose: () => void models?.then((m) => m.dispose()),
+    };
   })();
   return preparedOnce;
 }
@@ -302,10 +323,10 @@ async function cachedText(relative: string, reader: TextReader, page: boolean): 
 }
 
 async function descriptions(folds: number): Promise<void> {
-  const { examples, rankings } = await prepare(folds);
+  const { examples, rankings, kindRankings } = await prepare(folds);
   console.log(`\n== Descriptions: ${examples.length} labelled photos, category head cross-validated ==`);
   const wordnet = await loadWordNet();
-  const general = buildGeneralWords(wordnet);
+  const vocabulary = buildVocabulary(wordnet);
   const reader = new TextReader();
   const described: Described[] = [];
   for (const e of examples) {
@@ -320,12 +341,18 @@ async function descriptions(folds: number): Promise<void> {
             modelView.category === "documents" || looksLikePrint(e.cues.colours),
           )
         : null;
-    const out = caption(captionFacts(e.cues.signals, e.cues.colours, ranking, text), general);
+    const kinds = kindRankings.get(e.row.path);
+    const out = caption(captionFacts(e.cues.signals, e.cues.colours, ranking, kinds, text), vocabulary);
     described.push({ row: e.row, summary: out.summary, altText: out.altText, tags: out.tags });
   }
   await reader.close();
   figures.descriptions = evaluateDescriptions(wordnet, described, { verbose: args.verbose });
-  printDescriptionFigures(figures.descriptions, before.descriptions);
+  // main's sentences are judged again with today's judge, so before and after are judged alike.
+  const mainSentences = readSentences("before-sentences.tsv", examples);
+  const judgedBefore = mainSentences.length
+    ? evaluateDescriptions(wordnet, mainSentences, { verbose: false, quiet: true })
+    : before.descriptions;
+  printDescriptionFigures(figures.descriptions, judgedBefore);
   writeSentences(`${args.save ?? "latest"}-sentences.tsv`, described);
 }
 

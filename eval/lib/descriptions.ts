@@ -39,6 +39,21 @@ export function handSample(rows: readonly LabelledRow[]): LabelledRow[] {
     .filter((_, i) => i % 5 === 0);
 }
 
+/** Things a person saw prominent in an ImageNet photo beside its class ("person" on a tandem). */
+function alsoVisible(): Map<string, string[]> {
+  const file = path.resolve(import.meta.dirname, "../imagenet-visible.tsv");
+  const out = new Map<string, string[]>();
+  for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+    const [p, nouns] = line.split("\t");
+    if (p && nouns)
+      out.set(
+        p,
+        nouns.split(",").map((n) => n.trim()),
+      );
+  }
+  return out;
+}
+
 function readHandJudged(): Map<string, SubjectVerdict> {
   const out = new Map<string, SubjectVerdict>();
   if (!existsSync(HAND_JUDGED)) return out;
@@ -56,12 +71,13 @@ const fine = (row: LabelledRow) => row.fineLabel.replace(/_/g, " ");
 export function evaluateDescriptions(
   wordnet: WordNet,
   described: readonly Described[],
-  options: { verbose: boolean },
+  options: { verbose: boolean; quiet?: boolean },
 ): DescriptionFigures {
   const imagenet = described.filter((d) => d.row.path.startsWith("imagenet-samples/"));
+  const visible = alsoVisible();
   const judged = imagenet.map((d) => ({
     d,
-    j: judgeSummary(wordnet, d.summary, d.row.fineLabel, d.row.category),
+    j: judgeSummary(wordnet, d.summary, d.row.fineLabel, d.row.category, visible.get(d.row.path)),
   }));
   const count = (v: SubjectVerdict) => judged.filter((x) => x.j.verdict === v).length;
   if (options.verbose) {
@@ -78,7 +94,7 @@ export function evaluateDescriptions(
   const inSample = described.filter((d) => sample.has(d.row.path));
   const verdicts = inSample.map((d) => ({ d, v: hand.get(`${d.row.path}\t${d.summary}`) }));
   const unjudged = verdicts.filter((x) => !x.v);
-  if (unjudged.length) {
+  if (unjudged.length && !options.quiet) {
     console.log(
       `\n${unjudged.length} sampled summaries have no hand verdict yet (add them to eval/hand-judged.tsv):`,
     );
@@ -196,4 +212,19 @@ export function writeSentences(file: string, described: readonly Described[]): v
     path.join(RESULTS_DIR, file),
     `path\tcategory\tsummary\talt_text\ttags\n${lines.join("\n")}\n`,
   );
+}
+
+/** Sentences saved by writeSentences, for the rows still in the evaluation. */
+export function readSentences(file: string, examples: readonly { row: LabelledRow }[]): Described[] {
+  const full = path.join(RESULTS_DIR, file);
+  if (!existsSync(full)) return [];
+  const rows = new Map(examples.map((e) => [e.row.path, e.row]));
+  return readFileSync(full, "utf8")
+    .split("\n")
+    .slice(1)
+    .flatMap((line) => {
+      const [p = "", , summary = "", altText = "", tags = ""] = line.split("\t");
+      const row = rows.get(p);
+      return row ? [{ row, summary, altText, tags: tags.split(", ").filter(Boolean) }] : [];
+    });
 }

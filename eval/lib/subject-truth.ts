@@ -98,7 +98,7 @@ const CONCRETE_LEX_FILES = new Set<number>([
   LEX_FILES.substance,
 ]);
 
-const CATEGORY_ANCHOR: Record<string, string> = {
+export const CATEGORY_ANCHOR: Record<string, string> = {
   animals: "animal",
   vehicles: "conveyance",
   food: "food",
@@ -164,6 +164,8 @@ export function judgeSummary(
   summary: string,
   className: string,
   category: string,
+  /** Nouns a person saw prominent in this photo beside its class (eval/imagenet-visible.tsv). */
+  alsoVisible: readonly string[] = [],
 ): JudgedSummary {
   const sense = classSense(wordnet, className, category);
   if (!sense) throw new Error(`WordNet has no noun for the class ${className}`);
@@ -185,11 +187,11 @@ export function judgeSummary(
   const wrong: string[] = [];
   let specific = false;
   let sameDomainWrong = false;
-  const neutral = new Set(CONTEXT_WORDS[category] ?? []);
+  const neutral = new Set([...(CONTEXT_WORDS[category] ?? []), ...alsoVisible]);
   for (const named of namedNouns(wordnet, summary)) {
     // "people" is also a group noun in WordNet (a nation): in a caption it means persons.
     const noun = named === "people" ? "person" : named;
-    if (neutral.has(noun)) continue;
+    if (neutral.has(noun) || wordnet.lemmas(noun).some((lemma) => neutral.has(lemma))) continue;
     const senses = wordnet.senses(noun);
     const isRight = senses.some((s) => truth.has(s.id));
     const base = wordnet.lemmas(noun)[0] ?? noun;

@@ -2,6 +2,7 @@ import { cleanText, LIMITS, normaliseSummary, normaliseTags } from "../../domain
 import { LEX_FILES, type WordNet } from "../../lexicon/wordnet.js";
 import { decideDefault, type Ranked } from "./category.js";
 import type { ColourStats } from "./colours.js";
+import { KINDS, kindByConcept, kindOfSynset } from "./kinds.js";
 import { CAPTION_NOUN, OBJECT_CLASSES, type ObjectClass } from "./labels.js";
 import type { DetectedObject, ModelSignals } from "./models.js";
 
@@ -12,6 +13,8 @@ export interface CaptionFacts {
   confidence: number;
   /** The head's calibrated ranking of every category. */
   ranking: readonly Ranked[];
+  /** The kind head's calibrated ranking of kinds (kinds.ts), when it ran. */
+  kinds?: readonly Ranked[];
   objects: readonly DetectedObject[];
   /** Faces confirmed by the face mesh. */
   faces: number;
@@ -31,6 +34,7 @@ export function captionFacts(
   signals: ModelSignals,
   colours: ColourStats,
   ranking: readonly Ranked[],
+  kinds: readonly Ranked[] | undefined,
   text: string | null,
   context: { takenAt?: string | null; place?: string | null } = {},
 ): CaptionFacts {
@@ -39,6 +43,7 @@ export function captionFacts(
     category: decided.category,
     confidence: decided.confidence,
     ranking,
+    kinds,
     objects: signals.objects,
     faces: signals.faceScores.filter((s) => s >= FACE_SCORE).length,
     drawing: signals.nsfw.Drawing ?? 0,
@@ -58,10 +63,17 @@ export interface Caption {
 }
 
 /**
- * More general words for the nouns captions may name, from WordNet (cat -> feline, mammal, animal), so a photo
- * named "a dog" is found by a search for "animal". Built once per process.
+ * What WordNet says about the words captions may name, built once per process: their more general words
+ * (dog -> domestic animal, animal), so a photo named "a dog" is found by a search for "animal", and the kind
+ * each detector label belongs to (car -> car, bus -> none), so the detector and the kind head can be compared.
  */
-export type GeneralWords = ReadonlyMap<string, readonly string[]>;
+export interface Vocabulary {
+  /** By COCO label and by kind concept. */
+  general: ReadonlyMap<string, readonly string[]>;
+  kindOfLabel: ReadonlyMap<string, string>;
+}
+
+export const EMPTY_VOCABULARY: Vocabulary = { general: new Map(), kindOfLabel: new Map() };
 
 /** General words worth a tag: the ones people search with, not WordNet's inner nodes ("placental"). */
 const USEFUL_GENERAL = new Set([
@@ -121,20 +133,29 @@ const WORDNET_NOUN: Record<string, string> = {
   "traffic light": "traffic light",
 };
 
-export function buildGeneralWords(wordnet: WordNet): GeneralWords {
-  const out = new Map<string, string[]>();
+export function buildVocabulary(wordnet: WordNet): Vocabulary {
+  const general = new Map<string, string[]>();
+  const kindOfLabel = new Map<string, string>();
+  const generalOf = (id: number) => [
+    ...new Set(
+      wordnet.ancestors(id).flatMap((a) => wordnet.synset(a).words.filter((w) => USEFUL_GENERAL.has(w))),
+    ),
+  ];
   for (const c of OBJECT_CLASSES) {
     const noun = WORDNET_NOUN[c.label] ?? c.label;
     const lexFile =
       c.label === "kite" || c.label === "toaster" ? LEX_FILES.artifact : LEX_FILE_OF[c.category];
     const sense = wordnet.sense(noun, lexFile);
     if (!sense) continue;
-    const general = wordnet
-      .ancestors(sense.id)
-      .flatMap((id) => wordnet.synset(id).words.filter((w) => USEFUL_GENERAL.has(w)));
-    out.set(c.label, [...new Set(general)]);
+    general.set(c.label, generalOf(sense.id));
+    const kind = kindOfSynset(wordnet, sense.id);
+    if (kind) kindOfLabel.set(c.label, kind.concept);
   }
-  return out;
+  for (const kind of KINDS) {
+    const sense = wordnet.senses(kind.concept)[0];
+    if (sense) general.set(kind.concept, generalOf(sense.id));
+  }
+  return { general, kindOfLabel };
 }
 
 /** The category is named when the head is this sure, or this sure and the detector agrees. */
@@ -142,6 +163,9 @@ const SURE = 0.8;
 const LIKELY = 0.55;
 /** A detection agreeing with a likely category is named from this score (a dog in an animal photo). */
 const NAME_SCORE = 0.5;
+/** The kind head names a kind from this calibrated probability; below KIND_IN_MIND it has no opinion. */
+const KIND_SURE = 0.6;
+const KIND_IN_MIND = 0.3;
 /** A detection this strong counts as agreement with the category. */
 const AGREE_SCORE = 0.4;
 const NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
@@ -204,7 +228,11 @@ export function settingOf(colours: ColourStats, category: string): Setting {
     sky,
     water: scenic && sky && colours.blueBottom >= 0.35,
     snow:
-      scenic && colours.whiteBottom >= 0.45 && colours.saturationMean < 0.2 && colours.lightnessMean > 0.55,
+      scenic &&
+      colours.whiteBottom >= 0.6 &&
+      colours.whiteShare >= 0.2 &&
+      colours.saturationMean < 0.2 &&
+      colours.lightnessMean > 0.55,
     dark: colours.lightnessMean < 0.2 && colours.darkShare >= 0.5,
   };
 }
@@ -249,7 +277,7 @@ const CATEGORY_PHRASE: Record<string, string> = {
  * likely right and the detection is strong and of that category; the category's own word when the head is sure
  * (or likely and backed by a detection); nothing otherwise. A label of another subject category is never named.
  */
-function chooseSubject(facts: CaptionFacts): Subject {
+function chooseSubject(facts: CaptionFacts, vocabulary: Vocabulary): Subject {
   const { category, confidence: p } = facts;
   const agreeing = facts.objects.filter(
     (o) => classOf(o.label)?.category === category && o.label !== "person",
@@ -285,16 +313,27 @@ function chooseSubject(facts: CaptionFacts): Subject {
     return p >= SURE ? { ...none, phrase: "a person", level: "category", labels: ["person"] } : none;
 
   if (!categoryNamed) return none;
-  if (strongest && strongest.score >= NAME_SCORE && p >= LIKELY && SUBJECT_CATEGORIES.has(category)) {
-    const count = agreeing.filter((o) => o.label === strongest.label && o.score >= AGREE_SCORE).length;
-    const area = strongest.box[2] * strongest.box[3];
-    return {
-      phrase: countPhrase(strongest.label, Math.max(1, count)),
-      level: "specific",
-      labels: [strongest.label],
-      closeUp: count === 1 && area >= 0.45,
-    };
+  // The kind head (a bird, a car, fruit) and the detector must not disagree: a detector label is named only
+  // when the kind head has no other kind of this category in mind.
+  const topKind = facts.kinds?.[0];
+  const kind = topKind && kindByConcept(topKind.label);
+  const kindSure = kind && kind.category === category && topKind.p >= KIND_SURE ? kind : undefined;
+  const kindInMind = kind && kind.category === category && topKind.p >= KIND_IN_MIND ? kind : undefined;
+  if (strongest && strongest.score >= NAME_SCORE && p >= SURE && SUBJECT_CATEGORIES.has(category)) {
+    const labelKind = vocabulary.kindOfLabel.get(strongest.label);
+    if (!kindInMind || labelKind === kindInMind.concept) {
+      const count = agreeing.filter((o) => o.label === strongest.label && o.score >= AGREE_SCORE).length;
+      const area = strongest.box[2] * strongest.box[3];
+      return {
+        phrase: countPhrase(strongest.label, Math.max(1, count)),
+        level: "specific",
+        labels: [strongest.label],
+        closeUp: count === 1 && area >= 0.45,
+      };
+    }
   }
+  if (kindSure)
+    return { phrase: kindSure.phrase, level: "specific", labels: [kindSure.concept], closeUp: false };
   const phrase = CATEGORY_PHRASE[category];
   return phrase ? { phrase, level: "category", labels: [], closeUp: false } : none;
 }
@@ -315,10 +354,10 @@ function mainClause(facts: CaptionFacts, subject: Subject, setting: Setting): st
     return dominant ? `an abstract picture, mostly ${dominant}` : "an abstract picture";
   }
   if (category === "nature" && p >= LIKELY && !subject.phrase) {
-    // A landscape shows sky; without it, plants or rocks close up are "nature", never "a landscape".
+    // A landscape shows sky; without it, plants or rocks close up are a nature scene, never "a landscape".
     return setting.sky || facts.colours.skyTop >= 0.5
       ? `a landscape${where ? `, ${where}` : ""}`
-      : "a close-up of nature";
+      : "a nature scene";
   }
   if (subject.phrase) {
     const framing = subject.closeUp ? ", close up" : "";
@@ -326,6 +365,7 @@ function mainClause(facts: CaptionFacts, subject: Subject, setting: Setting): st
   }
   // Not sure what it shows: say what the pixels plainly show.
   if (where) return `a photo ${where}`;
+  if (facts.colours.saturationMean < 0.04) return "a black-and-white photo";
   return colours ? `a photo ${colours}` : "a photo";
 }
 
@@ -342,9 +382,9 @@ const CATEGORY_TAG: Record<string, string> = {
   other: "abstract",
 };
 
-export function caption(facts: CaptionFacts, general: GeneralWords = new Map()): Caption {
+export function caption(facts: CaptionFacts, vocabulary: Vocabulary = EMPTY_VOCABULARY): Caption {
   const setting = settingOf(facts.colours, facts.category);
-  const subject = chooseSubject(facts);
+  const subject = chooseSubject(facts, vocabulary);
   const main = mainClause(facts, subject, setting);
   const date = when(facts.takenAt);
   const place = facts.place ? cleanText(facts.place, 80) : null;
@@ -376,8 +416,10 @@ export function caption(facts: CaptionFacts, general: GeneralWords = new Map()):
     facts.category,
     categoryNamed ? (CATEGORY_TAG[facts.category] ?? "") : "",
     ...subject.labels.flatMap((label) => [
-      label === "person" ? "people" : (CAPTION_NOUN[label] ?? label),
-      ...(general.get(label) ?? []),
+      label === "person"
+        ? "people"
+        : (kindByConcept(label)?.phrase.replace(/^an? /, "") ?? CAPTION_NOUN[label] ?? label),
+      ...(vocabulary.general.get(label) ?? []),
     ]),
     facts.drawing >= 0.5 && facts.category === "art" ? "illustration" : "",
     setting.sky ? "sky" : "",

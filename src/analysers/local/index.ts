@@ -7,7 +7,7 @@ import { decodeError } from "../../media/decode.js";
 import { readPhotoMetadata } from "../../media/exif.js";
 import { reverseGeocode } from "../../media/geocode.js";
 import type { Analyser, AnalyserInput, AnalysisContext } from "../../ports/analyser.js";
-import { buildGeneralWords, caption, captionFacts, FACE_SCORE, type GeneralWords } from "./caption.js";
+import { buildVocabulary, caption, captionFacts, FACE_SCORE, type Vocabulary } from "./caption.js";
 import { decideCategory, decideDefault } from "./category.js";
 import { type HeadWeights, headInput, predict } from "./classifier.js";
 import { colourStats } from "./colours.js";
@@ -16,10 +16,13 @@ import { looksLikePrint, TextReader, textLikely } from "./ocr.js";
 import { preparePixels } from "./pixels.js";
 import { EMBEDDING_BASE, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
 import head from "./weights/category-head.json" with { type: "json" };
+import kindHead from "./weights/kind-head.json" with { type: "json" };
 
 export { LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
 
 const HEAD = head as HeadWeights;
+/** A second head over the same inputs: the kind of subject (a bird, a car, fruit), see kinds.ts. */
+const KIND_HEAD = kindHead as HeadWeights;
 const EMBEDDING_SIZE = HEAD.inputs.filter((name) => name.startsWith("embedding_")).length;
 
 /**
@@ -54,15 +57,15 @@ export interface LocalAnalyser extends Analyser {
 let sharedModels: Promise<LocalModels> | null = null;
 let loadedModels: LocalModels | null = null;
 let sharedReader: TextReader | null = null;
-let sharedGeneralWords: Promise<GeneralWords> | null = null;
+let sharedVocabulary: Promise<Vocabulary> | null = null;
 
-/** WordNet's general words for caption nouns (tags such as "animal" for a dog), built once per process. */
-function generalWords(): Promise<GeneralWords> {
-  sharedGeneralWords ??= loadWordNet().then(buildGeneralWords);
-  sharedGeneralWords.catch(() => {
-    sharedGeneralWords = null;
+/** WordNet's words for captions (tags such as "animal" for a dog), built once per process. */
+function vocabulary(): Promise<Vocabulary> {
+  sharedVocabulary ??= loadWordNet().then(buildVocabulary);
+  sharedVocabulary.catch(() => {
+    sharedVocabulary = null;
   });
-  return sharedGeneralWords;
+  return sharedVocabulary;
 }
 
 /** Models are loaded once per process and shared by every analyser instance and concurrent job. */
@@ -100,7 +103,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
         throw decodeError(input.mediaType, cause);
       },
     );
-    const [loaded, general] = await Promise.all([models(), generalWords()]).catch((cause: unknown) => {
+    const [loaded, words] = await Promise.all([models(), vocabulary()]).catch((cause: unknown) => {
       throw new PhotocatError("analyser_failed", "the local models could not be loaded", { cause });
     });
     input.signal?.throwIfAborted();
@@ -133,7 +136,8 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     const faces = signals.faceScores.filter((s) => s >= FACE_SCORE).length;
     const drawing = (signals.nsfw.Drawing ?? 0) >= 0.5;
     const nsfwScore = (signals.nsfw.Porn ?? 0) + (signals.nsfw.Hentai ?? 0) + (signals.nsfw.Sexy ?? 0) * 0.5;
-    const described = caption(captionFacts(signals, colours, ranking, text, context), general);
+    const kinds = predict(KIND_HEAD, headInput(cues, HEAD_FEATURES));
+    const described = caption(captionFacts(signals, colours, ranking, kinds, text, context), words);
     const tags = described.tags.map((t) => (t === modelView.category ? decision.category : t));
     return {
       summary: described.summary,
@@ -173,7 +177,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     analyse,
     async warmUp() {
       const started = performance.now();
-      await Promise.all([models(), generalWords()]);
+      await Promise.all([models(), vocabulary()]);
       logger.info({ ms: Math.round(performance.now() - started) }, "local analyser: models loaded");
     },
     tensorCount() {
