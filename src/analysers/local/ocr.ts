@@ -88,7 +88,7 @@ export function estimateSkew(grey: GreyImage): number {
       bestScore = s;
     }
   }
-  return -best;
+  return -best || 0;
 }
 
 /**
