@@ -164,7 +164,7 @@ const LIKELY = 0.55;
 /** A detection agreeing with a likely category is named from this score (a dog in an animal photo). */
 const NAME_SCORE = 0.5;
 /** The kind head names a kind from this calibrated probability; below KIND_IN_MIND it has no opinion. */
-const KIND_SURE = 0.6;
+const KIND_SURE = 0.7;
 const KIND_IN_MIND = 0.3;
 /** A detection this strong counts as agreement with the category. */
 const AGREE_SCORE = 0.4;

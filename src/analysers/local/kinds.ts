@@ -14,7 +14,6 @@ export interface Kind {
 }
 
 export const KINDS: readonly Kind[] = [
-  { phrase: "a dog", concept: "dog", category: "animals" },
   { phrase: "a bird", concept: "bird", category: "animals" },
   { phrase: "a reptile", concept: "reptile", category: "animals" },
   { phrase: "an insect", concept: "insect", category: "animals" },
