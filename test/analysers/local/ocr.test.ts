@@ -1,4 +1,4 @@
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { estimateSkew, TextReader } from "../../../src/analysers/local/ocr.js";
 import type { RgbImage } from "../../../src/analysers/local/pixels.js";
@@ -17,7 +17,7 @@ const LINES = [
   "A page turned by a few degrees is levelled first.",
 ];
 
-async function page(options: { fill?: string; ink?: string } = {}): Promise<sharp.Sharp> {
+async function page(options: { fill?: string; ink?: string } = {}): Promise<Sharp> {
   const text = LINES.map(
     (line, i) =>
       `<text x="40" y="${80 + i * 60}" font-size="34" font-family="DejaVu Serif, serif" fill="${options.ink ?? "black"}">${line}</text>`,
@@ -26,7 +26,7 @@ async function page(options: { fill?: string; ink?: string } = {}): Promise<shar
   return sharp(Buffer.from(svg)).flatten({ background: options.fill ?? "white" });
 }
 
-async function rgb(image: sharp.Sharp): Promise<RgbImage> {
+async function rgb(image: Sharp): Promise<RgbImage> {
   const { data, info } = await image
     .removeAlpha()
     .toColourspace("srgb")
@@ -61,7 +61,7 @@ describe("offline OCR", () => {
   }, 60_000);
 
   it("finds the skew of text lines, and none on a level page", async () => {
-    const grey = async (image: sharp.Sharp) => {
+    const grey = async (image: Sharp) => {
       const { data, info } = await image
         .resize({ width: 400 })
         .greyscale()
