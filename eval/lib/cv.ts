@@ -125,7 +125,7 @@ export function crossValidate(
     });
   }
   const temperature = fitTemperature(
-    outOfFold.map((o, i) => ({ logits: o.logits, label: classes.indexOf(labelOf(byRow.get(o.row)!)) })),
+    outOfFold.map((o) => ({ logits: o.logits, label: classes.indexOf(labelOf(byRow.get(o.row)!)) })),
   );
   return { outOfFold, temperature };
 }
