@@ -28,6 +28,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   storageUrl: string;
+  /** Keep an XMP sidecar beside each original in the storage, rewritten when its description changes. */
+  storageSidecars: boolean;
   analyser: AnalyserName;
   model: string | null;
   concurrency: number;
@@ -80,6 +82,11 @@ export const SETTINGS = {
     flag: "--storage-url",
     help: "folder or s3://bucket/prefix for photos",
     default: "<data dir>/blobs",
+  },
+  PHOTOCAT_STORAGE_SIDECARS: {
+    flag: "--storage-sidecars",
+    help: "keep an XMP sidecar beside each original in the storage, rewritten when its description changes (on/off)",
+    default: "off",
   },
   PHOTOCAT_ANALYSER: { flag: "--analyser", help: `one of ${ANALYSER_NAMES.join(", ")}`, default: "local" },
   PHOTOCAT_MODEL: { flag: "--model", help: "model id for the analyser", default: "<per analyser>" },
@@ -230,6 +237,11 @@ export function loadConfig(
     dataDir,
     databaseUrl: get("PHOTOCAT_DATABASE_URL") ?? `sqlite:${path.join(dataDir, "photocat.db")}`,
     storageUrl: get("PHOTOCAT_STORAGE_URL") ?? path.join(dataDir, "blobs"),
+    storageSidecars: parse(
+      "PHOTOCAT_STORAGE_SIDECARS",
+      onOff(label("PHOTOCAT_STORAGE_SIDECARS")),
+      value("PHOTOCAT_STORAGE_SIDECARS"),
+    ),
     analyser: analyser as AnalyserName,
     model: get("PHOTOCAT_MODEL") ?? null,
     concurrency: integer("PHOTOCAT_CONCURRENCY", 1, 64),

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createExiftoolWriter } from "./adapters/metadata/exiftool.js";
 import type { Config } from "./config.js";
 import { ConfigurationError } from "./domain/errors.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -8,7 +9,9 @@ import type { Analyser } from "./ports/analyser.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
 import type { JobQueue } from "./ports/job-queue.js";
+import type { MetadataWriter } from "./ports/metadata-writer.js";
 import { ImageEvents } from "./services/events.js";
+import { keepSidecarsInStep } from "./services/file-metadata.js";
 import { GalleryService } from "./services/gallery.js";
 import type { IngestDeps, IngestLimits } from "./services/ingest.js";
 
@@ -25,6 +28,8 @@ export interface Container {
   ingestLimits: IngestLimits;
   /** Loaded on first use: only workers and `analyse` need one. */
   analyser(): Promise<Analyser>;
+  /** Writes descriptions into copies of photos (ExifTool, started on first use). */
+  metadataWriter: MetadataWriter;
   close(): Promise<void>;
 }
 
@@ -84,6 +89,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const blobs = await openBlobStore(config);
   const events = new ImageEvents();
   const { catalog, queue } = store;
+  const metadataWriter = createExiftoolWriter();
+  const stopSidecars = config.storageSidecars ? keepSidecarsInStep({ events, queue, logger }) : () => {};
   let analyser: Promise<Analyser> | null = options.analyser ? Promise.resolve(options.analyser) : null;
 
   return {
@@ -102,7 +109,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
       );
       return analyser;
     },
+    metadataWriter,
     close: async () => {
+      stopSidecars();
+      await metadataWriter.close();
       if (analyser) await (await analyser.catch(() => null))?.close?.();
       await blobs.close?.();
       await store.close();

@@ -26,4 +26,12 @@ describe("dependencies and the Node versions the README promises", () => {
     }
     expect(project.engines?.node).toBe("^20.19.0 || >=22");
   });
+
+  it("pins the vendored ExifTool exactly: exiftool-vendored itself is not used, as its optional Windows package cannot be installed from every registry (npm ci then fails)", () => {
+    expect(project.dependencies["exiftool-vendored.pl"]).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(project.dependencies["exiftool-vendored"]).toBeUndefined();
+    expect(manifest("../node_modules/exiftool-vendored.pl/package.json").version).toBe(
+      project.dependencies["exiftool-vendored.pl"],
+    );
+  });
 });

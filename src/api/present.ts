@@ -5,17 +5,22 @@ import type { Image } from "./schemas.js";
 /** An image as the API sends it; its shape is the Image schema's. */
 export type ImageJson = z.output<typeof Image>;
 
-/** The `<image>` resource of the API (DESIGN.md): snake_case, effective values (human edits win). */
+/**
+ * The `<image>` resource of the API (DESIGN.md): snake_case, effective values (gallery edits win, then the
+ * photo's own words, then the model's), with the own words and the model's words beside them.
+ */
 export function presentImage(image: ImageRecord, extra: { duplicate?: boolean } = {}): ImageJson {
   const d = effectiveDescription(image);
   const a = image.analysis;
   const base = `/api/images/${image.id}`;
   const details = a?.extras ? { ...a.extras } : null;
+  const own = image.ownWords;
   return {
     id: image.id,
     status: image.status,
     ...(extra.duplicate === undefined ? {} : { duplicate: extra.duplicate }),
     original_name: image.originalName,
+    title: d.title,
     media_type: image.mediaType,
     byte_size: image.byteSize,
     width: image.width,
@@ -40,10 +45,24 @@ export function presentImage(image: ImageRecord, extra: { duplicate?: boolean } 
           edited_at: image.edits.editedAt,
         }
       : null,
+    own_words: own
+      ? {
+          title: own.title,
+          description: own.description,
+          keywords: own.keywords,
+          alt_text: own.altText,
+          sources: own.sources,
+        }
+      : null,
+    model_words: a
+      ? { summary: a.summary, category: a.category, tags: a.tags, alt_text: a.altText, text: a.text }
+      : null,
+    metadata_notes: image.metadataNotes ?? [],
     details,
     thumbhash: image.thumbhash,
     thumbnails: { small: `${base}/thumbnails/small`, large: `${base}/thumbnails/large` },
     original: `${base}/original`,
+    xmp: `${base}/xmp`,
     analysis: a
       ? {
           provider: a.provenance.provider,

@@ -55,6 +55,10 @@ export const Image = z
       .optional()
       .openapi({ description: "On upload only: the same bytes were stored before" }),
     original_name: z.string(),
+    title: z
+      .string()
+      .nullable()
+      .openapi({ description: "The photo's own title, from its metadata or sidecar" }),
     media_type: z.string(),
     byte_size: z.number().int(),
     width: z.number().int(),
@@ -80,6 +84,34 @@ export const Image = z
       })
       .nullable()
       .openapi({ description: "The human corrections, which win over every analysis" }),
+    own_words: z
+      .strictObject({
+        title: z.string().nullable(),
+        description: z.string().nullable(),
+        keywords: z.array(z.string()),
+        alt_text: z.string().nullable(),
+        sources: z
+          .array(z.string())
+          .openapi({ description: 'Where they were found: "xmp", "iptc", "exif", "xmp sidecar", "takeout"' }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "The words the photo came with (its XMP, IPTC or EXIF, or a sidecar): they win over the model's, gallery edits win over them",
+      }),
+    model_words: z
+      .strictObject({
+        summary: z.string(),
+        category: z.string(),
+        tags: z.array(z.string()),
+        alt_text: z.string(),
+        text: z.string().nullable(),
+      })
+      .nullable()
+      .openapi({ description: "What the model wrote, shown beside the words that win" }),
+    metadata_notes: z
+      .array(z.string())
+      .openapi({ description: "What could not be read from the photo's metadata or sidecars" }),
     details: z
       .record(z.string(), z.unknown())
       .nullable()
@@ -87,6 +119,7 @@ export const Image = z
     thumbhash: z.string().nullable(),
     thumbnails: z.strictObject({ small: z.string(), large: z.string() }),
     original: z.string(),
+    xmp: z.string().openapi({ description: "An XMP sidecar with the description (GET)" }),
     analysis: Provenance.nullable(),
     created_at: z.string(),
     /** Orders versions of one photo: an upload's answer can arrive after the event that it was described. */
@@ -128,6 +161,16 @@ export const ThumbnailParams = ImageIdParams.extend({
   size: z
     .enum(THUMBNAIL_SIZES, { error: "thumbnail sizes are small and large" })
     .openapi({ param: { name: "size", in: "path" } }),
+});
+
+export const OriginalQuery = z.object({
+  metadata: z
+    .enum(["original", "embedded"], { error: "metadata must be original or embedded" })
+    .optional()
+    .openapi({
+      description:
+        "embedded: a copy with the description written into its XMP, IPTC and EXIF (the stored original is never changed)",
+    }),
 });
 
 export const UploadRejection = z.strictObject({ name: z.string(), error: ApiError.shape.error });

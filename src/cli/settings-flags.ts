@@ -6,6 +6,7 @@ export const CATALOGUE_SETTINGS: readonly SettingName[] = [
   "PHOTOCAT_DATA_DIR",
   "PHOTOCAT_DATABASE_URL",
   "PHOTOCAT_STORAGE_URL",
+  "PHOTOCAT_STORAGE_SIDECARS",
   "PHOTOCAT_LOG_LEVEL",
 ];
 export const ANALYSIS_SETTINGS: readonly SettingName[] = [

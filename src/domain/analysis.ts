@@ -11,6 +11,11 @@ export const LIMITS = {
   tagChars: 40,
   altTextChars: 125,
   textChars: 4000,
+  // The words a photo came with (its metadata or sidecar): IPTC's own limits, roughly.
+  ownTitleChars: 256,
+  ownDescriptionChars: 2000,
+  ownKeywords: 50,
+  ownKeywordChars: 64,
 } as const;
 
 /** Where an analysis came from and what it cost. */

@@ -22,6 +22,8 @@ export type ErrorCode =
   | "storage_unavailable"
   | "configuration"
   | "busy"
+  | "writer_unavailable"
+  | "cannot_embed"
   | "internal";
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -44,6 +46,8 @@ const statusByCode: Record<ErrorCode, number> = {
   storage_unavailable: 503,
   configuration: 500,
   busy: 503,
+  writer_unavailable: 503,
+  cannot_embed: 422,
   internal: 500,
 };
 

@@ -17,14 +17,32 @@ export const MEDIA_TYPES = {
   "image/heic": { extension: "heic", aliases: [], label: "HEIC", libvips: "heif" },
   "image/heif": { extension: "heif", aliases: [], label: "HEIF", libvips: "heif" },
   "image/tiff": { extension: "tiff", aliases: ["tif"], label: "TIFF", libvips: "tiff" },
+  // libvips here reads no BMP: its pixels come from a pure-JS decoder (src/media/bmp.ts).
+  "image/bmp": { extension: "bmp", aliases: ["dib"], label: "BMP", libvips: null },
+  // Camera RAW: the original is kept; pictures come from the preview JPEG the camera embedded.
+  "image/x-canon-cr2": { extension: "cr2", aliases: [], label: "Canon RAW (CR2)", libvips: null },
+  "image/x-canon-cr3": { extension: "cr3", aliases: [], label: "Canon RAW (CR3)", libvips: null },
+  "image/x-nikon-nef": { extension: "nef", aliases: ["nrw"], label: "Nikon RAW (NEF)", libvips: null },
+  "image/x-sony-arw": { extension: "arw", aliases: [], label: "Sony RAW (ARW)", libvips: null },
+  "image/x-adobe-dng": { extension: "dng", aliases: [], label: "DNG", libvips: null },
+  "image/x-fujifilm-raf": { extension: "raf", aliases: [], label: "Fujifilm RAW (RAF)", libvips: null },
+  "image/x-olympus-orf": { extension: "orf", aliases: [], label: "Olympus RAW (ORF)", libvips: null },
+  "image/x-panasonic-rw2": { extension: "rw2", aliases: [], label: "Panasonic RAW (RW2)", libvips: null },
 } as const satisfies Record<
   string,
-  { extension: string; aliases: readonly string[]; label: string; libvips: string }
+  { extension: string; aliases: readonly string[]; label: string; libvips: string | null }
 >;
 export type AcceptedMediaType = keyof typeof MEDIA_TYPES;
 
 export function isAcceptedMediaType(mediaType: string): mediaType is AcceptedMediaType {
   return Object.hasOwn(MEDIA_TYPES, mediaType);
+}
+
+export type RawMediaType = Extract<AcceptedMediaType, `image/x-${string}`>;
+
+/** Camera RAW formats: kept as they are, shown and analysed through their embedded preview. */
+export function isRawMediaType(mediaType: string): mediaType is RawMediaType {
+  return mediaType.startsWith("image/x-") && isAcceptedMediaType(mediaType);
 }
 
 export interface GpsPosition {
@@ -41,6 +59,20 @@ export interface PhotoMetadata {
   lens: string | null;
   gps: GpsPosition | null;
   orientation: number | null;
+}
+
+/**
+ * The person's own words, found in the file (XMP, IPTC, EXIF) or in a sidecar next to it (name.xmp,
+ * name.ext.xmp, Google Takeout's name.ext.json) when it was imported. Stored apart from the analysis and from
+ * the gallery's edits; they win over the model's words (see effectiveDescription).
+ */
+export interface OwnWords {
+  title: string | null;
+  description: string | null;
+  keywords: string[];
+  altText: string | null;
+  /** Where the words were found: "xmp", "iptc", "exif", "xmp sidecar", "takeout". */
+  sources: string[];
 }
 
 /** A user's corrections: each field set here wins over any analysis, now and after re-analysis. */
@@ -73,12 +105,17 @@ export interface ImageRecord {
   trashedAt?: string | null;
   analysis: Analysis | null;
   edits: HumanEdits | null;
+  /** The words the photo came with (absent: none, or a catalogue that does not keep them). */
+  ownWords?: OwnWords | null;
+  /** What could not be read from the photo's metadata or sidecars (malformed, too long...): nothing is lost silently. */
+  metadataNotes?: string[];
   /** Why the last analysis failed, when status is failed. */
   error: string | null;
 }
 
-/** The fields people see: human edits over the analysis. */
+/** The fields people see (and exports write): gallery edits, then the file's own words, then the analysis. */
 export interface EffectiveDescription {
+  title: string | null;
   summary: string | null;
   category: string | null;
   tags: string[];
@@ -86,14 +123,22 @@ export interface EffectiveDescription {
   text: string | null;
 }
 
-export function effectiveDescription(image: Pick<ImageRecord, "analysis" | "edits">): EffectiveDescription {
+/**
+ * Precedence, field by field: a gallery edit (the most recent human act) wins; then the words the photo came
+ * with (the person's own, from its metadata or sidecar); then the model's analysis.
+ */
+export function effectiveDescription(
+  image: Pick<ImageRecord, "analysis" | "edits"> & { ownWords?: OwnWords | null },
+): EffectiveDescription {
   const a = image.analysis;
   const e = image.edits;
+  const own = image.ownWords;
   return {
-    summary: e?.summary ?? a?.summary ?? null,
+    title: own?.title ?? null,
+    summary: e?.summary ?? own?.description ?? a?.summary ?? null,
     category: e?.category ?? a?.category ?? null,
-    tags: e?.tags ?? a?.tags ?? [],
-    altText: e?.altText ?? a?.altText ?? null,
+    tags: e?.tags ?? (own?.keywords.length ? own.keywords : null) ?? a?.tags ?? [],
+    altText: e?.altText ?? own?.altText ?? a?.altText ?? null,
     text: a?.text ?? null,
   };
 }

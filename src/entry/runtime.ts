@@ -104,6 +104,7 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
       ingestDeps: container.ingestDeps,
       ingestLimits: container.ingestLimits,
       blobs: container.blobs,
+      metadataWriter: container.metadataWriter,
       events: container.events,
       logger,
       webRoot: WEB_ROOT,

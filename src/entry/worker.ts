@@ -4,6 +4,7 @@ import type { JobKind } from "../ports/job-queue.js";
 import { analysisHandler } from "../services/analyse.js";
 import { failAbandonedJobs, releaseDeadWorkers, requeueOrphans } from "../services/analysis-status.js";
 import { batchPollHandler } from "../services/batch-analysis.js";
+import { sidecarHandler } from "../services/file-metadata.js";
 import {
   isThisProcess,
   type JobHandlers,
@@ -65,6 +66,7 @@ export async function startContainerWorker(
       baseBackoffMs: options.baseBackoffMs,
       maxBackoffMs: options.maxBackoffMs,
     }),
+    sidecar: sidecarHandler(deps),
   };
   // Batches are Anthropic's: other configurations leave their polls to a worker that has the key.
   if (config.analyser === "anthropic") {

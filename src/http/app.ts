@@ -21,6 +21,7 @@ import {
   ImageIdParams,
   ImageListQuery,
   ImagePage,
+  OriginalQuery,
   Session,
   SignIn,
   Stats,
@@ -34,7 +35,9 @@ import type { Config } from "../config.js";
 import { asPhotocatError, isPhotocatError, PhotocatError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
+import type { MetadataWriter } from "../ports/metadata-writer.js";
 import type { ImageEvents } from "../services/events.js";
+import { embeddedCopy, xmpSidecar } from "../services/file-metadata.js";
 import type { GalleryService } from "../services/gallery.js";
 import { HealthService } from "../services/health.js";
 import { type IngestDeps, type IngestLimits, type IngestResult, ingestFile } from "../services/ingest.js";
@@ -58,6 +61,8 @@ export interface AppDeps {
   ingestDeps: IngestDeps;
   ingestLimits: IngestLimits;
   blobs: BlobStore;
+  /** Writes descriptions into downloaded copies (?metadata=embedded). */
+  metadataWriter: MetadataWriter;
   events: ImageEvents;
   logger: Logger;
   /** Where the built gallery is; omitted in API-only deployments. */
@@ -78,7 +83,7 @@ const ERROR_MEANINGS = {
   408: "The upload sent nothing for too long",
   413: "The body is too large",
   415: "The body's type is not accepted",
-  422: "The file could not be stored",
+  422: "The file could not be stored (or, for a download, its format cannot carry the metadata)",
   429: "Too many attempts; try again later",
   500: "Something failed on the server; see its log",
   503: "Busy or unavailable; try again (after Retry-After when given)",
@@ -463,11 +468,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
       "Cache-Control": "private, max-age=31536000, immutable",
       "Content-Type": info.contentType,
     };
-    if (download) {
-      const ascii = download.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
-      headers["Content-Disposition"] =
-        `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(download)}`;
-    }
+    if (download) headers["Content-Disposition"] = contentDisposition(download);
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
     const { body } = await deps.blobs.stream(key);
     headers["Content-Length"] = String(info.size);
@@ -477,17 +478,46 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   const getOriginal = createRoute({
     method: "get",
     path: "/api/images/{id}/original",
-    summary: "The original file, as uploaded",
-    request: { params: ImageIdParams },
+    summary: "The original file, as uploaded; with metadata=embedded, a copy with the description written in",
+    request: { params: ImageIdParams, query: OriginalQuery },
     responses: {
-      200: bytes("The file (ETag, long cache)", "image/*"),
+      200: bytes("The file (ETag, long cache; an embedded copy is made for each request)", "image/*"),
       304: noContent("Not modified (If-None-Match)"),
-      ...errors(404, ...PROTECTED),
+      ...errors(400, 404, 422, 503, ...PROTECTED),
     },
   });
   app.openapi(getOriginal, async (c) => {
     const image = await gallery.get(c.req.valid("param").id.toLowerCase());
-    return sendBlob(c, originalKey(image.id, image.mediaType), image.originalName);
+    if (c.req.valid("query").metadata !== "embedded") {
+      return sendBlob(c, originalKey(image.id, image.mediaType), image.originalName);
+    }
+    const copy = await embeddedCopy({ blobs: deps.blobs, writer: deps.metadataWriter }, image);
+    return c.body(new Uint8Array(copy), 200, {
+      "Content-Type": image.mediaType,
+      "Content-Length": String(copy.length),
+      "Cache-Control": "private, no-cache",
+      "Content-Disposition": contentDisposition(image.originalName),
+    });
+  });
+
+  const getXmp = createRoute({
+    method: "get",
+    path: "/api/images/{id}/xmp",
+    summary: "An XMP sidecar with the photo's description (dc, IPTC Core, Lightroom keywords)",
+    request: { params: ImageIdParams },
+    responses: {
+      200: bytes("The sidecar, named after the original (name.xmp)", "application/rdf+xml"),
+      ...errors(404, ...PROTECTED),
+    },
+  });
+  app.openapi(getXmp, async (c) => {
+    const image = await gallery.get(c.req.valid("param").id.toLowerCase());
+    const stem = image.originalName.replace(/\.[^.]*$/, "") || "photo";
+    return c.body(xmpSidecar(image), 200, {
+      "Content-Type": "application/rdf+xml; charset=utf-8",
+      "Cache-Control": "private, no-cache",
+      "Content-Disposition": contentDisposition(`${stem}.xmp`, "attachment"),
+    });
   });
 
   const getThumbnail = createRoute({
@@ -574,6 +604,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   if (deps.webRoot) serveWeb(app, deps.webRoot);
   else app.get("/", (c) => c.text("Photocat API. The web gallery is not built: run npm run build."));
   return app;
+}
+
+/** A file name for the browser: ASCII in filename, the real name in filename* (RFC 6266). */
+function contentDisposition(name: string, kind: "inline" | "attachment" = "inline"): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 export async function readPackageVersion(root: string): Promise<string> {

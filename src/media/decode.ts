@@ -1,9 +1,18 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from "sharp";
 import { PhotocatError } from "../domain/errors.js";
-import { type AcceptedMediaType, isAcceptedMediaType, MEDIA_TYPES } from "../domain/image.js";
+import {
+  type AcceptedMediaType,
+  isAcceptedMediaType,
+  isRawMediaType,
+  MEDIA_TYPES,
+  type PhotoMetadata,
+  type RawMediaType,
+} from "../domain/image.js";
+import { decodeBmp } from "./bmp.js";
 import { busyError, DEFAULT_DECODE_TIMEOUT_MS } from "./decode-slots.js";
 import { readPhotoMetadata } from "./exif.js";
 import { decodeHeic } from "./heic.js";
+import { rawPreview } from "./raw-preview.js";
 
 const HEIF_TYPES = new Set<string>(["image/heic", "image/heif", "image/avif"]);
 
@@ -91,12 +100,15 @@ export function decodeError(mediaType: string, cause: unknown): PhotocatError {
 
 /**
  * Reads the header only (no pixel decoding) and checks it against the media type found by file-type.
- * Returns null for a HEIF container sharp cannot parse: libheif-wasm gets its own try in that case.
+ * Returns null for a HEIF container sharp cannot parse (libheif-wasm gets its own try in that case), and for
+ * BMP and RAW files, which libvips does not read.
  */
 export async function readImageHeader(
   bytes: Buffer,
   mediaType: AcceptedMediaType,
 ): Promise<ImageHeader | null> {
+  // BMP and RAW files are not read by libvips: their decoders check their own headers.
+  if (MEDIA_TYPES[mediaType].libvips === null) return null;
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -217,6 +229,54 @@ export async function openHeicImage(
   };
 }
 
+/** A BMP's pixels (decoded in JS: sharp's libvips reads no BMP) as a sharp pipeline, with its size. */
+export function openBmp(bytes: Buffer, maxPixels: number): { image: Sharp; width: number; height: number } {
+  const { data, width, height, hasAlpha } = decodeBmp(bytes, maxPixels);
+  const image = sharp(data, { raw: { width, height, channels: 4 } });
+  return { image: hasAlpha ? image : image.removeAlpha(), width, height };
+}
+
+/**
+ * A camera RAW file as the picture its embedded preview shows, upright by the RAW file's own orientation (the
+ * preview's EXIF, when it has any, is ignored: some cameras leave it unrotated). Metadata comes from the RAW
+ * file, with the preview's filling in what the RAW container hides from exifr (CR3, RAF).
+ */
+export async function openRawImage(
+  bytes: Buffer,
+  mediaType: RawMediaType,
+  maxPixels: number,
+): Promise<{ image: Sharp; width: number; height: number; metadata: PhotoMetadata; preview: Buffer }> {
+  const preview = rawPreview(bytes, mediaType);
+  const header = await readImageHeader(preview, "image/jpeg").catch((cause: unknown) => {
+    throw new PhotocatError(
+      "corrupt_image",
+      `the preview inside this ${formatLabel(mediaType)} file is damaged`,
+      {
+        cause,
+      },
+    );
+  });
+  if (!header) throw new PhotocatError("corrupt_image", "the RAW file's preview has no header");
+  assertWithinPixelLimit(header.width, header.height, maxPixels);
+  const own = await readPhotoMetadata(bytes);
+  const fromPreview = await readPhotoMetadata(preview, header.exif);
+  const metadata = Object.fromEntries(
+    Object.entries(own).map(([key, value]) => [key, value ?? fromPreview[key as keyof PhotoMetadata]]),
+  ) as unknown as PhotoMetadata;
+  const image = applyExifOrientation(
+    sharp(preview, { ...sharpInputOptions(maxPixels), autoOrient: false }),
+    metadata.orientation,
+  );
+  const swapped = metadata.orientation !== null && metadata.orientation >= 5;
+  return {
+    image,
+    width: swapped ? header.height : header.width,
+    height: swapped ? header.width : header.height,
+    metadata,
+    preview,
+  };
+}
+
 /**
  * Opens image bytes as a sharp pipeline that decodes them (auto-oriented), enforcing the pixel limit before any
  * decode. Callers hold a decode slot (withDecodeSlot) while they use it and pass its deadline. HEIC photos
@@ -231,6 +291,8 @@ export async function openImage(
   if (!isAcceptedMediaType(mediaType)) {
     throw new PhotocatError("unsupported_media_type", `${options.mediaType} images are not supported`);
   }
+  if (mediaType === "image/bmp") return openBmp(bytes, options.maxPixels).image;
+  if (isRawMediaType(mediaType)) return (await openRawImage(bytes, mediaType, options.maxPixels)).image;
   const header = await readImageHeader(bytes, mediaType);
   if (header) assertWithinPixelLimit(header.width, header.height, options.maxPixels);
   if (needsHeicDecoder(mediaType, header)) {

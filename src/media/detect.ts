@@ -1,8 +1,10 @@
+import exifr from "exifr";
 import { fileTypeFromBuffer } from "file-type";
 import { PhotocatError } from "../domain/errors.js";
 import { type AcceptedMediaType, isAcceptedMediaType } from "../domain/image.js";
 
-export const ACCEPTED_FORMATS_LABEL = "JPEG, PNG, WebP, GIF, AVIF, HEIC/HEIF, TIFF";
+export const ACCEPTED_FORMATS_LABEL =
+  "JPEG, PNG, WebP, GIF, AVIF, HEIC/HEIF, TIFF, BMP and camera RAW (CR2, CR3, NEF, ARW, DNG, RAF, ORF, RW2)";
 
 /** Variants file-type reports that we read as one of the accepted types (first frame or primary image). */
 const MEDIA_TYPE_ALIASES: Record<string, AcceptedMediaType> = {
@@ -14,7 +16,6 @@ const MEDIA_TYPE_ALIASES: Record<string, AcceptedMediaType> = {
 
 /** Readable names for formats people may try, so the refusal says what was found. */
 const FORMAT_NAMES: Record<string, string> = {
-  bmp: "BMP images",
   ico: "ICO icons",
   icns: "ICNS icons",
   cur: "cursor files",
@@ -33,15 +34,9 @@ const FORMAT_NAMES: Record<string, string> = {
   eps: "EPS files",
   bpg: "BPG images",
   flif: "FLIF images",
-  dng: "DNG camera RAW files",
-  cr2: "Canon RAW (CR2) files",
-  cr3: "Canon RAW (CR3) files",
   crw: "Canon RAW (CRW) files",
-  nef: "Nikon RAW (NEF) files",
-  arw: "Sony RAW (ARW) files",
-  orf: "Olympus RAW (ORF) files",
-  rw2: "Panasonic RAW (RW2) files",
-  raf: "Fujifilm RAW (RAF) files",
+  pef: "Pentax RAW (PEF) files",
+  x3f: "Sigma RAW (X3F) files",
   mp4: "MP4 videos",
   mov: "QuickTime videos",
   gz: "gzip archives",
@@ -93,6 +88,10 @@ export async function detectMediaType(bytes: Uint8Array): Promise<AcceptedMediaT
   }
   if (found) {
     const mime = MEDIA_TYPE_ALIASES[found.mime] ?? found.mime;
+    // file-type calls any TIFF whose first tag is PrintIM "ARW": only Sony's are.
+    if (mime === "image/x-sony-arw" && !Buffer.from(bytes.subarray(0, 65536)).includes("SONY")) {
+      return "image/tiff";
+    }
     if (isAccepted(mime)) return mime;
     throw new PhotocatError(
       "unsupported_media_type",
@@ -105,9 +104,35 @@ export async function detectMediaType(bytes: Uint8Array): Promise<AcceptedMediaT
   );
 }
 
-/** The content is an image we decode, but of a kind we refuse (camera RAW files disguised as TIFF). */
-export function unsupportedContent(what: string): PhotocatError {
-  return new PhotocatError(
+const RAW_BY_MAKE: [RegExp, AcceptedMediaType][] = [
+  [/^nikon/i, "image/x-nikon-nef"],
+  [/^sony/i, "image/x-sony-arw"],
+  [/^canon/i, "image/x-canon-cr2"],
+  [/^(olympus|om digital)/i, "image/x-olympus-orf"],
+];
+
+/**
+ * Camera RAW files in a TIFF structure (NEF among others) are told apart by the camera's make; the makes of
+ * the formats we do not take (Pentax PEF, Phase One IIQ...) are refused by name.
+ */
+export async function rawTypeOfTiff(bytes: Uint8Array): Promise<AcceptedMediaType> {
+  const tags = (await exifr
+    .parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+      tiff: true,
+      exif: false,
+      gps: false,
+      pick: ["Make", "Model"],
+    })
+    .catch(() => null)) as { Make?: unknown; Model?: unknown } | null;
+  const make = typeof tags?.Make === "string" ? tags.Make.trim() : "";
+  const known = RAW_BY_MAKE.find(([pattern]) => pattern.test(make));
+  if (known) return known[1];
+  const what = /pentax|ricoh/i.test(make)
+    ? "Pentax RAW (PEF) files"
+    : /leaf|phase ?one/i.test(make)
+      ? "Phase One RAW (IIQ) files"
+      : `camera RAW files${make ? ` made by ${make.replace(/\p{Cc}/gu, "").slice(0, 40)}` : ""}`;
+  throw new PhotocatError(
     "unsupported_media_type",
     `${what} are not supported; accepted: ${ACCEPTED_FORMATS_LABEL}`,
   );

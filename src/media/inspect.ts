@@ -1,22 +1,25 @@
 import { readFile } from "node:fs/promises";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
-import type { AcceptedMediaType, PhotoMetadata } from "../domain/image.js";
+import { type AcceptedMediaType, isRawMediaType, type PhotoMetadata } from "../domain/image.js";
 import { dominantColourNames } from "./colours.js";
 import {
   assertWithinPixelLimit,
   decodeError,
   type ImageHeader,
   needsHeicDecoder,
+  openBmp,
   openHeicImage,
+  openRawImage,
   readImageHeader,
   sharpInputOptions,
   unsupportedAvifFeature,
 } from "./decode.js";
 import { type DecodeSlotOptions, withDecodeSlot } from "./decode-slots.js";
-import { detectMediaType, unsupportedContent } from "./detect.js";
-import { isRawCameraTiff, readPhotoMetadata } from "./exif.js";
+import { detectMediaType, rawTypeOfTiff } from "./detect.js";
+import { EMPTY_METADATA, isRawCameraTiff, readPhotoMetadata } from "./exif.js";
 import { reverseGeocode } from "./geocode.js";
+import { type MetadataReading, readEmbeddedWords } from "./own-words.js";
 
 export interface InspectedImage {
   /** Found from the content (magic bytes), never from the name. */
@@ -33,6 +36,8 @@ export interface InspectedImage {
   colours: string[];
   /** WebP, auto-oriented, all metadata stripped, never upscaled. */
   thumbnails: { small: Buffer; large: Buffer };
+  /** The words the file carries (XMP, IPTC, EXIF captions and keywords), and what could not be read. */
+  embedded: MetadataReading;
 }
 
 export const THUMBNAIL_EDGES = { small: 320, large: 1280 } as const;
@@ -113,18 +118,46 @@ async function derivatives(preview: RawPixels) {
   };
 }
 
+/** Shrinks an opened picture to the large thumbnail's size, as 8-bit sRGB pixels. */
+async function shrink(image: Sharp, deadline: number, mediaType: AcceptedMediaType): Promise<RawPixels> {
+  try {
+    const { data, info } = await image
+      .timeout({ seconds: Math.ceil(Math.max(1, deadline - Date.now()) / 1000) })
+      .resize(fitInside(THUMBNAIL_EDGES.large))
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, channels: info.channels };
+  } catch (cause) {
+    throw decodeError(mediaType, cause);
+  }
+}
+
 async function inspect(
   bytes: Buffer,
-  mediaType: AcceptedMediaType,
+  detected: AcceptedMediaType,
   maxPixels: number,
   deadline: number,
-): Promise<InspectedImage> {
-  const header = await readImageHeader(bytes, mediaType);
+): Promise<Omit<InspectedImage, "embedded">> {
+  let mediaType = detected;
+  if (mediaType === "image/bmp") {
+    const { image, width, height } = openBmp(bytes, maxPixels);
+    const derived = await derivatives(await shrink(image, deadline, mediaType));
+    return { mediaType, width, height, metadata: { ...EMPTY_METADATA }, place: null, ...derived };
+  }
+  const header = isRawMediaType(mediaType) ? null : await readImageHeader(bytes, mediaType);
+  if (mediaType === "image/tiff" && header && header.subifds > 0 && (await isRawCameraTiff(bytes))) {
+    // NEF files (and others) look like TIFFs: the camera's make says which RAW format this is.
+    mediaType = await rawTypeOfTiff(bytes);
+  }
+  if (isRawMediaType(mediaType)) {
+    const { image, width, height, metadata } = await openRawImage(bytes, mediaType, maxPixels);
+    const derived = await derivatives(await shrink(image, deadline, mediaType));
+    const place = metadata.gps ? await reverseGeocode(metadata.gps.latitude, metadata.gps.longitude) : null;
+    return { mediaType, width, height, metadata, place, ...derived };
+  }
   // Before any pixel is decoded: a 1 KB file may declare 17000x17000 pixels.
   if (header) assertWithinPixelLimit(header.width, header.height, maxPixels);
-  if (mediaType === "image/tiff" && header && header.subifds > 0 && (await isRawCameraTiff(bytes))) {
-    throw unsupportedContent("camera RAW files");
-  }
   // Read before decoding: HEIC files without irot/imir need their EXIF orientation applied to the pixels.
   const metadata = await readPhotoMetadata(bytes, header?.exif);
   const { preview, displayWidth, displayHeight } = await decodePreview(bytes, mediaType, header, {
@@ -150,5 +183,10 @@ export async function inspectImage(
 ): Promise<InspectedImage> {
   const bytes = typeof file === "string" ? await readFile(file) : file;
   const mediaType = await detectMediaType(bytes);
-  return withDecodeSlot((deadline) => inspect(bytes, mediaType, options.maxPixels, deadline), options);
+  const inspected = await withDecodeSlot(
+    (deadline) => inspect(bytes, mediaType, options.maxPixels, deadline),
+    options,
+  );
+  // Read once the picture is known to be good, outside the decode slot: it decodes no pixels.
+  return { ...inspected, embedded: await readEmbeddedWords(bytes) };
 }

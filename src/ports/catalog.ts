@@ -14,6 +14,8 @@ export type NewImage = Pick<
   | "metadata"
   | "place"
   | "thumbhash"
+  | "ownWords"
+  | "metadataNotes"
 >;
 
 export interface ImageQuery {
@@ -24,7 +26,7 @@ export interface ImageQuery {
   /** ISO dates (inclusive) over the capture time, or the upload time when unknown. */
   from?: string | null;
   to?: string | null;
-  /** Full-text query over summary, tags, category, visible text and original name. */
+  /** Full-text query over summary, tags, category, visible text, original name and the photo's own words. */
   q?: string | null;
 }
 

@@ -19,6 +19,15 @@ export const JOB_KINDS = {
     imageId: () => null,
     dedupeKey: (p: { batchId: string }) => `batch-poll:${p.batchId}`,
   },
+  /**
+   * Rewrites the XMP sidecar kept beside a photo's original (PHOTOCAT_STORAGE_SIDECARS). One job per version
+   * of the record (its updatedAt), so a change made while an earlier job runs is never deduplicated away.
+   */
+  sidecar: {
+    payload: z.object({ imageId: z.string().min(1), version: z.string() }),
+    imageId: (p: { imageId: string }) => p.imageId,
+    dedupeKey: (p: { imageId: string; version: string }) => `sidecar:${p.imageId}:${p.version}`,
+  },
 } as const satisfies Record<
   string,
   {

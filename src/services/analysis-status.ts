@@ -91,6 +91,7 @@ export async function failAbandonedJobs(deps: AnalysisStatusDeps): Promise<numbe
   const jobs = await deps.queue.failAbandoned();
   for (const job of jobs) {
     const reason = job.lastError ?? "its worker stopped";
+    if (job.kind === "sidecar") continue; // Only describing photos changes their status.
     const photos = job.kind === "analyse" ? [job.imageId] : job.payload.imageIds;
     for (const id of photos) {
       const image = await deps.catalog.getImage(id);

@@ -7,7 +7,7 @@ import type { Catalog, CatalogStats, ImagePage, ImageQuery, SelectFilter } from 
 import type { JobQueue } from "../ports/job-queue.js";
 import { queueAnalysis } from "./analysis-status.js";
 import type { ImageEvents } from "./events.js";
-import { allKeys } from "./storage-keys.js";
+import { keysToDelete } from "./storage-keys.js";
 
 export interface GalleryDeps {
   catalog: Catalog;
@@ -147,7 +147,7 @@ export class GalleryService {
    */
   async delete(id: string): Promise<void> {
     const image = await this.get(id);
-    const files = allKeys(id, image.mediaType);
+    const files = keysToDelete(id, image.mediaType);
     try {
       await this.deps.catalog.deleteImage(id);
     } catch (error) {
@@ -172,7 +172,7 @@ export class GalleryService {
       const page = await this.deps.catalog.listTrash({ limit: 100 });
       if (page.items.length === 0) return deleted;
       for (const image of page.items) {
-        await this.#deleteFiles(allKeys(image.id, image.mediaType));
+        await this.#deleteFiles(keysToDelete(image.id, image.mediaType));
         if (await this.deps.catalog.deleteImage(image.id)) deleted++;
         this.deps.events.publish({ type: "deleted", id: image.id });
       }

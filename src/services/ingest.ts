@@ -5,7 +5,9 @@ import { stripControlCharacters } from "../domain/analysis.js";
 import { isPhotocatError, PhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import type { Logger } from "../logger.js";
-import { inspectImage } from "../media/inspect.js";
+import { reverseGeocode } from "../media/geocode.js";
+import { type InspectedImage, inspectImage } from "../media/inspect.js";
+import { mergeOwnWords, readSidecars } from "../media/own-words.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
 import type { JobQueue } from "../ports/job-queue.js";
@@ -37,6 +39,8 @@ export interface IncomingFile {
   sha256?: string;
   /** Move the file into the store instead of copying it (uploads' temporary files). */
   consume?: boolean;
+  /** Sidecars found next to it (name.xmp, name.ext.xmp, Google Takeout's name.ext.json): read, never stored. */
+  sidecars?: readonly string[];
 }
 
 export interface IngestResult {
@@ -52,8 +56,27 @@ export function cleanOriginalName(name: string): string {
 }
 
 /**
+ * The person's own words from the sidecars and the file (sidecars first: photo managers write them when they
+ * leave the file alone), and Google Takeout's capture time and place where the file's EXIF has none.
+ */
+async function ownWordsOf(inspected: InspectedImage, sidecars: readonly string[]) {
+  const fromSidecars = await readSidecars(sidecars);
+  const notes = [...fromSidecars.notes, ...inspected.embedded.notes];
+  const ownWords = mergeOwnWords([...fromSidecars.found, ...inspected.embedded.found], notes);
+  let { metadata, place } = inspected;
+  const takeout = fromSidecars.takeout;
+  if (takeout && !metadata.takenAt && takeout.takenAt) metadata = { ...metadata, takenAt: takeout.takenAt };
+  if (takeout?.gps && !metadata.gps) {
+    metadata = { ...metadata, gps: takeout.gps };
+    place = await reverseGeocode(takeout.gps.latitude, takeout.gps.longitude);
+  }
+  return { metadata, place, ownWords, metadataNotes: notes };
+}
+
+/**
  * The ingest pipeline: size check -> sha256 (same bytes = same photo) -> validate by content and decode ->
- * EXIF, place, thumbnails -> store files -> catalogue record -> analysis job.
+ * EXIF, place, thumbnails, the photo's own words (metadata and sidecars) -> store files -> catalogue record ->
+ * analysis job.
  * Files are stored before the record, so a crash leaves at worst unreferenced files (swept at start),
  * never a record without its files; a failed record write removes them. A record left without a job
  * is re-queued by the worker at start.
@@ -104,6 +127,7 @@ async function ingestChecked(
   if (existing) return { image: existing, duplicate: true };
 
   const inspected = await inspectImage(bytes ?? file.path, { maxPixels: limits.maxPixels });
+  const words = await ownWordsOf(inspected, file.sidecars ?? []);
   const id = randomUUID();
   const stored: string[] = [];
   try {
@@ -129,9 +153,8 @@ async function ingestChecked(
       byteSize: size,
       width: inspected.width,
       height: inspected.height,
-      metadata: inspected.metadata,
-      place: inspected.place,
       thumbhash: inspected.thumbhash,
+      ...words,
     });
   } catch (error) {
     // The record could not be written (disk full, read-only database): leave no files nobody can see.

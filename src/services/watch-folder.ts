@@ -4,6 +4,7 @@ import path from "node:path";
 import chokidar from "chokidar";
 import { errorMessage, isPhotocatError } from "../domain/errors.js";
 import { type IngestDeps, type IngestLimits, ingestFile } from "./ingest.js";
+import { findSidecars, isSidecarName } from "./sidecars.js";
 
 export interface FolderWatcher {
   /** Resolves when the files present at start have been handled. */
@@ -30,6 +31,7 @@ const MAX_BUSY_ATTEMPTS = 5;
 /**
  * Watches an incoming folder: every file dropped there (also in subfolders) is ingested once it has
  * stopped growing, then moved to `processed/`, or to `rejected/` with a `<name>.reason.txt` beside it.
+ * Sidecars (name.xmp, name.ext.json) are read with their photo and moved with it; alone they wait.
  */
 export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: string): FolderWatcher {
   const root = path.resolve(folder);
@@ -42,9 +44,13 @@ export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: stri
   const retryTimers = new Set<NodeJS.Timeout>();
   const handle = async (file: string, attempt = 1) => {
     const name = path.basename(file);
+    // A sidecar waits for its photo, which reads it and takes it along.
+    if (isSidecarName(name)) return;
+    const sidecars = await findSidecars(file);
     try {
-      const result = await ingestFile(deps, limits, { path: file, originalName: name });
+      const result = await ingestFile(deps, limits, { path: file, originalName: name, sidecars });
       await moveInto(file, processed);
+      for (const sidecar of sidecars) await moveInto(sidecar, processed).catch(() => {});
       deps.logger.info(
         { file: name, id: result.image.id, duplicate: result.duplicate },
         "watched file ingested",
@@ -74,6 +80,7 @@ export function watchFolder(deps: IngestDeps, limits: IngestLimits, folder: stri
       try {
         const moved = await moveInto(file, rejected);
         await writeFile(`${moved}.reason.txt`, `${reason}\n`);
+        for (const sidecar of sidecars) await moveInto(sidecar, rejected).catch(() => {});
       } catch (moveError) {
         deps.logger.error({ err: moveError, file: name }, "could not move the rejected file");
       }

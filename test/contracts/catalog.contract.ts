@@ -314,6 +314,39 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
         expect(paged.slice(1).sort()).toEqual([...many].sort());
       });
 
+      it("finds the words a photo came with, kept apart from the analysis and the edits", async () => {
+        const { image } = await catalog.insertImage(
+          newImage({
+            ownWords: {
+              title: "Grandma's garden",
+              description: "Tulips planted by Grandma in Utrecht",
+              keywords: ["family", "tulips"],
+              altText: "Red tulips in a garden bed",
+              sources: ["xmp sidecar", "iptc"],
+            },
+            metadataNotes: ["the XMP packet is malformed"],
+          }),
+        );
+        await catalog.saveAnalysis(image.id, analysis({ summary: "Flowers in a garden." }), "job-own");
+        await catalog.saveEdits(image.id, { tags: ["spring"] });
+        const stored = (await catalog.getImage(image.id))!;
+        expect(stored.ownWords).toEqual({
+          title: "Grandma's garden",
+          description: "Tulips planted by Grandma in Utrecht",
+          keywords: ["family", "tulips"],
+          altText: "Red tulips in a garden bed",
+          sources: ["xmp sidecar", "iptc"],
+        });
+        expect(stored.metadataNotes).toEqual(["the XMP packet is malformed"]);
+        expect(stored.analysis?.summary).toBe("Flowers in a garden.");
+        expect(stored.edits?.tags).toEqual(["spring"]);
+        for (const word of ["grandma", "utrecht", "tulips", "family", "flowers", "spring"]) {
+          expect(await search(word), word).toEqual([image.id]);
+        }
+        const { image: plain } = await catalog.insertImage(newImage());
+        expect((await catalog.getImage(plain.id))!.ownWords).toBeNull();
+      });
+
       it("combines search with the other filters", async () => {
         const s = await seed();
         await catalog.setStatus(s.plain, "failed", "boom");

@@ -6,6 +6,7 @@ import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPhotocat } from "../../src/entry/start.js";
 import type { Analyser } from "../../src/ports/analyser.js";
+import { solidBmp } from "../support/bmp.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
 
 /**
@@ -177,6 +178,13 @@ describe("the served OpenAPI document describes every real answer", () => {
     const created = await call("POST", "/api/images", form([{ name: "red.jpg", bytes: red }]));
     expect(created.response.status).toBe(201);
     const id = (created.body!.images as { id: string }[])[0]!.id;
+    // BMP files cannot carry embedded metadata: their download with it is refused (422).
+    const bmpUpload = await call(
+      "POST",
+      "/api/images",
+      form([{ name: "paint.bmp", bytes: solidBmp(20, 10, { r: 1, g: 2, b: 3 }), type: "image/bmp" }]),
+    );
+    const bmp = (bmpUpload.body!.images as { id: string }[])[0]!.id;
     expect(
       (await call("POST", "/api/images", form([{ name: "again.jpg", bytes: red }]))).response.status,
     ).toBe(200);
@@ -250,6 +258,13 @@ describe("the served OpenAPI document describes every real answer", () => {
     await call("GET", `/api/images/${id}/original`, { headers: { ...auth, "if-none-match": etag } });
     await call("GET", `/api/images/${id0}/original`, { headers: auth });
     await call("GET", `/api/images/${id}/original`);
+    const embedded = await call("GET", `/api/images/${id}/original?metadata=embedded`, { headers: auth });
+    expect(embedded.response.status).toBe(200);
+    await call("GET", `/api/images/${id}/original?metadata=everything`, { headers: auth });
+    await call("GET", `/api/images/${bmp}/original?metadata=embedded`, { headers: auth });
+    await call("GET", `/api/images/${id}/xmp`, { headers: auth });
+    await call("GET", `/api/images/${id0}/xmp`, { headers: auth });
+    await call("GET", `/api/images/${id}/xmp`);
     const thumb = await call("GET", `/api/images/${id}/thumbnails/small`, { headers: auth });
     const thumbTag = thumb.response.headers.get("etag")!;
     await call("GET", `/api/images/${id}/thumbnails/small`, {

@@ -67,23 +67,6 @@ export function pngClaiming(width: number, height: number): Buffer {
   ]);
 }
 
-/** A 2x2 24-bit Windows bitmap. */
-export function bmp(): Buffer {
-  const rowSize = 8; // 2 pixels x 3 bytes, padded to 4
-  const pixels = Buffer.alloc(rowSize * 2, 0x80);
-  const file = Buffer.alloc(54);
-  file.write("BM", 0, "latin1");
-  file.writeUInt32LE(54 + pixels.length, 2);
-  file.writeUInt32LE(54, 10);
-  file.writeUInt32LE(40, 14);
-  file.writeInt32LE(2, 18);
-  file.writeInt32LE(2, 22);
-  file.writeUInt16LE(1, 26);
-  file.writeUInt16LE(24, 28);
-  file.writeUInt32LE(pixels.length, 34);
-  return Buffer.concat([file, pixels]);
-}
-
 /** A temporary folder for fixture files, removed by `cleanUp`. */
 export async function fixtureFolder() {
   const dir = await mkdtemp(path.join(tmpdir(), "photocat-media-"));

@@ -3,7 +3,8 @@ import { thumbHashToAverageRGBA, thumbHashToRGBA } from "thumbhash";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PhotocatError } from "../../src/domain/errors.js";
 import { inspectImage } from "../../src/media/inspect.js";
-import { bmp, cameraJpeg, fixtureFolder, halvesImage, noiseImage, pngClaiming } from "./fixtures.js";
+import { solidBmp } from "../support/bmp.js";
+import { cameraJpeg, fixtureFolder, halvesImage, noiseImage, pngClaiming } from "./fixtures.js";
 
 const LIMITS = { maxPixels: 100_000_000 };
 let folder: Awaited<ReturnType<typeof fixtureFolder>>;
@@ -160,10 +161,21 @@ describe("inspectImage rejects bad input with a clear PhotocatError", () => {
     expect(error.message).toMatch(/^text files are not supported; accepted: JPEG, PNG/);
   });
 
-  it("rejects a BMP by name of format", async () => {
-    const error = await rejection(await folder.write("photo.png", bmp()));
+  it("rejects a format it does not take by its name (a Photoshop file named .png)", async () => {
+    const psd = Buffer.concat([Buffer.from("8BPS\u0000\u0001", "latin1"), Buffer.alloc(64)]);
+    const error = await rejection(await folder.write("photo.png", psd));
     expect(error.code).toBe("unsupported_media_type");
-    expect(error.message).toMatch(/^BMP images are not supported/);
+    expect(error.message).toMatch(
+      /^Photoshop \(PSD\) files are not supported; accepted: .*BMP and camera RAW/,
+    );
+  });
+
+  it("takes a BMP by its content, whatever its name", async () => {
+    const image = await inspectImage(
+      await folder.write("photo.png", solidBmp(2, 2, { r: 128, g: 128, b: 128 })),
+      LIMITS,
+    );
+    expect(image).toMatchObject({ mediaType: "image/bmp", width: 2, height: 2 });
   });
 
   it("rejects an SVG, which sharp would otherwise render", async () => {

@@ -85,4 +85,40 @@ describe("watched incoming folder", () => {
       await watcher.close();
     }
   }, 30_000);
+
+  it("reads the sidecars next to a photo, moves them with it, and never ingests a sidecar as a photo", async () => {
+    const incoming = path.join(dir, "sidecars");
+    await mkdir(incoming, { recursive: true });
+    await writeFile(path.join(incoming, "beach.jpg"), await solidImage({ r: 200, g: 180, b: 90 }, 11));
+    await writeFile(
+      path.join(incoming, "beach.xmp"),
+      `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description><rdf:Alt><rdf:li xml:lang="x-default">Our first day at the sea</rdf:li></rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta>`,
+    );
+    await writeFile(
+      path.join(incoming, "beach.jpg.json"),
+      JSON.stringify({
+        photoTakenTime: { timestamp: "1556971205" },
+        geoData: { latitude: 43.48, longitude: -1.56 },
+      }),
+    );
+    await writeFile(path.join(incoming, "lonely.xmp"), "<x:xmpmeta/>");
+    const watcher = watchFolder(container.ingestDeps, container.ingestLimits, incoming);
+    try {
+      await watcher.ready;
+      const processed = path.join(incoming, "processed");
+      await until(async () => existsSync(processed) && (await readdir(processed)).length === 3);
+      expect((await readdir(processed)).sort()).toEqual(["beach.jpg", "beach.jpg.json", "beach.xmp"]);
+      // A sidecar without its photo waits: it is neither ingested nor rejected.
+      expect(existsSync(path.join(incoming, "lonely.xmp"))).toBe(true);
+      expect(existsSync(path.join(incoming, "rejected"))).toBe(false);
+      const [image] = (await container.catalog.listImages({ limit: 5, q: "first day sea" })).items;
+      expect(image?.ownWords?.description).toBe("Our first day at the sea");
+      expect(image?.ownWords?.sources).toEqual(["xmp sidecar"]);
+      // The photo had no EXIF: Takeout's capture time and place fill in.
+      expect(image?.metadata.takenAt).toBe("2019-05-04T12:00:05Z");
+      expect(image?.place).toMatch(/Biarritz|Anglet|Bayonne/);
+    } finally {
+      await watcher.close();
+    }
+  });
 });

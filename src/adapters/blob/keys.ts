@@ -11,6 +11,7 @@ const CONTENT_TYPES: Record<string, string> = {
     ),
   ),
   json: "application/json",
+  xmp: "application/rdf+xml",
 };
 
 export function contentTypeForKey(key: string): string {

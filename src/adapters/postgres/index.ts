@@ -8,6 +8,7 @@ import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addHealthProbes,
+  addOwnWords,
   addTrash,
   coverCaptureTime,
   createCoreTables,
@@ -17,22 +18,33 @@ import {
 } from "../sql/migrations.js";
 import type { Database } from "../sql/schema.js";
 
-/** The search document: the effective description, visible text and file name, punctuation as spaces. */
-const SEARCH_DOCUMENT = sql`to_tsvector('simple', regexp_replace(
+/** The first search document: the effective description, visible text and file name, punctuation as spaces. */
+const SEARCH_DOCUMENT_0001 = sql`to_tsvector('simple', regexp_replace(
   coalesce(edit_summary, summary, '') || ' ' || coalesce(edit_tags, tags, '') || ' ' ||
   coalesce(edit_category, category, '') || ' ' || coalesce(text, '') || ' ' || original_name,
   '[[:punct:]]+', ' ', 'g'))`;
+
+/** Since 0010, also the words the photo came with: its own title, description and keywords. */
+const SEARCH_DOCUMENT = sql`to_tsvector('simple', regexp_replace(
+  coalesce(edit_summary, summary, '') || ' ' || coalesce(edit_tags, tags, '') || ' ' ||
+  coalesce(edit_category, category, '') || ' ' || coalesce(text, '') || ' ' || original_name || ' ' ||
+  coalesce(own_title, '') || ' ' || coalesce(own_description, '') || ' ' || coalesce(own_keywords, ''),
+  '[[:punct:]]+', ' ', 'g'))`;
+
+async function addSearchColumn(db: Kysely<unknown>, document: typeof SEARCH_DOCUMENT): Promise<void> {
+  await db.schema
+    .alterTable("images")
+    .addColumn("search", sql`tsvector`, (c) => c.generatedAlwaysAs(document).stored().notNull())
+    .execute();
+  await db.schema.createIndex("images_search").on("images").using("gin").column("search").execute();
+}
 
 /** Exported for migration tests (they build an older schema from a prefix of this list). */
 export const migrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db) {
       await createCoreTables(db, "postgres");
-      await db.schema
-        .alterTable("images")
-        .addColumn("search", sql`tsvector`, (c) => c.generatedAlwaysAs(SEARCH_DOCUMENT).stored().notNull())
-        .execute();
-      await db.schema.createIndex("images_search").on("images").using("gin").column("search").execute();
+      await addSearchColumn(db, SEARCH_DOCUMENT_0001);
     },
   },
   "0002_created_index_covers_capture_time": { up: (db) => coverCaptureTime(db) },
@@ -40,6 +52,14 @@ export const migrations: Record<string, Migration> = {
   "0004_trash": { up: (db) => addTrash(db) },
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "postgres") },
+  "0010_embedded_metadata": {
+    async up(db) {
+      await addOwnWords(db);
+      // A generated column's expression cannot be altered: it is dropped (with its index) and added anew.
+      await db.schema.alterTable("images").dropColumn("search").execute();
+      await addSearchColumn(db, SEARCH_DOCUMENT);
+    },
+  },
 };
 
 /** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */

@@ -1,6 +1,12 @@
 import type { Selectable } from "kysely";
 import type { Analysis } from "../../domain/analysis.js";
-import type { AcceptedMediaType, HumanEdits, ImageRecord, ImageStatus } from "../../domain/image.js";
+import type {
+  AcceptedMediaType,
+  HumanEdits,
+  ImageRecord,
+  ImageStatus,
+  OwnWords,
+} from "../../domain/image.js";
 import type { NewImage } from "../../ports/catalog.js";
 import { normaliseCaptureTime } from "./query.js";
 import type { ImagesTable } from "./schema.js";
@@ -50,6 +56,12 @@ export const IMAGE_COLUMNS = [
   "edit_tags",
   "edit_alt_text",
   "edited_at",
+  "own_title",
+  "own_description",
+  "own_keywords",
+  "own_alt_text",
+  "own_sources",
+  "metadata_notes",
 ] as const satisfies readonly (keyof ImagesTable)[];
 
 export type ImageRow = Pick<Selectable<ImagesTable>, (typeof IMAGE_COLUMNS)[number]>;
@@ -109,6 +121,38 @@ function toEdits(row: ImageRow): HumanEdits | null {
   return edits;
 }
 
+function toOwnWords(row: ImageRow): OwnWords | null {
+  const keywords = parseTags(row.own_keywords) ?? [];
+  if (
+    row.own_title === null &&
+    row.own_description === null &&
+    row.own_alt_text === null &&
+    !keywords.length
+  ) {
+    return null;
+  }
+  return {
+    title: row.own_title,
+    description: row.own_description,
+    keywords,
+    altText: row.own_alt_text,
+    sources: parseTags(row.own_sources) ?? [],
+  };
+}
+
+function ownWordsColumns(image: NewImage) {
+  const own = image.ownWords;
+  const notes = image.metadataNotes ?? [];
+  return {
+    own_title: own?.title ? storableText(own.title) : null,
+    own_description: own?.description ? storableText(own.description) : null,
+    own_keywords: own?.keywords.length ? JSON.stringify(own.keywords.map((k) => storableText(k))) : null,
+    own_alt_text: own?.altText ? storableText(own.altText) : null,
+    own_sources: own?.sources.length ? JSON.stringify(own.sources) : null,
+    metadata_notes: notes.length ? JSON.stringify(notes.map((n) => storableText(n))) : null,
+  };
+}
+
 export function toImageRecord(row: ImageRow): ImageRecord {
   const hasGps = row.gps_lat !== null && row.gps_lon !== null;
   return {
@@ -141,6 +185,8 @@ export function toImageRecord(row: ImageRow): ImageRecord {
     trashedAt: row.trashed_at,
     analysis: toAnalysis(row),
     edits: toEdits(row),
+    ownWords: toOwnWords(row),
+    metadataNotes: parseTags(row.metadata_notes) ?? [],
     error: row.error,
   };
 }
@@ -170,6 +216,7 @@ export function newImageRow(image: NewImage, now: string) {
     created_at: now,
     updated_at: now,
     error: null,
+    ...ownWordsColumns(image),
   } satisfies Partial<ImageRow> & { captured_at: string };
 }
 

@@ -160,6 +160,24 @@ export async function addHealthProbes(db: AnyDb): Promise<void> {
     .execute();
 }
 
+/**
+ * The words a photo came with (its XMP, IPTC and EXIF captions, keywords and alt text, or its sidecar's), kept
+ * apart from the analysis and from the gallery's edits, and notes on metadata that could not be read.
+ * Each dialect then adds them to its search index.
+ */
+export async function addOwnWords(db: AnyDb): Promise<void> {
+  for (const column of [
+    "own_title",
+    "own_description",
+    "own_keywords",
+    "own_alt_text",
+    "own_sources",
+    "metadata_notes",
+  ]) {
+    await db.schema.alterTable("images").addColumn(column, "text").execute();
+  }
+}
+
 /** Applies in-code migrations (nothing is read from disk, so dist/ works the same). */
 export async function migrate(
   db: AnyDb,

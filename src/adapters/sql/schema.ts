@@ -60,6 +60,16 @@ export interface ImagesTable {
   edit_tags: string | null;
   edit_alt_text: string | null;
   edited_at: string | null;
+  // The words the photo came with (its metadata or sidecar), apart from analysis and edits.
+  own_title: string | null;
+  own_description: string | null;
+  /** JSON array of strings. */
+  own_keywords: string | null;
+  own_alt_text: string | null;
+  /** JSON array: where the words were found ("xmp", "iptc", "exif", "xmp sidecar", "takeout"). */
+  own_sources: string | null;
+  /** JSON array of notes on metadata that could not be read. */
+  metadata_notes: string | null;
   /** Generated: coalesce(edit_category, category). */
   category_effective: Generated<string | null>;
 }

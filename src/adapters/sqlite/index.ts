@@ -10,6 +10,7 @@ import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addHealthProbes,
+  addOwnWords,
   addTrash,
   coverCaptureTime,
   createCoreTables,
@@ -21,10 +22,33 @@ import type { Database } from "../sql/schema.js";
 
 export type { SqlStore };
 
-// What the search index holds: the effective (edited or analysed) description, visible text and file name.
-const FTS_VALUES = (row: "new" | "old") =>
+// What the search index held at first: the effective (edited or analysed) description, visible text and file name.
+const FTS_VALUES_0001 = (row: "new" | "old") =>
   `${row}.seq, coalesce(${row}.edit_summary, ${row}.summary), coalesce(${row}.edit_tags, ${row}.tags),
    coalesce(${row}.edit_category, ${row}.category), ${row}.text, ${row}.original_name`;
+
+// Since 0010, also the words the photo came with: its own title and description beside the summary, its own
+// keywords beside the tags. Rows written before have none, so the index needs no rebuild.
+const FTS_VALUES = (row: "new" | "old") =>
+  `${row}.seq,
+   coalesce(${row}.edit_summary, ${row}.summary, '') || ' ' || coalesce(${row}.own_title, '') || ' ' ||
+     coalesce(${row}.own_description, ''),
+   coalesce(${row}.edit_tags, ${row}.tags, '') || ' ' || coalesce(${row}.own_keywords, ''),
+   coalesce(${row}.edit_category, ${row}.category), ${row}.text, ${row}.original_name`;
+
+async function createFtsWriteTriggers(db: Kysely<unknown>, values: typeof FTS_VALUES, watched: string) {
+  await sql
+    .raw(`create trigger images_fts_insert after insert on images begin
+      insert into images_fts(rowid, summary, tags, category, text, name) values (${values("new")});
+    end`)
+    .execute(db);
+  await sql
+    .raw(`create trigger images_fts_update after update of ${watched} on images begin
+      delete from images_fts where rowid = old.seq;
+      insert into images_fts(rowid, summary, tags, category, text, name) values (${values("new")});
+    end`)
+    .execute(db);
+}
 
 /** Exported for migration tests (they build an older schema from a prefix of this list). */
 export const migrations: Record<string, Migration> = {
@@ -37,18 +61,11 @@ export const migrations: Record<string, Migration> = {
         content = '', contentless_delete = 1,
         tokenize = 'unicode61 remove_diacritics 2'
       )`.execute(db);
-      await sql
-        .raw(`create trigger images_fts_insert after insert on images begin
-          insert into images_fts(rowid, summary, tags, category, text, name) values (${FTS_VALUES("new")});
-        end`)
-        .execute(db);
-      await sql
-        .raw(`create trigger images_fts_update after update of
-          summary, tags, category, text, original_name, edit_summary, edit_tags, edit_category on images begin
-          delete from images_fts where rowid = old.seq;
-          insert into images_fts(rowid, summary, tags, category, text, name) values (${FTS_VALUES("new")});
-        end`)
-        .execute(db);
+      await createFtsWriteTriggers(
+        db,
+        FTS_VALUES_0001,
+        "summary, tags, category, text, original_name, edit_summary, edit_tags, edit_category",
+      );
       await sql
         .raw(`create trigger images_fts_delete after delete on images begin
           delete from images_fts where rowid = old.seq;
@@ -61,6 +78,19 @@ export const migrations: Record<string, Migration> = {
   "0004_trash": { up: (db) => addTrash(db) },
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "sqlite") },
+  "0010_embedded_metadata": {
+    async up(db) {
+      await addOwnWords(db);
+      await sql`drop trigger images_fts_insert`.execute(db);
+      await sql`drop trigger images_fts_update`.execute(db);
+      await createFtsWriteTriggers(
+        db,
+        FTS_VALUES,
+        `summary, tags, category, text, original_name, edit_summary, edit_tags, edit_category,
+         own_title, own_description, own_keywords`,
+      );
+    },
+  },
 };
 
 /** FTS5 syntax from plain words: each quoted, the last one a prefix. */

@@ -1,11 +1,15 @@
 import { createWriteStream } from "node:fs";
+import path from "node:path";
 import { type Command, Option } from "commander";
 import { presentImage } from "../../api/present.js";
 import { type Container, createContainer } from "../../container.js";
-import { IMAGE_STATUSES, type ImageStatus } from "../../domain/image.js";
+import { errorMessage, isPhotocatError } from "../../domain/errors.js";
+import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
 import type { ImageQuery } from "../../ports/catalog.js";
+import { OriginalsExport } from "../../services/export-originals.js";
 import { formatOption, isoDate, positiveInteger } from "../arguments.js";
 import { csvHeader, csvRow, EXIT, formatImages, jsonLine, type OutputFormat } from "../output.js";
+import { Progress } from "../progress.js";
 import { addSettingFlags, CATALOGUE_SETTINGS, configFromFlags } from "../settings-flags.js";
 
 type Options = Record<string, unknown> & {
@@ -18,7 +22,62 @@ type Options = Record<string, unknown> & {
   output?: string;
   all?: boolean;
   failed?: boolean;
+  originals?: string;
+  sidecars?: boolean;
+  embed?: boolean;
+  search?: string;
 };
+
+/**
+ * `export --originals DIR`: the files under their own names, with a progress bar on a terminal. A photo that
+ * fails is reported and the export goes on; running it again resumes where it stopped.
+ */
+async function exportOriginals(
+  container: Container,
+  query: Omit<ImageQuery, "limit" | "cursor">,
+  options: Options,
+): Promise<number> {
+  if (options.sidecars && options.embed) {
+    console.error("choose --sidecars or --embed (an embedded copy needs no sidecar)");
+    return EXIT.usage;
+  }
+  const folder = path.resolve(options.originals!);
+  const exporter = await OriginalsExport.open(
+    { blobs: container.blobs, writer: container.metadataWriter },
+    folder,
+    { sidecars: Boolean(options.sidecars), embed: Boolean(options.embed) },
+  );
+  const progress = new Progress(Boolean(process.stderr.isTTY));
+  const ids: ImageRecord[] = [];
+  for await (const image of allImages(container, query)) ids.push(image);
+  const bar = progress.start("exporting [{bar}] {value}/{total} photos | {eta_formatted} left", ids.length);
+  const tally = { written: 0, skipped: 0, failed: 0 };
+  const problems: string[] = [];
+  try {
+    for (const image of ids) {
+      try {
+        const result = await exporter.write(image);
+        if (result.skipped) tally.skipped++;
+        else tally.written++;
+        problems.push(...result.notes);
+      } catch (error) {
+        // Without a writer nothing can be embedded: stop at once rather than fail every photo the same way.
+        if (isPhotocatError(error) && error.code === "writer_unavailable") throw error;
+        tally.failed++;
+        problems.push(`${image.originalName} (${image.id}): ${errorMessage(error)}`);
+      } finally {
+        bar.increment();
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  for (const line of problems) progress.print(line);
+  progress.print(
+    `exported ${tally.written} photos to ${folder}${tally.skipped ? `, ${tally.skipped} already there` : ""}${tally.failed ? `, ${tally.failed} failed` : ""}`,
+  );
+  return tally.failed > 0 ? EXIT.partial : EXIT.ok;
+}
 
 async function withContainer(
   options: Options,
@@ -128,12 +187,29 @@ export function catalogueCommands(program: Command): void {
     );
   addSettingFlags(show, CATALOGUE_SETTINGS);
 
-  const exportCmd = program.command("export").description("export the whole catalogue as JSON lines or CSV");
+  const exportCmd = program
+    .command("export")
+    .description(
+      "export the catalogue as JSON lines or CSV, or with --originals DIR the photo files themselves (with --sidecars or --embed, their descriptions too)",
+    );
   withFilters(exportCmd)
     .addOption(formatOption(["json", "csv"], "json"))
     .option("-o, --output <file>", "write to a file instead of standard output")
+    .option(
+      "--originals <dir>",
+      "copy the original files into this folder, under their own names (resumable)",
+    )
+    .option("--sidecars", "with --originals: write an XMP sidecar (name.xmp) beside each file")
+    .option("--embed", "with --originals: write the description into each copy (XMP, IPTC, EXIF; needs perl)")
+    .option("--search <words>", "only the photos this full-text search finds")
     .action((options: Options) =>
       withContainer(options, async (container) => {
+        const query = queryFrom(options, options.search?.trim() || null);
+        if (options.originals) return exportOriginals(container, query, options);
+        if (options.sidecars || options.embed) {
+          console.error("--sidecars and --embed go with --originals DIR");
+          return EXIT.usage;
+        }
         const { format } = options;
         const out = options.output ? createWriteStream(options.output) : process.stdout;
         const write = (line: string) =>
@@ -142,7 +218,7 @@ export function catalogueCommands(program: Command): void {
           });
         if (format === "csv") await write(csvHeader());
         let n = 0;
-        for await (const image of allImages(container, queryFrom(options, null))) {
+        for await (const image of allImages(container, query)) {
           await write(format === "csv" ? csvRow(image) : jsonLine(image));
           n++;
         }

@@ -7,6 +7,7 @@ import { ConfigurationError, errorMessage, isPhotocatError } from "../../domain/
 import { startContainerWorker } from "../../entry/worker.js";
 import { analyseInBatches } from "../../services/batch-analysis.js";
 import { ingestFile } from "../../services/ingest.js";
+import { findSidecars, isSidecarName } from "../../services/sidecars.js";
 import { positiveInteger } from "../arguments.js";
 import { expandPaths, forEachLimited } from "../files.js";
 import { EXIT } from "../output.js";
@@ -63,7 +64,9 @@ async function runImport(paths: string[], options: ImportOptions): Promise<numbe
   let failedAnalyses = 0;
   try {
     const files: string[] = [];
-    for await (const file of expandPaths(paths)) files.push(file);
+    // Sidecars (name.xmp, Takeout's name.ext.json) are read with their photo, not imported on their own.
+    for await (const file of expandPaths(paths)) if (!isSidecarName(file)) files.push(file);
+    const listings = new Map<string, Promise<string[]>>();
     const bar = progress.start(
       "importing [{bar}] {value}/{total} files | {eta_formatted} left",
       files.length,
@@ -73,7 +76,11 @@ async function runImport(paths: string[], options: ImportOptions): Promise<numbe
         await stat(file).catch(() => {
           throw new Error("no such file or folder");
         });
-        const result = await ingestFile(container.ingestDeps, limits, { path: file, originalName: file });
+        const result = await ingestFile(container.ingestDeps, limits, {
+          path: file,
+          originalName: file,
+          sidecars: await findSidecars(file, listings),
+        });
         if (result.duplicate) counts.duplicates++;
         else {
           counts.added++;

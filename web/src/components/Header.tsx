@@ -15,7 +15,9 @@ interface HeaderProps {
 }
 
 const SEARCH_DEBOUNCE_MS = 300;
-export const ACCEPT = "image/*,.heic,.heif,.avif,.tif,.tiff";
+// Browsers give many RAW files no image/* type: their extensions are listed too.
+export const ACCEPT =
+  "image/*,.heic,.heif,.avif,.tif,.tiff,.bmp,.dng,.cr2,.cr3,.nef,.nrw,.arw,.raf,.orf,.rw2";
 
 export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut, trashCount }: HeaderProps) {
   const [text, setText] = useState(query);

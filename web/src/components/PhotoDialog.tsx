@@ -51,6 +51,15 @@ function isTyping(target: EventTarget | null): boolean {
   );
 }
 
+const SOURCE_LABELS: Record<string, string> = {
+  xmp: "XMP",
+  iptc: "IPTC",
+  exif: "EXIF",
+  "xmp sidecar": "XMP sidecar",
+  takeout: "Google Takeout",
+};
+const sourceLabel = (source: string) => SOURCE_LABELS[source] ?? source;
+
 function Field({ label, children }: { label: string; children: JSX.Element | string | null }) {
   if (children === null || children === "") return null;
   return (
@@ -176,6 +185,8 @@ export function PhotoDialog(props: PhotoDialogProps) {
   const edited = photo.edited && Object.keys(photo.edited).length > 0;
   const titleId = `photo-title-${photo.id}`;
   const a = photo.analysis;
+  const own = photo.own_words;
+  const modelWords = photo.model_words;
 
   return (
     // biome-ignore lint/a11y/useKeyWithClickEvents: the backdrop click mirrors Esc, which the dialog handles natively
@@ -356,6 +367,52 @@ export function PhotoDialog(props: PhotoDialogProps) {
             </Field>
             <Field label="Added">{formatDate(photo.created_at)}</Field>
           </dl>
+
+          {own && (
+            <section class="provenance" aria-labelledby={`${titleId}-own`}>
+              <h3 id={`${titleId}-own`}>In the file</h3>
+              <p class="muted source-note">
+                The photo's own words ({own.sources.map(sourceLabel).join(", ")}): they win over the model's,
+                and your edits win over them.
+              </p>
+              <dl class="fields compact">
+                <Field label="Title">{own.title}</Field>
+                <Field label="Caption">{own.description}</Field>
+                <Field label="Keywords">{own.keywords.length > 0 ? own.keywords.join(", ") : null}</Field>
+                <Field label="Alt text">{own.alt_text}</Field>
+              </dl>
+            </section>
+          )}
+          {modelWords && (own || edited) && (
+            <section class="provenance" aria-labelledby={`${titleId}-model`}>
+              <h3 id={`${titleId}-model`}>The model's words</h3>
+              <dl class="fields compact">
+                <Field label="Summary">{modelWords.summary}</Field>
+                <Field label="Category">{modelWords.category}</Field>
+                <Field label="Tags">{modelWords.tags.length > 0 ? modelWords.tags.join(", ") : null}</Field>
+                <Field label="Alt text">{modelWords.alt_text}</Field>
+              </dl>
+            </section>
+          )}
+          {photo.metadata_notes.length > 0 && (
+            <section class="provenance" aria-labelledby={`${titleId}-notes`}>
+              <h3 id={`${titleId}-notes`}>Metadata not read</h3>
+              <ul class="metadata-notes">
+                {photo.metadata_notes.map((note) => (
+                  <li key={note}>{note}</li>
+                ))}
+              </ul>
+            </section>
+          )}
+          <p class="details-links">
+            <a href={`${photo.original}?metadata=embedded`} download={photo.original_name}>
+              Download with the description inside
+            </a>
+            {" · "}
+            <a href={photo.xmp} download>
+              XMP sidecar
+            </a>
+          </p>
 
           {a && (
             <section class="provenance" aria-labelledby={`${titleId}-provenance`}>
