@@ -80,11 +80,20 @@ export function assignFolds(examples: readonly Example[], k: number): number[] {
   return examples.map((_, i) => foldOfRoot.get(find(i))!);
 }
 
-export function trainOn(examples: readonly Example[], classes: readonly string[], settings: CvSettings) {
+/** What a head learns to predict for a row: its category, or another label (e.g. its kind). */
+export type LabelOf = (e: Example) => string;
+const categoryOf: LabelOf = (e) => e.row.category;
+
+export function trainOn(
+  examples: readonly Example[],
+  classes: readonly string[],
+  settings: CvSettings,
+  labelOf: LabelOf = categoryOf,
+) {
   const used = examples.filter((e) => e.row.high || settings.lowWeight > 0);
   return trainHead(
     used.map((e) => headInput(e.cues, settings.features)),
-    used.map((e) => e.row.category),
+    used.map(labelOf),
     classes,
     settings.training,
     used.map((e) => (e.row.high ? 1 : settings.lowWeight)),
@@ -98,14 +107,17 @@ export function crossValidate(
   classes: readonly string[],
   settings: CvSettings,
   k = 5,
+  labelOf: LabelOf = categoryOf,
 ): { outOfFold: OutOfFold[]; temperature: number } {
   const folds = assignFolds(examples, k);
+  const byRow = new Map(examples.map((e) => [e.row, e]));
   const outOfFold: OutOfFold[] = [];
   for (let fold = 0; fold < k; fold++) {
     const head = trainOn(
       examples.filter((_, i) => folds[i] !== fold),
       classes,
       settings,
+      labelOf,
     );
     examples.forEach((e, i) => {
       if (folds[i] === fold)
@@ -113,7 +125,7 @@ export function crossValidate(
     });
   }
   const temperature = fitTemperature(
-    outOfFold.map((o) => ({ logits: o.logits, label: classes.indexOf(o.row.category) })),
+    outOfFold.map((o) => ({ logits: o.logits, label: classes.indexOf(labelOf(byRow.get(o.row)!)) })),
   );
   return { outOfFold, temperature };
 }

@@ -39,12 +39,26 @@ export function labelledRows(): LabelledRow[] {
   }));
 }
 
-/** OCR rows with a usable transcription (rows whose expected text is a note in brackets are skipped). */
+/** Transcriptions made for this evaluation of testdata images that ocr_groundtruth.tsv leaves without one. */
+const EXTRA_OCR = path.resolve(import.meta.dirname, "../ocr-extra.tsv");
+
+/**
+ * OCR rows with a usable transcription: ocr_groundtruth.tsv (a "See file.txt" row reads that file; a note in
+ * brackets is skipped) plus eval/ocr-extra.tsv.
+ */
 export function ocrRows(): OcrRow[] {
-  return tsv("ocr_groundtruth.tsv")
-    .map(([p = "", language = "", expected = ""]) => ({ path: p, language, expected }))
-    .filter((row) => row.expected && !row.expected.startsWith("(") && !/^See /.test(row.expected))
-    .map((row) => ({ ...row, expected: row.expected.replaceAll("\\n", "\n") }));
+  const extra = readFileSync(EXTRA_OCR, "utf8")
+    .split("\n")
+    .slice(1)
+    .filter((line) => line.trim())
+    .map((line) => line.split("\t"));
+  return [...tsv("ocr_groundtruth.tsv"), ...extra]
+    .map(([p = "", language = "", expected = ""]) => {
+      const see = /^See (\S+)$/.exec(expected.trim());
+      const text = see ? readFileSync(path.join(TESTDATA_DIR, see[1]!), "utf8") : expected;
+      return { path: p, language, expected: text.replaceAll("\\n", "\n") };
+    })
+    .filter((row) => row.expected.trim() && !row.expected.startsWith("("));
 }
 
 /** Source folder of a testdata path, e.g. "imagenet-samples". */

@@ -12,7 +12,7 @@ import { TESTDATA_DIR } from "./dataset.js";
 /** Extracted signals are cached here (gitignored) so evaluation and training reruns take seconds. */
 export const CACHE_DIR = path.resolve(import.meta.dirname, "../../.tmp/local-signals");
 /** Bump when what models.ts or colours.ts extract changes, so stale cached signals are recomputed. */
-const SIGNALS_VERSION = "local-2026-11-26.3";
+const SIGNALS_VERSION = "local-2026-12-06.1";
 
 function cacheFile(relative: string): string {
   const stat = statSync(path.join(TESTDATA_DIR, relative));

@@ -41,6 +41,8 @@ export interface WordNet {
   /** The synsets a noun names, most frequent sense first; plural and inflected forms are accepted. */
   senses(word: string): Synset[];
   synset(id: number): Synset;
+  /** The most frequent sense of a noun within one lexicographer file (LEX_FILES), else its first sense. */
+  sense(word: string, lexFile?: number): Synset | undefined;
   /** Every synset more general than `id`, nearest first (not `id` itself). */
   ancestors(id: number): number[];
   /** Every synset more specific than `id`, breadth first, at most `limit` (not `id` itself). */
@@ -228,5 +230,10 @@ function createWordNet(index: Map<string, number[]>, synsets: Map<number, Synset
       .some((s) => targets.has(s.id) || ancestors(s.id).some((a) => targets.has(a)));
   };
 
-  return { lemmas, senses, synset, ancestors, descendants, isKindOf };
+  const sense = (word: string, lexFile?: number): Synset | undefined => {
+    const all = senses(word);
+    return all.find((s) => s.lexFile === lexFile) ?? all[0];
+  };
+
+  return { lemmas, senses, synset, sense, ancestors, descendants, isKindOf };
 }

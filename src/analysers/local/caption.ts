@@ -1,31 +1,177 @@
 import { cleanText, LIMITS, normaliseSummary, normaliseTags } from "../../domain/analysis.js";
-import { CAPTION_NOUN, OBJECT_CLASSES } from "./labels.js";
-import type { DetectedObject } from "./models.js";
+import { LEX_FILES, type WordNet } from "../../lexicon/wordnet.js";
+import { decideDefault, type Ranked } from "./category.js";
+import type { ColourStats } from "./colours.js";
+import { KINDS, kindByConcept, kindOfSynset } from "./kinds.js";
+import { CAPTION_NOUN, OBJECT_CLASSES, type ObjectClass } from "./labels.js";
+import type { DetectedObject, ModelSignals } from "./models.js";
 
+/** What the models said about one photo, in the default taxonomy's terms. */
 export interface CaptionFacts {
-  /** Category in the default taxonomy's terms (what the models think), even when a user taxonomy differs. */
+  /** The category decided for the photo (head plus rules) and its calibrated probability. */
   category: string;
+  confidence: number;
+  /** The head's calibrated ranking of every category. */
+  ranking: readonly Ranked[];
+  /** The kind head's calibrated ranking of kinds (kinds.ts), when it ran. */
+  kinds?: readonly Ranked[];
   objects: readonly DetectedObject[];
+  /** Faces confirmed by the face mesh. */
   faces: number;
-  drawing: boolean;
-  colours: readonly string[];
+  /** nsfwjs's probability that the picture is drawn. */
+  drawing: number;
+  colours: ColourStats;
   text: string | null;
   takenAt?: string | null;
   place?: string | null;
+}
+
+/** Faces the face mesh confirms (true faces score about 1.0; animals and textures fall away). */
+export const FACE_SCORE = 0.9;
+
+/** The facts a caption is written from: the models' signals and the head's ranking, decided with its rules. */
+export function captionFacts(
+  signals: ModelSignals,
+  colours: ColourStats,
+  ranking: readonly Ranked[],
+  kinds: readonly Ranked[] | undefined,
+  text: string | null,
+  context: { takenAt?: string | null; place?: string | null } = {},
+): CaptionFacts {
+  const decided = decideDefault(ranking, signals, colours);
+  return {
+    category: decided.category,
+    confidence: decided.confidence,
+    ranking,
+    kinds,
+    objects: signals.objects,
+    faces: signals.faceScores.filter((s) => s >= FACE_SCORE).length,
+    drawing: signals.nsfw.Drawing ?? 0,
+    colours,
+    text,
+    takenAt: context.takenAt,
+    place: context.place,
+  };
 }
 
 export interface Caption {
   summary: string;
   altText: string;
   tags: string[];
+  /** The subject named and how sure the models were: the thing itself, its category's word, or nothing. */
+  subject: { phrase: string | null; level: "specific" | "category" | "none" };
 }
 
-/** Objects this sure are named in the caption; weaker ones only become tags. */
-const NAMED_SCORE = 0.45;
+/**
+ * What WordNet says about the words captions may name, built once per process: their more general words
+ * (dog -> domestic animal, animal), so a photo named "a dog" is found by a search for "animal", and the kind
+ * each detector label belongs to (car -> car, bus -> none), so the detector and the kind head can be compared.
+ */
+export interface Vocabulary {
+  /** By COCO label and by kind concept. */
+  general: ReadonlyMap<string, readonly string[]>;
+  kindOfLabel: ReadonlyMap<string, string>;
+}
+
+export const EMPTY_VOCABULARY: Vocabulary = { general: new Map(), kindOfLabel: new Map() };
+
+/** General words worth a tag: the ones people search with, not WordNet's inner nodes ("placental"). */
+const USEFUL_GENERAL = new Set([
+  "animal",
+  "mammal",
+  "bird",
+  "pet",
+  "domestic animal",
+  "livestock",
+  "vehicle",
+  "motor vehicle",
+  "aircraft",
+  "vessel",
+  "food",
+  "fruit",
+  "vegetable",
+  "dish",
+  "plant",
+  "furniture",
+  "container",
+  "tableware",
+  "appliance",
+  "device",
+  "computer",
+  "electronic equipment",
+  "sports equipment",
+  "clothing",
+  "toy",
+  "tool",
+  "person",
+]);
+
+const LEX_FILE_OF: Record<ObjectClass["category"], number> = {
+  people: LEX_FILES.person,
+  animals: LEX_FILES.animal,
+  food: LEX_FILES.food,
+  vehicles: LEX_FILES.artifact,
+  objects: LEX_FILES.artifact,
+  nature: LEX_FILES.plant,
+  architecture: LEX_FILES.artifact,
+};
+
+/** WordNet's spelling of the COCO nouns it files under another name. */
+const WORDNET_NOUN: Record<string, string> = {
+  "cell phone": "cellular telephone",
+  "hair drier": "hand blower",
+  "potted plant": "pot plant",
+  "wine glass": "wineglass",
+  "sports ball": "ball",
+  tv: "television receiver",
+  kite: "kite",
+  microwave: "microwave oven",
+  toaster: "toaster",
+  "hot dog": "hotdog",
+  donut: "doughnut",
+  "stop sign": "street sign",
+  "traffic light": "traffic light",
+};
+
+export function buildVocabulary(wordnet: WordNet): Vocabulary {
+  const general = new Map<string, string[]>();
+  const kindOfLabel = new Map<string, string>();
+  const generalOf = (id: number) => [
+    ...new Set(
+      wordnet.ancestors(id).flatMap((a) => wordnet.synset(a).words.filter((w) => USEFUL_GENERAL.has(w))),
+    ),
+  ];
+  for (const c of OBJECT_CLASSES) {
+    const noun = WORDNET_NOUN[c.label] ?? c.label;
+    const lexFile =
+      c.label === "kite" || c.label === "toaster" ? LEX_FILES.artifact : LEX_FILE_OF[c.category];
+    const sense = wordnet.sense(noun, lexFile);
+    if (!sense) continue;
+    general.set(c.label, generalOf(sense.id));
+    const kind = kindOfSynset(wordnet, sense.id);
+    if (kind) kindOfLabel.set(c.label, kind.concept);
+  }
+  for (const kind of KINDS) {
+    const sense = wordnet.senses(kind.concept)[0];
+    if (sense) general.set(kind.concept, generalOf(sense.id));
+  }
+  return { general, kindOfLabel };
+}
+
+/** The category is named when the head is this sure, or this sure and the detector agrees. */
+const SURE = 0.8;
+const LIKELY = 0.55;
+/** A detection agreeing with a likely category is named from this score (a dog in an animal photo). */
+const NAME_SCORE = 0.5;
+/** The kind head names a kind from this calibrated probability; below KIND_IN_MIND it has no opinion. */
+const KIND_SURE = 0.7;
+const KIND_IN_MIND = 0.3;
+/** A detection this strong counts as agreement with the category. */
+const AGREE_SCORE = 0.4;
 const NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 
-function pluralOf(label: string): string {
-  return OBJECT_CLASSES.find((c) => c.label === label)?.plural ?? `${label}s`;
+function classOf(label: string): ObjectClass | undefined {
+  return OBJECT_CLASSES.find((c) => c.label === label);
 }
 
 function article(noun: string): string {
@@ -36,7 +182,7 @@ function article(noun: string): string {
 export function countPhrase(label: string, count: number): string {
   const noun = CAPTION_NOUN[label] ?? label;
   if (count <= 1) return `${article(noun)} ${noun}`;
-  const plural = label === "person" ? "people" : pluralOf(label);
+  const plural = label === "person" ? "people" : (classOf(label)?.plural ?? `${label}s`);
   if (count <= 5) return `${NUMBER_WORDS[count]} ${plural}`;
   return count <= 12 ? `several ${plural}` : `many ${plural}`;
 }
@@ -46,52 +192,13 @@ export function joinList(items: readonly string[]): string {
   return `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
 
-/** Objects of the photo's own category are named from this score (a dog in an animal photo). */
-const EXPECTED_SCORE = 0.25;
-
-/** Things worth naming, most salient first: people (from faces or person boxes), then other objects. */
-function subjects(facts: CaptionFacts): string[] {
-  const counts = new Map<string, { count: number; area: number; expected: boolean }>();
-  for (const o of facts.objects) {
-    const expected = OBJECT_CLASSES.find((c) => c.label === o.label)?.category === facts.category;
-    if (o.score < (expected ? EXPECTED_SCORE : NAMED_SCORE)) continue;
-    const entry = counts.get(o.label) ?? { count: 0, area: 0, expected };
-    entry.count++;
-    entry.area += o.box[2] * o.box[3];
-    counts.set(o.label, entry);
-  }
-  const people = Math.max(facts.faces, counts.get("person")?.count ?? 0);
-  counts.delete("person");
-  const others = [...counts.entries()]
-    .sort((a, b) => Number(b[1].expected) - Number(a[1].expected) || b[1].area - a[1].area)
-    .slice(0, 2)
-    .map(([label, { count }]) => countPhrase(label, count));
-  return people > 0 ? [countPhrase("person", people), ...others] : others;
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
-
-const SCENE: Record<string, string> = {
-  people: "a portrait",
-  animals: "an animal",
-  food: "food",
-  vehicles: "a vehicle",
-  nature: "a natural landscape",
-  architecture: "a building",
-  objects: "an object",
-  documents: "a document with text",
-  art: "a painting or artwork",
-  other: "an abstract picture",
-};
-
-/** Where the named subjects are, for scene categories. */
-const SETTING: Record<string, string> = {
-  nature: "outdoors in nature",
-  architecture: "in front of buildings",
-  documents: "beside some text",
-};
 
 function colourPhrase(colours: readonly string[]): string {
   const named = colours.filter((c) => c !== "grey" && c !== "light grey").slice(0, 2);
-  return named.length ? ` in ${joinList(named)} tones` : "";
+  return named.length ? `in ${joinList(named)} tones` : "";
 }
 
 function when(takenAt: string | null | undefined): string | null {
@@ -101,36 +208,184 @@ function when(takenAt: string | null | undefined): string | null {
   return new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" }).format(date);
 }
 
-function quote(text: string): string {
-  const words = text.replace(/\s+/g, " ").trim().split(" ").slice(0, 8).join(" ");
-  return cleanText(words, 60);
+function quote(text: string, words: number): string {
+  const cut = text.replace(/\s+/g, " ").trim().split(" ").slice(0, words).join(" ");
+  return cleanText(cut, 60);
 }
 
-/** The main clause: what the picture shows, without context. Never names anyone. */
-function describe(facts: CaptionFacts): string {
-  const named = subjects(facts);
-  const category = facts.category;
-  if (category === "art") {
-    const base = facts.drawing ? "an illustration" : "a painting or artwork";
-    return named.length ? `${base} of ${joinList(named)}` : `${base}${colourPhrase(facts.colours)}`;
-  }
-  if (category === "documents") {
-    const base = facts.text ? `a document or sign reading "${quote(facts.text)}"` : SCENE.documents!;
-    return base;
-  }
-  if (category === "other" && named.length === 0) {
-    const dominant = facts.colours[0];
-    return dominant ? `an abstract picture, mostly ${dominant}` : SCENE.other!;
-  }
-  if (named.length === 0) return `${SCENE[category] ?? SCENE.other}${colourPhrase(facts.colours)}`;
-  const setting = SETTING[category];
-  if (setting) return `${joinList(named)} ${setting}`;
-  if (category === "people" && facts.faces === 1 && named.length === 1) return "a portrait of a person";
-  return joinList(named);
+/** Where the photo was taken, as far as the pixels show it. Only said when the evidence is plain. */
+export interface Setting {
+  sky: boolean;
+  water: boolean;
+  snow: boolean;
+  dark: boolean;
 }
 
-export function caption(facts: CaptionFacts): Caption {
-  const main = describe(facts);
+export function settingOf(colours: ColourStats, category: string): Setting {
+  const scenic = category === "nature" || category === "vehicles" || category === "architecture";
+  const sky = colours.blueTop >= 0.3;
+  return {
+    sky,
+    water: scenic && sky && colours.blueBottom >= 0.35,
+    snow:
+      scenic &&
+      colours.whiteBottom >= 0.6 &&
+      colours.whiteShare >= 0.2 &&
+      colours.saturationMean < 0.2 &&
+      colours.lightnessMean > 0.55,
+    dark: colours.lightnessMean < 0.2 && colours.darkShare >= 0.5,
+  };
+}
+
+function settingPhrase(setting: Setting): string {
+  if (setting.dark) return "in low light";
+  if (setting.snow) return "in the snow";
+  if (setting.water) return "by the water under a blue sky";
+  if (setting.sky) return "outdoors under a blue sky";
+  return "";
+}
+
+function lightPhrase(colours: ColourStats): string {
+  if (colours.lightnessMean >= 0.65) return "bright and light";
+  if (colours.lightnessMean <= 0.3) return "dark and shadowy";
+  return colours.saturationMean >= 0.45 ? "in vivid colour" : "in soft, even light";
+}
+
+interface Subject {
+  /** "a dog", "two people", "an animal"; null when the models are not sure what the photo shows. */
+  phrase: string | null;
+  level: Caption["subject"]["level"];
+  /** COCO labels named, for tags. */
+  labels: string[];
+  closeUp: boolean;
+}
+
+/** Categories whose subject is a thing the detector also names; a label of another one contradicts them. */
+const SUBJECT_CATEGORIES = new Set(["people", "animals", "food", "vehicles"]);
+
+const CATEGORY_PHRASE: Record<string, string> = {
+  animals: "an animal",
+  food: "food",
+  vehicles: "a vehicle",
+  architecture: "a building",
+  objects: "an object",
+  documents: "a document",
+};
+
+/**
+ * What the photo shows, said only as far as the models agree: the detector's label when the category head is
+ * likely right and the detection is strong and of that category; the category's own word when the head is sure
+ * (or likely and backed by a detection); nothing otherwise. A label of another subject category is never named.
+ */
+function chooseSubject(facts: CaptionFacts, vocabulary: Vocabulary): Subject {
+  const { category, confidence: p } = facts;
+  const agreeing = facts.objects.filter(
+    (o) => classOf(o.label)?.category === category && o.label !== "person",
+  );
+  const strongest = agreeing.reduce<DetectedObject | undefined>(
+    (a, o) => (!a || o.score > a.score ? o : a),
+    undefined,
+  );
+  const backed = (strongest?.score ?? 0) >= AGREE_SCORE;
+  const categoryNamed = p >= SURE || (p >= LIKELY && backed);
+  const none: Subject = { phrase: null, level: "none", labels: [], closeUp: false };
+
+  // People: a confirmed face and either the head or a strong person box agreeing.
+  const personBoxes = facts.objects.filter((o) => o.label === "person" && o.score >= NAME_SCORE);
+  if (facts.faces > 0 && ((category === "people" && p >= LIKELY) || personBoxes.length > 0)) {
+    const count = Math.max(facts.faces, personBoxes.length);
+    const area = Math.max(0, ...personBoxes.map((o) => o.box[2] * o.box[3]));
+    if (count === 1)
+      return {
+        phrase: area >= 0.3 ? "a portrait of a person" : "a person",
+        level: "category",
+        labels: ["person"],
+        closeUp: false,
+      };
+    return {
+      phrase: count >= 6 ? "a group of people" : countPhrase("person", count),
+      level: "category",
+      labels: ["person"],
+      closeUp: false,
+    };
+  }
+  if (category === "people")
+    return p >= SURE ? { ...none, phrase: "a person", level: "category", labels: ["person"] } : none;
+
+  if (!categoryNamed) return none;
+  // The kind head (a bird, a car, fruit) and the detector must not disagree: a detector label is named only
+  // when the kind head has no other kind of this category in mind.
+  const topKind = facts.kinds?.[0];
+  const kind = topKind && kindByConcept(topKind.label);
+  const kindSure = kind && kind.category === category && topKind.p >= KIND_SURE ? kind : undefined;
+  const kindInMind = kind && kind.category === category && topKind.p >= KIND_IN_MIND ? kind : undefined;
+  if (strongest && strongest.score >= NAME_SCORE && p >= SURE && SUBJECT_CATEGORIES.has(category)) {
+    const labelKind = vocabulary.kindOfLabel.get(strongest.label);
+    if (!kindInMind || labelKind === kindInMind.concept) {
+      const count = agreeing.filter((o) => o.label === strongest.label && o.score >= AGREE_SCORE).length;
+      const area = strongest.box[2] * strongest.box[3];
+      return {
+        phrase: countPhrase(strongest.label, Math.max(1, count)),
+        level: "specific",
+        labels: [strongest.label],
+        closeUp: count === 1 && area >= 0.45,
+      };
+    }
+  }
+  if (kindSure)
+    return { phrase: kindSure.phrase, level: "specific", labels: [kindSure.concept], closeUp: false };
+  const phrase = CATEGORY_PHRASE[category];
+  return phrase ? { phrase, level: "category", labels: [], closeUp: false } : none;
+}
+
+/** The main clause, without date and place. Never names anyone. */
+function mainClause(facts: CaptionFacts, subject: Subject, setting: Setting): string {
+  const { category, confidence: p } = facts;
+  const where = settingPhrase(setting);
+  const colours = colourPhrase(facts.colours.dominant);
+  if (category === "documents" && (p >= LIKELY || facts.text)) {
+    return facts.text ? `text reading "${quote(facts.text, 8)}"` : "a document";
+  }
+  if (category === "art" && p >= LIKELY) {
+    return facts.drawing >= 0.5 ? "an illustration" : "an artwork";
+  }
+  if (category === "other" && p >= LIKELY) {
+    const dominant = facts.colours.dominant[0];
+    return dominant ? `an abstract picture, mostly ${dominant}` : "an abstract picture";
+  }
+  if (category === "nature" && p >= LIKELY && !subject.phrase) {
+    // A landscape shows sky; without it, plants or rocks close up are a nature scene, never "a landscape".
+    return setting.sky || facts.colours.skyTop >= 0.5
+      ? `a landscape${where ? `, ${where}` : ""}`
+      : "a nature scene";
+  }
+  if (subject.phrase) {
+    const framing = subject.closeUp ? ", close up" : "";
+    return `${subject.phrase}${framing}${where ? `, ${where}` : ""}`;
+  }
+  // Not sure what it shows: say what the pixels plainly show.
+  if (where) return `a photo ${where}`;
+  if (facts.colours.saturationMean < 0.04) return "a black-and-white photo";
+  return colours ? `a photo ${colours}` : "a photo";
+}
+
+const CATEGORY_TAG: Record<string, string> = {
+  people: "person",
+  animals: "animal",
+  food: "food",
+  vehicles: "vehicle",
+  nature: "nature",
+  architecture: "building",
+  objects: "object",
+  documents: "document",
+  art: "art",
+  other: "abstract",
+};
+
+export function caption(facts: CaptionFacts, vocabulary: Vocabulary = EMPTY_VOCABULARY): Caption {
+  const setting = settingOf(facts.colours, facts.category);
+  const subject = chooseSubject(facts, vocabulary);
+  const main = mainClause(facts, subject, setting);
   const date = when(facts.takenAt);
   const place = facts.place ? cleanText(facts.place, 80) : null;
   let context = "";
@@ -138,17 +393,48 @@ export function caption(facts: CaptionFacts): Caption {
   else if (place) context = `, photographed near ${place}`;
   else if (date) context = `, photographed in ${date}`;
   const summary = normaliseSummary(`${main}${context}.`);
-  const altText = cleanText(normaliseSummary(`${main}.`), LIMITS.altTextChars);
 
+  // Alt text: the same subject and setting, plus what a sighted reader notices first (colours, the text,
+  // the place, the light), at most 125 characters.
+  const extras: string[] = [];
+  const greyscale = facts.colours.saturationMean < 0.04;
+  const colours = greyscale ? "in black and white" : colourPhrase(facts.colours.dominant);
+  if (colours && !main.includes(" tones") && !main.includes("mostly")) extras.push(colours);
+  if (facts.text && !main.startsWith("text reading")) extras.push(`with the text "${quote(facts.text, 6)}"`);
+  if (place) extras.push(`near ${place}`);
+  if (!setting.dark) extras.push(lightPhrase(facts.colours));
+  let alt = capitalise(main);
+  for (const extra of extras) {
+    if (alt.length >= 60 && extra === extras.at(-1)) break;
+    if (`${alt}, ${extra}.`.length > LIMITS.altTextChars) break;
+    alt = `${alt}, ${extra}`;
+  }
+  const altText = cleanText(normaliseSummary(`${alt}.`), LIMITS.altTextChars);
+
+  const categoryNamed = facts.confidence >= LIKELY || subject.level !== "none";
   const tags = [
     facts.category,
-    facts.drawing ? "illustration" : "",
-    ...(facts.faces > 0 ? ["people"] : []),
-    ...facts.objects.filter((o) => o.score >= 0.35).map((o) => (o.label === "person" ? "people" : o.label)),
-    ...facts.colours.slice(0, 2),
+    categoryNamed ? (CATEGORY_TAG[facts.category] ?? "") : "",
+    ...subject.labels.flatMap((label) => [
+      label === "person"
+        ? "people"
+        : (kindByConcept(label)?.phrase.replace(/^an? /, "") ?? CAPTION_NOUN[label] ?? label),
+      ...(vocabulary.general.get(label) ?? []),
+    ]),
+    facts.drawing >= 0.5 && facts.category === "art" ? "illustration" : "",
+    setting.sky ? "sky" : "",
+    setting.water ? "water" : "",
+    setting.snow ? "snow" : "",
+    setting.dark ? "dark" : "",
+    ...facts.colours.dominant.slice(0, 2),
     ...(facts.text ? ["text"] : []),
     ...(place ? [place.split(",")[0] ?? ""] : []),
     ...(date ? [date.split(" ").at(-1) ?? ""] : []),
   ].filter(Boolean);
-  return { summary, altText, tags: normaliseTags(tags) };
+  return {
+    summary,
+    altText,
+    tags: normaliseTags(tags),
+    subject: { phrase: subject.phrase, level: subject.level },
+  };
 }

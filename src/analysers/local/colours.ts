@@ -19,6 +19,11 @@ export interface ColourStats {
   /** Blue/sky share in the top third, green/vegetation share in the bottom third. */
   skyTop: number;
   greenBottom: number;
+  /** Clear blue in the top third (a blue sky), blue in the bottom third (water), white or pale grey with little
+   *  colour in the bottom third (snow, or a white floor or page). */
+  blueTop: number;
+  blueBottom: number;
+  whiteBottom: number;
 }
 
 function hsl(r: number, g: number, b: number): [number, number, number] {
@@ -63,6 +68,9 @@ export function colourStats(image: RgbImage): ColourStats {
   let dark = 0;
   let skyTop = 0;
   let greenBottom = 0;
+  let blueTop = 0;
+  let blueBottom = 0;
+  let whiteBottom = 0;
   for (let i = 0; i < n; i++) {
     const r = data[i * 3]! / 255;
     const g = data[i * 3 + 1]! / 255;
@@ -80,7 +88,12 @@ export function colourStats(image: RgbImage): ColourStats {
     bins.set(bin, (bins.get(bin) ?? 0) + 1);
     const row = Math.floor(i / width);
     if (row < height / 3 && (name === "blue" || name === "light grey" || name === "white")) skyTop++;
-    if (row >= (2 * height) / 3 && (name === "green" || name === "olive")) greenBottom++;
+    if (row < height / 3 && name === "blue") blueTop++;
+    if (row >= (2 * height) / 3) {
+      if (name === "green" || name === "olive") greenBottom++;
+      if (name === "blue" || name === "teal") blueBottom++;
+      if ((name === "white" || name === "light grey") && s < 0.2) whiteBottom++;
+    }
   }
   let edges = 0;
   let pairs = 0;
@@ -114,5 +127,8 @@ export function colourStats(image: RgbImage): ColourStats {
     flatShare: Math.max(...bins.values()) / n,
     skyTop: skyTop / (n / 3),
     greenBottom: greenBottom / (n / 3),
+    blueTop: blueTop / (n / 3),
+    blueBottom: blueBottom / (n / 3),
+    whiteBottom: whiteBottom / (n / 3),
   };
 }

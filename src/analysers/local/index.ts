@@ -1,24 +1,28 @@
 import { createHash } from "node:crypto";
 import type { Analysis } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
+import { loadWordNet } from "../../lexicon/wordnet.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { decodeError } from "../../media/decode.js";
 import { readPhotoMetadata } from "../../media/exif.js";
 import { reverseGeocode } from "../../media/geocode.js";
 import type { Analyser, AnalyserInput, AnalysisContext } from "../../ports/analyser.js";
-import { caption } from "./caption.js";
+import { buildVocabulary, caption, captionFacts, FACE_SCORE, type Vocabulary } from "./caption.js";
 import { decideCategory, decideDefault } from "./category.js";
 import { type HeadWeights, headInput, predict } from "./classifier.js";
 import { colourStats } from "./colours.js";
 import { LocalModels } from "./models.js";
-import { TextReader, textLikely } from "./ocr.js";
+import { looksLikePrint, TextReader, textLikely } from "./ocr.js";
 import { preparePixels } from "./pixels.js";
 import { EMBEDDING_BASE, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
 import head from "./weights/category-head.json" with { type: "json" };
+import kindHead from "./weights/kind-head.json" with { type: "json" };
 
 export { LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
 
 const HEAD = head as HeadWeights;
+/** A second head over the same inputs: the kind of subject (a bird, a car, fruit), see kinds.ts. */
+const KIND_HEAD = kindHead as HeadWeights;
 const EMBEDDING_SIZE = HEAD.inputs.filter((name) => name.startsWith("embedding_")).length;
 
 /**
@@ -53,6 +57,16 @@ export interface LocalAnalyser extends Analyser {
 let sharedModels: Promise<LocalModels> | null = null;
 let loadedModels: LocalModels | null = null;
 let sharedReader: TextReader | null = null;
+let sharedVocabulary: Promise<Vocabulary> | null = null;
+
+/** WordNet's words for captions (tags such as "animal" for a dog), built once per process. */
+function vocabulary(): Promise<Vocabulary> {
+  sharedVocabulary ??= loadWordNet().then(buildVocabulary);
+  sharedVocabulary.catch(() => {
+    sharedVocabulary = null;
+  });
+  return sharedVocabulary;
+}
 
 /** Models are loaded once per process and shared by every analyser instance and concurrent job. */
 function models(): Promise<LocalModels> {
@@ -89,7 +103,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
         throw decodeError(input.mediaType, cause);
       },
     );
-    const loaded = await models().catch((cause: unknown) => {
+    const [loaded, words] = await Promise.all([models(), vocabulary()]).catch((cause: unknown) => {
       throw new PhotocatError("analyser_failed", "the local models could not be loaded", { cause });
     });
     input.signal?.throwIfAborted();
@@ -110,7 +124,8 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     if (useOcr && (modelView.category === "documents" || textLikely(documentP, colours))) {
       input.signal?.throwIfAborted();
       try {
-        text = (await reader.read(pixels.base)).text;
+        const page = modelView.category === "documents" || looksLikePrint(colours);
+        text = (await reader.read(pixels.base, { page })).text;
       } catch (error) {
         // Text is a bonus: a failed OCR never fails the photo.
         logger.warn({ err: error }, "local analyser: OCR failed");
@@ -118,19 +133,11 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     }
 
     const context = input.context ?? (await contextFromFile(input.bytes));
-    const faces = signals.faceScores.filter((s) => s >= 0.9).length;
+    const faces = signals.faceScores.filter((s) => s >= FACE_SCORE).length;
     const drawing = (signals.nsfw.Drawing ?? 0) >= 0.5;
     const nsfwScore = (signals.nsfw.Porn ?? 0) + (signals.nsfw.Hentai ?? 0) + (signals.nsfw.Sexy ?? 0) * 0.5;
-    const described = caption({
-      category: modelView.category,
-      objects: signals.objects,
-      faces,
-      drawing,
-      colours: colours.dominant,
-      text,
-      takenAt: context.takenAt,
-      place: context.place,
-    });
+    const kinds = predict(KIND_HEAD, headInput(cues, HEAD_FEATURES));
+    const described = caption(captionFacts(signals, colours, ranking, kinds, text, context), words);
     const tags = described.tags.map((t) => (t === modelView.category ? decision.category : t));
     return {
       summary: described.summary,
@@ -147,6 +154,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
         colours: colours.dominant,
         place: context.place ?? null,
         categoryRule: decision.rule,
+        subject: described.subject.level,
         ranking: ranking.slice(0, 3).map((r) => ({ category: r.label, p: Math.round(r.p * 1000) / 1000 })),
       },
       embedding: { model: EMBEDDING_MODEL, vector: standardised(signals.feature) },
@@ -169,7 +177,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     analyse,
     async warmUp() {
       const started = performance.now();
-      await models();
+      await Promise.all([models(), vocabulary()]);
       logger.info({ ms: Math.round(performance.now() - started) }, "local analyser: models loaded");
     },
     tensorCount() {

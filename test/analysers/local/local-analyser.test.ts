@@ -128,6 +128,16 @@ describe("local analyser: OCR gating", () => {
     expect(result.summary).toMatch(/HELLO 42/);
   });
 
+  it("reads the text of a CMYK JPEG (colour space converted before reading)", async () => {
+    const cmyk = await sharp(await blackTextOnWhite())
+      .toColourspace("cmyk")
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    expect((await sharp(cmyk).metadata()).space).toBe("cmyk");
+    const result = await analyser.analyse(input(cmyk, { mediaType: "image/jpeg" }));
+    expect(result.text).toMatch(/HELLO 42/);
+  });
+
   it("gives null text for a photo-like gradient", async () => {
     const result = await analyser.analyse(input(await gradient(640, 480, 30)));
     expect(result.text).toBeNull();
