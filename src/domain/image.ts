@@ -67,6 +67,10 @@ export interface ImageRecord {
   place: string | null;
   /** A tiny placeholder the gallery paints while the thumbnail loads (base64 thumbhash). */
   thumbhash: string | null;
+  /** Perceptual hashes for finding near-duplicates (src/domain/near-duplicates.ts); null for a flat picture or when not computed yet. */
+  perceptualHash: string | null;
+  /** Variance of the Laplacian of the decoded preview, or null when not computed yet (photos from before it). */
+  sharpness: number | null;
   createdAt: string;
   updatedAt: string;
   /** When the photo was moved to the trash; null (or absent) while it is in the catalogue. */

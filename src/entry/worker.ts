@@ -4,6 +4,7 @@ import type { JobKind } from "../ports/job-queue.js";
 import { analysisHandler } from "../services/analyse.js";
 import { failAbandonedJobs, releaseDeadWorkers, requeueOrphans } from "../services/analysis-status.js";
 import { batchPollHandler } from "../services/batch-analysis.js";
+import { fingerprintHandler, queueMissingFingerprints } from "../services/duplicates.js";
 import {
   isThisProcess,
   type JobHandlers,
@@ -65,7 +66,14 @@ export async function startContainerWorker(
       baseBackoffMs: options.baseBackoffMs,
       maxBackoffMs: options.maxBackoffMs,
     }),
+    fingerprint: fingerprintHandler(deps, { maxPixels: config.maxPixels }),
   };
+  // In the background: a catalogue from before perceptual hashes may hold many photos to queue.
+  queueMissingFingerprints(deps)
+    .then((queued) => {
+      if (queued > 0) logger.info({ queued }, "photos queued for near-duplicate detection");
+    })
+    .catch((error: unknown) => logger.warn({ err: error }, "could not queue photos for near-duplicate detection"));
   // Batches are Anthropic's: other configurations leave their polls to a worker that has the key.
   if (config.analyser === "anthropic") {
     const { createBatchApi } = await import("../analysers/registry.js");

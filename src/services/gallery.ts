@@ -6,6 +6,7 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog, CatalogStats, ImagePage, ImageQuery, SelectFilter } from "../ports/catalog.js";
 import type { JobQueue } from "../ports/job-queue.js";
 import { queueAnalysis } from "./analysis-status.js";
+import { type DuplicateGroup, dismissDuplicates, listDuplicateGroups } from "./duplicates.js";
 import type { ImageEvents } from "./events.js";
 import { allKeys } from "./storage-keys.js";
 
@@ -193,6 +194,16 @@ export class GalleryService {
       .filter(([slug]) => !isCategory(this.taxonomy, slug))
       .map(([slug, count]) => ({ slug, description: "no longer in the taxonomy", count }));
     return [...listed, ...retired];
+  }
+
+  /** Groups of near-duplicates, each with the copy to keep first. */
+  duplicates(): Promise<DuplicateGroup[]> {
+    return listDuplicateGroups(this.deps);
+  }
+
+  /** Marks photos as "not duplicates" of each other; returns how many pairs were dismissed. */
+  dismissDuplicates(ids: readonly string[]): Promise<number> {
+    return dismissDuplicates(this.deps, ids);
   }
 
   stats(): Promise<CatalogStats> {

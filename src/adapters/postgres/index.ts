@@ -8,6 +8,7 @@ import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addHealthProbes,
+  addPerceptualHashes,
   addTrash,
   coverCaptureTime,
   createCoreTables,
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   "0004_trash": { up: (db) => addTrash(db) },
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "postgres") },
+  "0009_perceptual_hash": { up: (db) => addPerceptualHashes(db, "postgres") },
 };
 
 /** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */

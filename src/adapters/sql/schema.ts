@@ -26,6 +26,10 @@ export interface ImagesTable {
   orientation: number | null;
   place: string | null;
   thumbhash: string | null;
+  /** HASH_WINDOWS perceptual hashes in hex (src/domain/near-duplicates.ts); null when flat or not computed. */
+  perceptual_hash: string | null;
+  /** Laplacian variance of the preview; null until computed (photos stored before it). */
+  sharpness: number | null;
   created_at: string;
   updated_at: string;
   /** Set while the photo is in the trash (its files are kept until the trash is emptied). */
@@ -107,10 +111,27 @@ export interface SessionsTable {
   revoked_at: number | null;
 }
 
+/** A photo's perceptual hashes indexed by band (window, band, 16-bit value as one integer). */
+export interface ImageHashKeysTable {
+  key: number;
+  image_id: string;
+}
+
+/** Two near-duplicate photos, `image_a` < `image_b`; a dismissed pair ("not duplicates") stops showing. */
+export interface DuplicatePairsTable {
+  image_a: string;
+  image_b: string;
+  distance: number;
+  created_at: string;
+  dismissed_at: string | null;
+}
+
 export interface Database {
   images: ImagesTable;
   embeddings: EmbeddingsTable;
   jobs: JobsTable;
   health_probes: HealthProbesTable;
   sessions: SessionsTable;
+  image_hash_keys: ImageHashKeysTable;
+  duplicate_pairs: DuplicatePairsTable;
 }

@@ -10,6 +10,7 @@ import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addHealthProbes,
+  addPerceptualHashes,
   addTrash,
   coverCaptureTime,
   createCoreTables,
@@ -61,6 +62,7 @@ export const migrations: Record<string, Migration> = {
   "0004_trash": { up: (db) => addTrash(db) },
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "sqlite") },
+  "0009_perceptual_hash": { up: (db) => addPerceptualHashes(db, "sqlite") },
 };
 
 /** FTS5 syntax from plain words: each quoted, the last one a prefix. */
