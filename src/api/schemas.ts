@@ -204,13 +204,13 @@ export const DuplicateGroup = z
     images: z.array(Image).openapi({ description: "Every copy, the one to keep first" }),
   })
   .openapi("DuplicateGroup");
-export const DuplicateGroups = z
-  .strictObject({ groups: z.array(DuplicateGroup) })
-  .openapi("DuplicateGroups");
+export const DuplicateGroups = z.strictObject({ groups: z.array(DuplicateGroup) }).openapi("DuplicateGroups");
 export const DismissDuplicates = z
   .object({
     ids: z
-      .array(z.string().regex(UUID_PATTERN, "ids must be photo ids"), { error: "ids must be a list of photo ids" })
+      .array(z.string().regex(UUID_PATTERN, "ids must be photo ids"), {
+        error: "ids must be a list of photo ids",
+      })
       .min(2, "give at least two photo ids")
       .max(500, "give at most 500 photo ids"),
   })

@@ -61,7 +61,8 @@ function boxResample(
 const COSINES = (() => {
   const table = new Float64Array(DCT_KEEP * DCT_SIDE);
   for (let u = 0; u < DCT_KEEP; u++) {
-    for (let x = 0; x < DCT_SIDE; x++) table[u * DCT_SIDE + x] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * DCT_SIDE));
+    for (let x = 0; x < DCT_SIDE; x++)
+      table[u * DCT_SIDE + x] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * DCT_SIDE));
   }
   return table;
 })();
@@ -148,7 +149,8 @@ function popcount16(x: number): number {
 
 function distance64(a: string, b: string): number {
   let d = 0;
-  for (let i = 0; i < 16; i += 4) d += popcount16(Number.parseInt(a.slice(i, i + 4), 16) ^ Number.parseInt(b.slice(i, i + 4), 16));
+  for (let i = 0; i < 16; i += 4)
+    d += popcount16(Number.parseInt(a.slice(i, i + 4), 16) ^ Number.parseInt(b.slice(i, i + 4), 16));
   return d;
 }
 
@@ -268,7 +270,9 @@ export function groupPairs(pairs: readonly { a: string; b: string }[]): string[]
     if (!parent.has(b)) parent.set(b, b);
     const ra = find(a);
     const rb = find(b);
-    if (ra !== rb) parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
+    // The smaller id becomes the root, so groups come out the same whatever the order of the pairs.
+    if (ra < rb) parent.set(rb, ra);
+    else if (rb < ra) parent.set(ra, rb);
   }
   const groups = new Map<string, string[]>();
   for (const id of parent.keys()) {

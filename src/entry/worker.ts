@@ -73,7 +73,9 @@ export async function startContainerWorker(
     .then((queued) => {
       if (queued > 0) logger.info({ queued }, "photos queued for near-duplicate detection");
     })
-    .catch((error: unknown) => logger.warn({ err: error }, "could not queue photos for near-duplicate detection"));
+    .catch((error: unknown) =>
+      logger.warn({ err: error }, "could not queue photos for near-duplicate detection"),
+    );
   // Batches are Anthropic's: other configurations leave their polls to a worker that has the key.
   if (config.analyser === "anthropic") {
     const { createBatchApi } = await import("../analysers/registry.js");

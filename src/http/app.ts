@@ -450,7 +450,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     method: "get",
     path: "/api/duplicates",
     summary: "Groups of near-duplicates (resized, re-compressed, converted or lightly cropped copies)",
-    responses: { 200: json(DuplicateGroups, "The groups, each with the copy to keep"), ...errors(...PROTECTED) },
+    responses: {
+      200: json(DuplicateGroups, "The groups, each with the copy to keep"),
+      ...errors(...PROTECTED),
+    },
   });
   app.openapi(listDuplicates, async (c) => {
     const groups = await gallery.duplicates();
@@ -463,7 +466,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   const dismissDuplicates = createRoute({
     method: "post",
     path: "/api/duplicates/dismiss",
-    summary: "Mark photos as not duplicates of each other (a burst of similar shots): their group stops showing",
+    summary:
+      "Mark photos as not duplicates of each other (a burst of similar shots): their group stops showing",
     middleware: jsonBody(JSON_BODY_LIMIT),
     request: { body: { required: true, content: { "application/json": { schema: DismissDuplicates } } } },
     responses: {

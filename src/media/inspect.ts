@@ -124,7 +124,9 @@ async function derivatives(preview: RawPixels) {
     thumbnails: { small, large },
     thumbhash: Buffer.from(rgbaToThumbHash(tiny.info.width, tiny.info.height, rgba)).toString("base64"),
     colours: dominantColourNames(rgba, tiny.info.width, tiny.info.height),
-    perceptualHash: perceptualHash(new Uint8Array(hashInput.buffer, hashInput.byteOffset, hashInput.byteLength)),
+    perceptualHash: perceptualHash(
+      new Uint8Array(hashInput.buffer, hashInput.byteOffset, hashInput.byteLength),
+    ),
     sharpness: laplacianVariance(fullGrey, preview.width, preview.height),
   };
 }

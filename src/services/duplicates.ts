@@ -76,7 +76,9 @@ export interface FingerprintDeps {
  * from before the migration). A job per photo rather than a command to remember: any worker runs them,
  * they survive restarts, and a photo that cannot be read fails alone. Returns how many were queued.
  */
-export async function queueMissingFingerprints(deps: Pick<FingerprintDeps, "catalog" | "queue">): Promise<number> {
+export async function queueMissingFingerprints(
+  deps: Pick<FingerprintDeps, "catalog" | "queue">,
+): Promise<number> {
   let queued = 0;
   let after: string | null = null;
   for (;;) {
@@ -89,7 +91,10 @@ export async function queueMissingFingerprints(deps: Pick<FingerprintDeps, "cata
 }
 
 /** Reads a photo's original, computes its perceptual hash and sharpness, and records its near-duplicates. */
-export function fingerprintHandler(deps: FingerprintDeps, options: { maxPixels: number }): JobHandler<"fingerprint"> {
+export function fingerprintHandler(
+  deps: FingerprintDeps,
+  options: { maxPixels: number },
+): JobHandler<"fingerprint"> {
   return async (job, { workerId }) => {
     const image = await deps.catalog.getImage(job.imageId);
     if (!image) {

@@ -473,13 +473,10 @@ export function createSqlCatalog(
       const now = nowIso();
       const rows = pairs
         .filter((p) => p.a !== p.b)
-        .map((p) => ({
-          image_a: p.a < p.b ? p.a : p.b,
-          image_b: p.a < p.b ? p.b : p.a,
-          distance: p.distance,
-          created_at: now,
-          dismissed_at: null,
-        }));
+        .map((p) => {
+          const [a, b] = [p.a, p.b].sort();
+          return { image_a: a!, image_b: b!, distance: p.distance, created_at: now, dismissed_at: null };
+        });
       if (rows.length === 0) return;
       try {
         await db
@@ -522,7 +519,11 @@ export function createSqlCatalog(
 
     async getImages(ids: readonly string[]) {
       if (ids.length === 0) return [];
-      const rows = await db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", [...ids]).execute();
+      const rows = await db
+        .selectFrom("images")
+        .select(IMAGE_COLUMNS)
+        .where("id", "in", [...ids])
+        .execute();
       return rows.map(toImageRecord);
     },
 
