@@ -3,9 +3,11 @@
  *   1. speed: model load, per-photo latency after warm-up, peak RSS, tensor and RSS growth over N photos;
  *   2. category accuracy (overall, per category, confusion matrix, for all and high-confidence rows),
  *      in-sample with the shipped head AND cross-validated (head retrained per fold on cached signals);
- *   3. OCR character accuracy over ocr_groundtruth.tsv.
+ *   3. OCR character accuracy over ocr_groundtruth.tsv;
+ *   4. near-duplicates: recall of variant pairs, false positives over distinct photos (eval/duplicates.ts).
  *
- *   npm run eval [-- --photos 500] [--no-speed] [--folds 5] [--only speed|categories|ocr]
+ *   npm run eval [-- --photos 500] [--no-speed] [--folds 5] [--originals 200]
+ *                [--only speed|categories|ocr|duplicates]
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -18,6 +20,7 @@ import { TextReader } from "../src/analysers/local/ocr.js";
 import { preparePixels } from "../src/analysers/local/pixels.js";
 import headJson from "../src/analysers/local/weights/category-head.json" with { type: "json" };
 import { DEFAULT_TAXONOMY } from "../src/domain/taxonomy.js";
+import { duplicates } from "./duplicates.js";
 import { crossValidate, DEFAULT_CV_SETTINGS, type Example, type Scored } from "./lib/cv.js";
 import { labelledRows, ocrRows, TESTDATA_DIR } from "./lib/dataset.js";
 import { characterAccuracy, median, pct, quantile, table } from "./lib/report.js";
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     "no-speed": { type: "boolean", default: false },
     only: { type: "string" },
     folds: { type: "string", default: "5" },
+    originals: { type: "string", default: "200" },
   },
 });
 const classes = DEFAULT_TAXONOMY.categories.map((c) => c.slug);
@@ -232,4 +236,5 @@ const run = (part: string) => !args.only || args.only === part;
 if (run("speed") && !args["no-speed"]) await speed(Number(args.photos));
 if (run("categories")) await categories(Number(args.folds));
 if (run("ocr")) await ocr();
+if (run("duplicates")) await duplicates({ originals: Number(args.originals), folds: Number(args.folds) });
 console.log(`\n(evaluation took ${Math.round((performance.now() - started) / 1000)} s)`);

@@ -70,13 +70,6 @@ export function jsonLine(image: ImageRecord): string {
   return JSON.stringify(presentImage(image));
 }
 
-/** A file size as people read it: "840 KB", "3.2 MB". */
-export function megabytes(bytes: number): string {
-  return bytes < 1_000_000
-    ? `${Math.max(1, Math.round(bytes / 1000))} KB`
-    : `${(bytes / 1_000_000).toFixed(1)} MB`;
-}
-
 /** Cuts text to at most `max` characters at a word boundary, marking the cut with an ellipsis. */
 export function truncateWords(text: string, max: number): string {
   if (text.length <= max) return text;

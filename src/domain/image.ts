@@ -27,6 +27,18 @@ export function isAcceptedMediaType(mediaType: string): mediaType is AcceptedMed
   return Object.hasOwn(MEDIA_TYPES, mediaType);
 }
 
+/** The name people know a format by ("JPEG"), or the media type itself for one we do not accept. */
+export function formatLabel(mediaType: string): string {
+  return isAcceptedMediaType(mediaType) ? MEDIA_TYPES[mediaType].label : mediaType;
+}
+
+/** A file size as people read it: "840 KB", "3.2 MB". */
+export function formatBytes(bytes: number): string {
+  return bytes < 1_000_000
+    ? `${Math.max(1, Math.round(bytes / 1000))} KB`
+    : `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
 export interface GpsPosition {
   latitude: number;
   longitude: number;

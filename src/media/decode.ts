@@ -1,15 +1,11 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from "sharp";
 import { PhotocatError } from "../domain/errors.js";
-import { type AcceptedMediaType, isAcceptedMediaType, MEDIA_TYPES } from "../domain/image.js";
+import { type AcceptedMediaType, formatLabel, isAcceptedMediaType, MEDIA_TYPES } from "../domain/image.js";
 import { busyError, DEFAULT_DECODE_TIMEOUT_MS } from "./decode-slots.js";
 import { readPhotoMetadata } from "./exif.js";
 import { decodeHeic } from "./heic.js";
 
 const HEIF_TYPES = new Set<string>(["image/heic", "image/heif", "image/avif"]);
-
-export function formatLabel(mediaType: string): string {
-  return isAcceptedMediaType(mediaType) ? MEDIA_TYPES[mediaType].label : mediaType;
-}
 
 /** What the header says, read without decoding pixels. */
 export interface ImageHeader {

@@ -3,6 +3,7 @@ import type {
   CategoryCount,
   EditableFields,
   Filters,
+  DuplicateGroups,
   Photo,
   PhotoPage,
   Session,
@@ -76,6 +77,12 @@ export const updatePhoto = (id: string, fields: EditableFields) =>
 /** Moves a photo to the trash, which keeps it (and its files) until the trash is emptied. */
 export const trashPhoto = (id: string) =>
   request<void>(`/api/images/${encodeURIComponent(id)}`, { method: "DELETE" });
+
+export const listDuplicates = () => request<DuplicateGroups>("/api/duplicates").then((r) => r.groups);
+
+/** "Not duplicates": the group of these photos stops showing. */
+export const dismissDuplicates = (ids: string[]) =>
+  request<{ dismissed: number }>("/api/duplicates/dismiss", { method: "POST", body: JSON.stringify({ ids }) });
 
 export const deleteForGood = (id: string) =>
   request<void>(`/api/images/${encodeURIComponent(id)}?permanent=true`, { method: "DELETE" });

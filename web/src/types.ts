@@ -14,6 +14,8 @@ export type PhotoPage = z.output<typeof api.ImagePage>;
 export type UploadResult = z.output<typeof api.UploadResult>;
 export type CategoryCount = z.output<typeof api.CategoryCount>;
 export type Stats = z.output<typeof api.Stats>;
+export type DuplicateGroup = z.output<typeof api.DuplicateGroup>;
+export type DuplicateGroups = z.output<typeof api.DuplicateGroups>;
 export type Session = z.output<typeof api.Session>;
 export type ApiErrorBody = z.output<typeof api.ApiError>;
 

@@ -2,7 +2,7 @@ import { createWriteStream } from "node:fs";
 import { type Command, Option } from "commander";
 import { presentImage } from "../../api/present.js";
 import { type Container, createContainer } from "../../container.js";
-import { IMAGE_STATUSES, type ImageStatus, MEDIA_TYPES } from "../../domain/image.js";
+import { formatBytes, formatLabel, IMAGE_STATUSES, type ImageStatus } from "../../domain/image.js";
 import type { ImageQuery } from "../../ports/catalog.js";
 import { formatOption, isoDate, positiveInteger } from "../arguments.js";
 import {
@@ -11,7 +11,6 @@ import {
   EXIT,
   formatImages,
   jsonLine,
-  megabytes,
   type OutputFormat,
   SHORT_ID_LENGTH,
 } from "../output.js";
@@ -245,9 +244,9 @@ export function catalogueCommands(program: Command): void {
               [
                 image.id === group.keep ? "keep" : "    ",
                 image.id.slice(0, SHORT_ID_LENGTH),
-                MEDIA_TYPES[image.mediaType].label.padEnd(6),
+                formatLabel(image.mediaType).padEnd(6),
                 `${image.width}x${image.height}`.padStart(11),
-                megabytes(image.byteSize).padStart(9),
+                formatBytes(image.byteSize).padStart(9),
                 image.originalName,
               ].join("  "),
             );

@@ -1,7 +1,16 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatCount, plural } from "../format.js";
 import type { View } from "../hooks/useRoute.js";
-import { ChartIcon, Logo, LogoutIcon, PhotosIcon, SearchIcon, TrashIcon, UploadIcon } from "./Icons.js";
+import {
+  ChartIcon,
+  CopiesIcon,
+  Logo,
+  LogoutIcon,
+  PhotosIcon,
+  SearchIcon,
+  TrashIcon,
+  UploadIcon,
+} from "./Icons.js";
 
 interface HeaderProps {
   view: View;
@@ -106,6 +115,7 @@ export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut, t
       </form>
       <nav class="nav" aria-label="Main">
         {link("gallery", "Photos", <PhotosIcon />)}
+        {link("duplicates", "Duplicates", <CopiesIcon />)}
         {link("stats", "Statistics", <ChartIcon />)}
         {link("trash", "Trash", <TrashIcon />, trashBadge)}
       </nav>

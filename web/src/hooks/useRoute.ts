@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { type Filters, NO_FILTERS } from "../types.js";
 
-export type View = "gallery" | "stats" | "trash";
+export type View = "gallery" | "stats" | "trash" | "duplicates";
+const VIEWS: readonly View[] = ["stats", "trash", "duplicates"];
 
 export interface Route {
   view: View;
@@ -24,7 +25,7 @@ function read(): Route {
   const pathname = window.location.pathname.replace(/\/+$/, "");
   const photo = PHOTO_PATH.exec(pathname)?.[1];
   if (photo) return { view: "gallery", filters, photo: decodeURIComponent(photo) };
-  const view = pathname === "/stats" ? "stats" : pathname === "/trash" ? "trash" : "gallery";
+  const view = VIEWS.find((v) => pathname === `/${v}`) ?? "gallery";
   return { view, filters, photo: null };
 }
 
