@@ -191,6 +191,13 @@ function fastDistance(a: Uint32Array | null, b: Uint32Array | null): number {
   return best;
 }
 
+/**
+ * The false-positive rate per pair a threshold may have on the training folds: a tenth of the 1-in-1,000
+ * target, since a library of n photos has n^2/2 pairs of distinct photos (at 1 in 1,000, every photo of a
+ * 100,000-photo library would be paired with about 100 others).
+ */
+const TRAINING_FALSE_POSITIVES = 1 / 10_000;
+
 /** Negative pairs further apart than this never count at any threshold tried: only counted, not kept. */
 const MAX_THRESHOLD = 24;
 
@@ -309,7 +316,7 @@ export async function duplicates(options: { originals: number; folds: number }):
   }
 
   // Cross-validation: the threshold is the largest whose false-positive rate on the training folds' pairs
-  // stays under 1 in 2,000 (half the target, for margin); it scores the pairs whose lower fold is held out.
+  // stays under TRAINING_FALSE_POSITIVES; it scores the pairs whose lower fold is held out.
   const lowFold = (p: Pair) => Math.min(folds[p.i]!, folds[p.j]!);
   const touches = (p: Pair, k: number) => folds[p.i] === k || folds[p.j] === k;
   const countWhere = (test: (fa: number, fb: number) => boolean) => {
@@ -326,7 +333,8 @@ export async function duplicates(options: { originals: number; folds: number }):
     const near = kept.filter((p) => !p.same && !touches(p, k));
     let best = 0;
     for (let t = 0; t <= MAX_THRESHOLD; t++) {
-      if (near.filter((p) => p.distance <= t).length / trainingNegatives <= 1 / 2000) best = t;
+      if (near.filter((p) => p.distance <= t).length / trainingNegatives <= TRAINING_FALSE_POSITIVES)
+        best = t;
     }
     chosen.push(best);
     heldOutNegatives += countWhere((fa) => fa === k);
@@ -415,7 +423,10 @@ export async function duplicates(options: { originals: number; folds: number }):
   console.log(
     table(
       ["sources", "pairs"],
-      [...bySources].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([label, n]) => [label, String(n)]),
+      [...bySources]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 12)
+        .map(([label, n]) => [label, String(n)]),
     ),
   );
 

@@ -11,6 +11,7 @@ import {
   setUnauthorisedListener,
   signOut,
 } from "./api.js";
+import { DuplicatesView } from "./components/DuplicatesView.js";
 import { CategoryChips, MoreFilters } from "./components/FilterBar.js";
 import { Header } from "./components/Header.js";
 import { UploadIcon } from "./components/Icons.js";
@@ -358,6 +359,17 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
       <main id="main" class="main" tabIndex={-1}>
         {route.view === "stats" ? (
           <StatsView refreshKey={statsKey} />
+        ) : route.view === "duplicates" ? (
+          <DuplicatesView
+            announce={announce}
+            onTrashed={(photos) => {
+              for (const photo of photos) {
+                deleted.current.add(photo.id);
+                feed.remove(photo.id);
+              }
+              refreshCategories(300);
+            }}
+          />
         ) : route.view === "trash" ? (
           <TrashView
             announce={announce}

@@ -1,9 +1,9 @@
 import type {
   ApiErrorBody,
   CategoryCount,
+  DuplicateGroups,
   EditableFields,
   Filters,
-  DuplicateGroups,
   Photo,
   PhotoPage,
   Session,
@@ -82,7 +82,10 @@ export const listDuplicates = () => request<DuplicateGroups>("/api/duplicates").
 
 /** "Not duplicates": the group of these photos stops showing. */
 export const dismissDuplicates = (ids: string[]) =>
-  request<{ dismissed: number }>("/api/duplicates/dismiss", { method: "POST", body: JSON.stringify({ ids }) });
+  request<{ dismissed: number }>("/api/duplicates/dismiss", {
+    method: "POST",
+    body: JSON.stringify({ ids }),
+  });
 
 export const deleteForGood = (id: string) =>
   request<void>(`/api/images/${encodeURIComponent(id)}?permanent=true`, { method: "DELETE" });
