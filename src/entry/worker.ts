@@ -68,14 +68,6 @@ export async function startContainerWorker(
     }),
     fingerprint: fingerprintHandler(deps, { maxPixels: config.maxPixels }),
   };
-  // In the background: a catalogue from before perceptual hashes may hold many photos to queue.
-  queueMissingFingerprints(deps)
-    .then((queued) => {
-      if (queued > 0) logger.info({ queued }, "photos queued for near-duplicate detection");
-    })
-    .catch((error: unknown) =>
-      logger.warn({ err: error }, "could not queue photos for near-duplicate detection"),
-    );
   // Batches are Anthropic's: other configurations leave their polls to a worker that has the key.
   if (config.analyser === "anthropic") {
     const { createBatchApi } = await import("../analysers/registry.js");
@@ -102,6 +94,18 @@ export async function startContainerWorker(
     probeMs: options.probeMs,
     housekeeping: () => failAbandonedJobs(deps),
   });
+  if (!options.kinds || options.kinds.includes("fingerprint")) {
+    // In the background: a catalogue from before perceptual hashes may hold many photos to queue.
+    queueMissingFingerprints(deps)
+      .then((queued) => {
+        if (queued === 0) return;
+        logger.info({ queued }, "photos from before near-duplicate detection queued for it");
+        worker.wake();
+      })
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, "could not queue photos for near-duplicate detection"),
+      );
+  }
   const unsubscribe = container.events.subscribe((event) => {
     if (event.type === "image" && event.image.status === "queued") worker.wake();
   });
