@@ -175,6 +175,17 @@ async function measure(store: SqlStore, photos: Photo[], label: string) {
   };
 }
 
+async function runSql(url: string, statement: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function benchDuplicates(options: {
   records: number;
   postgres?: string;
@@ -200,17 +211,15 @@ export async function benchDuplicates(options: {
       const pg = await openPostgresStore({ url: options.postgres, schema });
       try {
         await seedPostgres(pg, photos);
+        // As autovacuum would have by now: the planner needs to know the tables' sizes.
+        await runSql(options.postgres, `analyze ${schema}.images; analyze ${schema}.image_hash_keys`);
         for (const [i, photo] of photos.entries()) {
           if (i % 50 === 49) await recordNearDuplicates(pg, photo.id, photo.hash);
         }
         results.push(await measure(pg, photos, "postgres"));
       } finally {
-        const { default: pgClient } = await import("pg");
         await pg.close();
-        const client = new pgClient.Client({ connectionString: options.postgres });
-        await client.connect();
-        await client.query(`drop schema ${schema} cascade`);
-        await client.end();
+        await runSql(options.postgres, `drop schema ${schema} cascade`);
       }
     }
   } finally {

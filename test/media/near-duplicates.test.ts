@@ -73,33 +73,43 @@ describe("the hash index", () => {
     return seed / 2147483648;
   };
 
-  it("finds every stored photo whose whole frame is within 7 bits of any hash of the new one", () => {
-    const next = random(42);
-    const hex = () => Array.from({ length: 16 }, () => Math.floor(next() * 16).toString(16)).join("");
+  const next = random(42);
+  const hex = () => Array.from({ length: 16 }, () => Math.floor(next() * 16).toString(16)).join("");
+  /** `hex` with `count` distinct bits flipped. */
+  const flipped = (hex16: string, count: number) => {
+    let value = BigInt(`0x${hex16}`);
+    const bits = new Set<number>();
+    while (bits.size < count) bits.add(Math.floor(next() * 64));
+    for (const bit of bits) value ^= 1n << BigInt(bit);
+    return value.toString(16).padStart(16, "0");
+  };
+  const found = (stored: string, query: string) => {
+    const keys = new Set(candidateKeys(query));
+    return hashKeys(stored).some((k) => keys.has(k));
+  };
+
+  it("finds every stored photo whose whole frame is within 7 bits of the new one's", () => {
     for (let trial = 0; trial < 200; trial++) {
       const stored = Array.from({ length: 6 }, hex).join("");
-      const window = Math.floor(next() * 6);
-      // The new photo's hash of `window` is the stored whole frame with 7 bits flipped.
-      const bits = [
-        ...BigInt(`0x${stored.slice(0, 16)}`)
-          .toString(2)
-          .padStart(64, "0"),
-      ];
-      for (let flips = 0; flips < 7; ) {
-        const at = Math.floor(next() * 64);
-        if (bits[at] === "x" || bits[at] === "y") continue;
-        bits[at] = bits[at] === "1" ? "x" : "y";
-        flips++;
-      }
-      const flipped = BigInt(`0b${bits.map((b) => (b === "x" ? "0" : b === "y" ? "1" : b)).join("")}`)
-        .toString(16)
-        .padStart(16, "0");
-      const query = Array.from({ length: 6 }, (_, w) => (w === window ? flipped : hex())).join("");
-      const keys = new Set(candidateKeys(query));
-      expect(
-        hashKeys(stored).some((k) => keys.has(k)),
-        `trial ${trial}`,
-      ).toBe(true);
+      const query = [flipped(stored.slice(0, 16), 7), ...Array.from({ length: 5 }, hex)].join("");
+      expect(found(stored, query), `trial ${trial}`).toBe(true);
+    }
+  });
+
+  it("finds a crop: a window within 3 bits of the other photo's whole frame, either way", () => {
+    for (let trial = 0; trial < 200; trial++) {
+      const stored = Array.from({ length: 6 }, hex).join("");
+      const window = 1 + Math.floor(next() * 5);
+      // The new photo is a crop of the stored one: its whole frame is near one of the stored windows.
+      const crop = [
+        flipped(stored.slice(window * 16, window * 16 + 16), 3),
+        ...Array.from({ length: 5 }, hex),
+      ].join("");
+      expect(found(stored, crop), `crop, trial ${trial}`).toBe(true);
+      // The new photo is the original of a stored crop: one of its windows is near the stored whole frame.
+      const parts = Array.from({ length: 6 }, hex);
+      parts[window] = flipped(stored.slice(0, 16), 3);
+      expect(found(stored, parts.join("")), `original, trial ${trial}`).toBe(true);
     }
   });
 });

@@ -453,19 +453,25 @@ export function createSqlCatalog(
 
     async hashCandidates(keys: readonly number[], excludeId: string) {
       if (keys.length === 0) return [];
-      const ids = db
+      // Two index lookups rather than one join: a planner misjudging how many keys match would scan.
+      const matched = await db
         .selectFrom("image_hash_keys")
         .select("image_id")
         .distinct()
-        .where("key", "in", [...keys]);
-      const rows = await db
-        .selectFrom("images")
-        .select(["id", "perceptual_hash"])
-        .where("id", "in", ids)
-        .where("id", "!=", excludeId)
-        .where("perceptual_hash", "is not", null)
+        .where("key", "in", [...keys])
         .execute();
-      return rows.map((r) => ({ id: r.id, perceptualHash: String(r.perceptual_hash) }));
+      const ids = matched.map((r) => r.image_id).filter((id) => id !== excludeId);
+      const candidates: { id: string; perceptualHash: string }[] = [];
+      for (let start = 0; start < ids.length; start += 1000) {
+        const rows = await db
+          .selectFrom("images")
+          .select(["id", "perceptual_hash"])
+          .where("id", "in", ids.slice(start, start + 1000))
+          .where("perceptual_hash", "is not", null)
+          .execute();
+        for (const r of rows) candidates.push({ id: r.id, perceptualHash: String(r.perceptual_hash) });
+      }
+      return candidates;
     },
 
     async addDuplicatePairs(pairs: readonly DuplicatePair[]) {
@@ -518,13 +524,17 @@ export function createSqlCatalog(
     },
 
     async getImages(ids: readonly string[]) {
-      if (ids.length === 0) return [];
-      const rows = await db
-        .selectFrom("images")
-        .select(IMAGE_COLUMNS)
-        .where("id", "in", [...ids])
-        .execute();
-      return rows.map(toImageRecord);
+      const records: ImageRecord[] = [];
+      // In chunks: both databases cap the parameters of one statement.
+      for (let start = 0; start < ids.length; start += 1000) {
+        const rows = await db
+          .selectFrom("images")
+          .select(IMAGE_COLUMNS)
+          .where("id", "in", ids.slice(start, start + 1000))
+          .execute();
+        records.push(...rows.map(toImageRecord));
+      }
+      return records;
     },
 
     async findIdsByPrefix(prefix: string, limit: number) {
