@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, dismissDuplicates, listDuplicates, trashPhoto } from "../api.js";
-import { formatBytes, formatLabel, placeholderUrl, plural } from "../format.js";
+import { formatBytes, formatLabel, plural } from "../format.js";
 import type { DuplicateGroup, Photo } from "../types.js";
 import { CopiesIcon, TrashIcon } from "./Icons.js";
 import { Thumbnail } from "./Thumbnail.js";
@@ -292,14 +292,11 @@ function CopyCard({
   best: boolean;
   onKeep: () => void;
 }) {
-  const placeholder = placeholderUrl(photo.thumbhash);
   const inputId = `keep-${group}-${photo.id}`;
   return (
     <div class={`card copy-card${kept ? " kept" : ""}`}>
-      <div
-        class="card-media trash-media"
-        style={placeholder ? { backgroundImage: `url("${placeholder}")` } : undefined}
-      >
+      {/* No thumbhash behind it: the whole picture is shown, letterboxed, for comparing crops. */}
+      <div class="card-media trash-media">
         <Thumbnail key={photo.thumbnails.small} photo={photo} />
       </div>
       <div class="card-caption">
@@ -307,12 +304,12 @@ function CopyCard({
           {photo.original_name}
         </p>
         <dl class="copy-facts">
-          <dt>Format</dt>
-          <dd>{formatLabel(photo.media_type)}</dd>
-          <dt>Dimensions</dt>
-          <dd>{`${photo.width} × ${photo.height}`}</dd>
-          <dt>Size</dt>
-          <dd>{formatBytes(photo.byte_size)}</dd>
+          <dt class="copy-fact-name">Format</dt>
+          <dd class="copy-fact">{formatLabel(photo.media_type)}</dd>
+          <dt class="copy-fact-name">Dimensions</dt>
+          <dd class="copy-fact">{`${photo.width} × ${photo.height}`}</dd>
+          <dt class="copy-fact-name">Size</dt>
+          <dd class="copy-fact">{formatBytes(photo.byte_size)}</dd>
         </dl>
         <label class="keep-choice" for={inputId}>
           <input type="radio" id={inputId} name={`keep-${group}`} checked={kept} onChange={onKeep} />
