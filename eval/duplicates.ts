@@ -63,7 +63,11 @@ function cached(key: string, stamp: string, compute: () => Promise<Cached>): Pro
 async function fingerprint(bytes: Buffer): Promise<Cached> {
   try {
     // A generous time limit: a slow decode on a busy machine must not drop a picture from the evaluation.
-    const inspected = await inspectImage(bytes, { maxPixels: 100_000_000, timeoutMs: 300_000, queueMs: 600_000 });
+    const inspected = await inspectImage(bytes, {
+      maxPixels: 100_000_000,
+      timeoutMs: 300_000,
+      queueMs: 600_000,
+    });
     return {
       hash: inspected.perceptualHash,
       width: inspected.width,
