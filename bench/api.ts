@@ -110,6 +110,8 @@ export function seedRecords(dbPath: string, count: number): void {
             },
             place: null,
             thumbhash: "3OcRJYB4d3h/iIeHeEh3eIhw+j2w",
+            perceptualHash: null,
+            sharpness: null,
           },
           now,
         ),

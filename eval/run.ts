@@ -3,13 +3,14 @@
  *   1. speed: model load, per-photo latency after warm-up, peak RSS, tensor and RSS growth over N photos;
  *   2. category accuracy (overall, per category, confusion matrix, for all and high-confidence rows),
  *      in-sample with the shipped head AND cross-validated (head retrained per fold on cached signals);
- *   3. OCR character accuracy over ocr_groundtruth.tsv.
+ *   3. OCR character accuracy over ocr_groundtruth.tsv;
+ *   4. near-duplicates: recall of variant pairs, false positives over distinct photos (eval/duplicates.ts).
  *
  *   4. descriptions: subject truth of summaries (WordNet judge on ImageNet rows, hand-judged sample of the
  *      rest), alt-text length, with the category head cross-validated.
  *
- *   npm run eval [-- --photos 500] [--no-speed] [--folds 5] [--only speed|categories|ocr|descriptions]
- *                [--verbose] [--save after]
+ *   npm run eval [-- --photos 500] [--no-speed] [--folds 5] [[--originals 200]
+ *                [--only speed|categories|ocr|descriptions|duplicates] [--verbose] [--save after]
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,6 +29,7 @@ import { preparePixels } from "../src/analysers/local/pixels.js";
 import headJson from "../src/analysers/local/weights/category-head.json" with { type: "json" };
 import { DEFAULT_TAXONOMY } from "../src/domain/taxonomy.js";
 import { loadWordNet } from "../src/lexicon/wordnet.js";
+import { duplicates } from "./duplicates.js";
 import { crossValidate, DEFAULT_CV_SETTINGS, type Example, type Scored } from "./lib/cv.js";
 import { labelledRows, ocrRows, TESTDATA_DIR } from "./lib/dataset.js";
 import {
@@ -53,6 +55,7 @@ const { values: args } = parseArgs({
     verbose: { type: "boolean", default: false },
     /** Save this run's figures as eval/results/<name>.json (e.g. "before" on main, "after" on a branch). */
     save: { type: "string" },
+    originals: { type: "string", default: "200" },
   },
 });
 /** main's figures, measured before issue 11's changes, printed beside this run's. */
@@ -412,6 +415,7 @@ if (run("speed") && !args["no-speed"]) await speed(Number(args.photos));
 if (run("categories")) await categories(Number(args.folds));
 if (run("descriptions")) await descriptions(Number(args.folds));
 if (run("ocr")) await ocr();
+if (run("duplicates")) await duplicates({ originals: Number(args.originals), folds: Number(args.folds) });
 (await preparedOnce)?.dispose();
 if (args.save) mergeFigures(`${args.save}.json`, figures);
 console.log(`\n(evaluation took ${Math.round((performance.now() - started) / 1000)} s)`);

@@ -271,6 +271,27 @@ export const DeleteQuery = z.strictObject({
 });
 export const TrashEmptied = z.strictObject({ deleted: z.number().int() }).openapi("TrashEmptied");
 
+export const DuplicateGroup = z
+  .strictObject({
+    keep: z.string().openapi({ format: "uuid", description: "The copy to keep: the largest, then sharpest" }),
+    images: z.array(Image).openapi({ description: "Every copy, the one to keep first" }),
+  })
+  .openapi("DuplicateGroup");
+export const DuplicateGroups = z.strictObject({ groups: z.array(DuplicateGroup) }).openapi("DuplicateGroups");
+export const DismissDuplicates = z
+  .object({
+    ids: z
+      .array(z.string().regex(UUID_PATTERN, "ids must be photo ids"), {
+        error: "ids must be a list of photo ids",
+      })
+      .min(2, "give at least two photo ids")
+      .max(500, "give at most 500 photo ids"),
+  })
+  .openapi("DismissDuplicates");
+export const DuplicatesDismissed = z
+  .strictObject({ dismissed: z.number().int().openapi({ description: "Pairs marked as not duplicates" }) })
+  .openapi("DuplicatesDismissed");
+
 /** The data of each server-sent event: `image` carries an Image, `deleted` an id, `ping` nothing. */
 export const DeletedEvent = z.strictObject({ id: z.string() }).openapi("DeletedEvent");
 

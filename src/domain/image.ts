@@ -45,6 +45,18 @@ export function isRawMediaType(mediaType: string): mediaType is RawMediaType {
   return mediaType.startsWith("image/x-") && isAcceptedMediaType(mediaType);
 }
 
+/** The name people know a format by ("JPEG"), or the media type itself for one we do not accept. */
+export function formatLabel(mediaType: string): string {
+  return isAcceptedMediaType(mediaType) ? MEDIA_TYPES[mediaType].label : mediaType;
+}
+
+/** A file size as people read it: "840 KB", "3.2 MB". */
+export function formatBytes(bytes: number): string {
+  return bytes < 1_000_000
+    ? `${Math.max(1, Math.round(bytes / 1000))} KB`
+    : `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
 export interface GpsPosition {
   latitude: number;
   longitude: number;
@@ -99,6 +111,10 @@ export interface ImageRecord {
   place: string | null;
   /** A tiny placeholder the gallery paints while the thumbnail loads (base64 thumbhash). */
   thumbhash: string | null;
+  /** Perceptual hashes for finding near-duplicates (src/domain/near-duplicates.ts); null for a flat picture or when not computed yet. */
+  perceptualHash: string | null;
+  /** Variance of the Laplacian of the decoded preview, or null when not computed yet (photos from before it). */
+  sharpness: number | null;
   createdAt: string;
   updatedAt: string;
   /** When the photo was moved to the trash; null (or absent) while it is in the catalogue. */

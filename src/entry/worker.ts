@@ -4,6 +4,7 @@ import type { JobKind } from "../ports/job-queue.js";
 import { analysisHandler } from "../services/analyse.js";
 import { failAbandonedJobs, releaseDeadWorkers, requeueOrphans } from "../services/analysis-status.js";
 import { batchPollHandler } from "../services/batch-analysis.js";
+import { fingerprintHandler, queueMissingFingerprints } from "../services/duplicates.js";
 import { sidecarHandler } from "../services/file-metadata.js";
 import {
   isThisProcess,
@@ -67,6 +68,7 @@ export async function startContainerWorker(
       maxBackoffMs: options.maxBackoffMs,
     }),
     sidecar: sidecarHandler(deps),
+    fingerprint: fingerprintHandler(deps, { maxPixels: config.maxPixels }),
   };
   // Batches are Anthropic's: other configurations leave their polls to a worker that has the key.
   if (config.analyser === "anthropic") {
@@ -94,6 +96,18 @@ export async function startContainerWorker(
     probeMs: options.probeMs,
     housekeeping: () => failAbandonedJobs(deps),
   });
+  if (!options.kinds || options.kinds.includes("fingerprint")) {
+    // In the background: a catalogue from before perceptual hashes may hold many photos to queue.
+    queueMissingFingerprints(deps)
+      .then((queued) => {
+        if (queued === 0) return;
+        logger.info({ queued }, "photos from before near-duplicate detection queued for it");
+        worker.wake();
+      })
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, "could not queue photos for near-duplicate detection"),
+      );
+  }
   const unsubscribe = container.events.subscribe((event) => {
     if (event.type === "image" && event.image.status === "queued") worker.wake();
   });

@@ -23,6 +23,9 @@ import {
   CategoryList,
   DeletedEvent,
   DeleteQuery,
+  DismissDuplicates,
+  DuplicateGroups,
+  DuplicatesDismissed,
   FilterQuery,
   Health,
   Image,
@@ -615,6 +618,40 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     },
   });
   app.openapi(emptyTrash, async (c) => c.json({ deleted: await gallery.emptyTrash() }, 200));
+
+  const listDuplicates = createRoute({
+    method: "get",
+    path: "/api/duplicates",
+    summary: "Groups of near-duplicates (resized, re-compressed, converted or lightly cropped copies)",
+    responses: {
+      200: json(DuplicateGroups, "The groups, each with the copy to keep"),
+      ...errors(...PROTECTED),
+    },
+  });
+  app.openapi(listDuplicates, async (c) => {
+    const groups = await gallery.duplicates();
+    return c.json(
+      { groups: groups.map((g) => ({ keep: g.keep, images: g.images.map((i) => presentImage(i)) })) },
+      200,
+    );
+  });
+
+  const dismissDuplicates = createRoute({
+    method: "post",
+    path: "/api/duplicates/dismiss",
+    summary:
+      "Mark photos as not duplicates of each other (a burst of similar shots): their group stops showing",
+    middleware: jsonBody(JSON_BODY_LIMIT),
+    request: { body: { required: true, content: { "application/json": { schema: DismissDuplicates } } } },
+    responses: {
+      200: json(DuplicatesDismissed, "The pairs dismissed"),
+      ...errors(...JSON_BODY, 404, ...CHANGES, ...PROTECTED),
+    },
+  });
+  app.openapi(dismissDuplicates, async (c) => {
+    const ids = c.req.valid("json").ids.map((id) => id.toLowerCase());
+    return c.json({ dismissed: await gallery.dismissDuplicates(ids) }, 200);
+  });
 
   const reanalyseImage = createRoute({
     method: "post",

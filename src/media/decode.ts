@@ -2,6 +2,7 @@ import sharp, { type Metadata, type Sharp, type SharpOptions } from "sharp";
 import { PhotocatError } from "../domain/errors.js";
 import {
   type AcceptedMediaType,
+  formatLabel,
   isAcceptedMediaType,
   isRawMediaType,
   MEDIA_TYPES,
@@ -15,10 +16,6 @@ import { decodeHeic } from "./heic.js";
 import { rawPreview } from "./raw-preview.js";
 
 const HEIF_TYPES = new Set<string>(["image/heic", "image/heif", "image/avif"]);
-
-export function formatLabel(mediaType: string): string {
-  return isAcceptedMediaType(mediaType) ? MEDIA_TYPES[mediaType].label : mediaType;
-}
 
 /** What the header says, read without decoding pixels. */
 export interface ImageHeader {

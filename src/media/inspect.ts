@@ -2,6 +2,12 @@ import { readFile } from "node:fs/promises";
 import sharp, { type Sharp } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 import { type AcceptedMediaType, isRawMediaType, type PhotoMetadata } from "../domain/image.js";
+import {
+  HASH_INPUT_SIDE,
+  laplacianVariance,
+  type PerceptualHash,
+  perceptualHash,
+} from "../domain/near-duplicates.js";
 import { dominantColourNames } from "./colours.js";
 import {
   assertWithinPixelLimit,
@@ -38,6 +44,10 @@ export interface InspectedImage {
   thumbnails: { small: Buffer; large: Buffer };
   /** The words the file carries (XMP, IPTC, EXIF captions and keywords), and what could not be read. */
   embedded: MetadataReading;
+  /** For finding near-duplicates: null for a flat picture. */
+  perceptualHash: PerceptualHash | null;
+  /** Variance of the Laplacian of the preview's grey levels: which of two copies is sharper. */
+  sharpness: number;
 }
 
 export const THUMBNAIL_EDGES = { small: 320, large: 1280 } as const;
@@ -105,16 +115,24 @@ async function decodePreview(
 async function derivatives(preview: RawPixels) {
   const raw = { width: preview.width, height: preview.height, channels: preview.channels };
   const fromPreview = () => sharp(preview.data, { raw });
-  const [large, small, tiny] = await Promise.all([
+  // Transparent parts count as black, as libvips flattens them when saving a JPEG.
+  const grey = () => fromPreview().flatten({ background: "#000000" }).greyscale();
+  const [large, small, tiny, hashInput, fullGrey] = await Promise.all([
     fromPreview().webp(THUMBNAIL_WEBP).toBuffer(),
     fromPreview().resize(fitInside(THUMBNAIL_EDGES.small)).webp(THUMBNAIL_WEBP).toBuffer(),
     fromPreview().resize(fitInside(THUMBHASH_EDGE)).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
+    grey().resize(HASH_INPUT_SIDE, HASH_INPUT_SIDE, { fit: "fill" }).raw().toBuffer(),
+    grey().raw().toBuffer(),
   ]);
   const rgba = new Uint8Array(tiny.data.buffer, tiny.data.byteOffset, tiny.data.byteLength);
   return {
     thumbnails: { small, large },
     thumbhash: Buffer.from(rgbaToThumbHash(tiny.info.width, tiny.info.height, rgba)).toString("base64"),
     colours: dominantColourNames(rgba, tiny.info.width, tiny.info.height),
+    perceptualHash: perceptualHash(
+      new Uint8Array(hashInput.buffer, hashInput.byteOffset, hashInput.byteLength),
+    ),
+    sharpness: laplacianVariance(fullGrey, preview.width, preview.height),
   };
 }
 
@@ -172,7 +190,7 @@ async function inspect(
 
 /**
  * Validates an uploaded file (its path, or its bytes when already read) by content and derives everything ingest stores: media type, display size, capture
- * metadata, place, thumbhash, dominant colours and two WebP thumbnails.
+ * metadata, place, thumbhash, dominant colours, two WebP thumbnails, perceptual hashes and sharpness.
  * Throws PhotocatError: `empty_file`, `unsupported_media_type` (names what was found), `image_too_large` (from the
  * header, before decoding), `corrupt_image` (undecodable or truncated) or `busy` (no decode slot free in time, or
  * not done within `timeoutMs` of taking one: the photo may well be good).

@@ -16,7 +16,16 @@ export type NewImage = Pick<
   | "thumbhash"
   | "ownWords"
   | "metadataNotes"
+  | "perceptualHash"
+  | "sharpness"
 >;
+
+/** Two photos found to be near-duplicates, and how far apart their perceptual hashes are. */
+export interface DuplicatePair {
+  a: string;
+  b: string;
+  distance: number;
+}
 
 /** The filters of a listing: what a smart album saves, and what the timeline and places honour. */
 export interface ImageFilters {
@@ -202,6 +211,27 @@ export interface Catalog {
   revokeSession(idHash: string, now: number): Promise<boolean>;
   /** Revokes every session ("sign out everywhere"); returns how many were still active. */
   revokeAllSessions(now: number): Promise<number>;
+  /** Records a photo's perceptual hash and sharpness (photos stored before they were computed at ingest). */
+  saveFingerprint(id: string, fingerprint: Pick<ImageRecord, "perceptualHash" | "sharpness">): Promise<void>;
+  /** Up to `limit` ids (trashed photos too) whose fingerprint was never computed, in id order after `after`. */
+  idsWithoutFingerprint(limit: number, after?: string | null): Promise<string[]>;
+  /**
+   * Photos stored under any of these perceptual-hash index keys (src/domain/near-duplicates.ts hashKeys),
+   * with their hashes, for the caller to measure; `excludeId` is left out. Trashed photos are included
+   * (their pairs show again if they are restored).
+   */
+  hashCandidates(
+    keys: readonly number[],
+    excludeId: string,
+  ): Promise<{ id: string; perceptualHash: string }[]>;
+  /** Records near-duplicate pairs (either order; a pair already recorded is kept as it is). */
+  addDuplicatePairs(pairs: readonly DuplicatePair[]): Promise<void>;
+  /** The recorded pairs not dismissed, between photos that are both out of the trash. */
+  duplicatePairs(): Promise<DuplicatePair[]>;
+  /** Marks every pair among `ids` as "not duplicates" (a burst of similar shots): they stop showing. Returns how many. */
+  dismissDuplicates(ids: readonly string[]): Promise<number>;
+  /** The records of these ids that exist (in no particular order). */
+  getImages(ids: readonly string[]): Promise<ImageRecord[]>;
   /** Ids that start with `prefix` (exactly, case-sensitive), in id order, at most `limit`: short ids as in git. */
   findIdsByPrefix(prefix: string, limit: number): Promise<string[]>;
   close(): Promise<void>;

@@ -13,6 +13,12 @@ export const JOB_KINDS = {
     imageId: (p: { imageId: string }) => p.imageId,
     dedupeKey: (p: { imageId: string }) => `analyse:${p.imageId}`,
   },
+  /** Computes the perceptual hash of a photo stored before ingest did it, and looks for its near-duplicates. */
+  fingerprint: {
+    payload: z.object({ imageId: z.string().min(1) }),
+    imageId: (p: { imageId: string }) => p.imageId,
+    dedupeKey: (p: { imageId: string }) => `fingerprint:${p.imageId}`,
+  },
   /** Waits for one submitted Anthropic message batch and stores its results. */
   "batch-poll": {
     payload: z.object({ batchId: z.string().min(1), imageIds: z.array(z.string()), submittedAt: z.string() }),

@@ -17,6 +17,7 @@ import type {
 } from "../ports/catalog.js";
 import type { JobQueue } from "../ports/job-queue.js";
 import { queueAnalysis } from "./analysis-status.js";
+import { type DuplicateGroup, dismissDuplicates, listDuplicateGroups } from "./duplicates.js";
 import type { ImageEvents } from "./events.js";
 import { keysToDelete } from "./storage-keys.js";
 
@@ -338,6 +339,16 @@ export class GalleryService {
 
   categories(): Promise<{ slug: string; description: string; count: number }[]> {
     return categoriesWithCounts(this.deps.catalog, this.taxonomy);
+  }
+
+  /** Groups of near-duplicates, each with the copy to keep first. */
+  duplicates(): Promise<DuplicateGroup[]> {
+    return listDuplicateGroups(this.deps);
+  }
+
+  /** Marks photos as "not duplicates" of each other; returns how many pairs were dismissed. */
+  dismissDuplicates(ids: readonly string[]): Promise<number> {
+    return dismissDuplicates(this.deps, ids);
   }
 
   stats(): Promise<CatalogStats> {

@@ -12,6 +12,7 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
 import type { JobQueue } from "../ports/job-queue.js";
 import { queueAnalysis } from "./analysis-status.js";
+import { recordNearDuplicates } from "./duplicates.js";
 import type { ImageEvents } from "./events.js";
 import { allKeys, originalKey, thumbnailKey } from "./storage-keys.js";
 
@@ -75,8 +76,8 @@ async function ownWordsOf(inspected: InspectedImage, sidecars: readonly string[]
 
 /**
  * The ingest pipeline: size check -> sha256 (same bytes = same photo) -> validate by content and decode ->
- * EXIF, place, thumbnails, the photo's own words (metadata and sidecars) -> store files -> catalogue record ->
- * analysis job.
+ * EXIF, place, thumbnails, perceptual hash, the photo's own words (metadata and sidecars) -> store files ->
+ * catalogue record -> analysis job -> near-duplicates.
  * Files are stored before the record, so a crash leaves at worst unreferenced files (swept at start),
  * never a record without its files; a failed record write removes them. A record left without a job
  * is re-queued by the worker at start.
@@ -155,6 +156,8 @@ async function ingestChecked(
       height: inspected.height,
       thumbhash: inspected.thumbhash,
       ...words,
+      perceptualHash: inspected.perceptualHash,
+      sharpness: inspected.sharpness,
     });
   } catch (error) {
     // The record could not be written (disk full, read-only database): leave no files nobody can see.
@@ -168,6 +171,10 @@ async function ingestChecked(
     return { image, duplicate: true };
   }
   if (limits.analyse !== false) await queueAnalysis(deps, id, { isNew: true });
+  // After the insert: of two near-duplicates arriving together, the later lookup sees the other.
+  await recordNearDuplicates(deps, id, inspected.perceptualHash).catch((error: unknown) =>
+    deps.logger.warn({ err: error, id }, "could not look for near-duplicates of the photo"),
+  );
   deps.logger.info(
     { id, mediaType: image.mediaType, width: image.width, height: image.height },
     "photo ingested",

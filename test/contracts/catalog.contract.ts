@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PhotocatError } from "../../src/domain/errors.js";
+import { candidateKeys, HASH_WINDOWS } from "../../src/domain/near-duplicates.js";
 import type { Catalog } from "../../src/ports/catalog.js";
 import type { JobQueue } from "../../src/ports/job-queue.js";
 import { analysis, newImage } from "./fixtures.js";
@@ -916,6 +917,78 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
         expect(await catalog.deleteImage(image.id)).toBe(false);
         // The same bytes may come back later as a new photo.
         expect((await catalog.insertImage(newImage({ sha256: image.sha256 }))).created).toBe(true);
+      });
+    });
+
+    describe("perceptual hashes and near-duplicate pairs", () => {
+      // Six window hashes; `alt` differs from `base` in one bit of the whole frame.
+      const base = "0123456789abcdef".repeat(HASH_WINDOWS);
+      const alt = `1123456789abcdef${"0123456789abcdef".repeat(HASH_WINDOWS - 1)}`;
+      const far = "fedcba9876543210".repeat(HASH_WINDOWS);
+
+      it("stores a fingerprint at insert and finds photos by hash key, never a flat or far one", async () => {
+        const a = (await catalog.insertImage(newImage({ perceptualHash: base, sharpness: 12.5 }))).image;
+        const b = (await catalog.insertImage(newImage({ perceptualHash: far, sharpness: 3 }))).image;
+        const flat = (await catalog.insertImage(newImage({ perceptualHash: null, sharpness: 0 }))).image;
+        expect(a.perceptualHash).toBe(base);
+        expect(a.sharpness).toBe(12.5);
+        expect(flat.perceptualHash).toBeNull();
+        const found = await catalog.hashCandidates(
+          candidateKeys(alt),
+          "00000000-0000-4000-8000-000000000000",
+        );
+        expect(found).toEqual([{ id: a.id, perceptualHash: base }]);
+        expect(await catalog.hashCandidates(candidateKeys(base), a.id)).toEqual([]);
+        expect(await catalog.hashCandidates([], a.id)).toEqual([]);
+        expect(found.map((f) => f.id)).not.toContain(b.id);
+        expect(await catalog.idsWithoutFingerprint(10)).toEqual([]);
+      });
+
+      it("lists photos without a fingerprint page by page, and takes one later", async () => {
+        const ids = [];
+        for (let i = 0; i < 3; i++) ids.push((await catalog.insertImage(newImage())).image.id);
+        ids.sort();
+        expect(await catalog.idsWithoutFingerprint(2)).toEqual(ids.slice(0, 2));
+        expect(await catalog.idsWithoutFingerprint(2, ids[1])).toEqual(ids.slice(2));
+        await catalog.saveFingerprint(ids[0]!, { perceptualHash: base, sharpness: 4 });
+        await catalog.saveFingerprint(ids[1]!, { perceptualHash: null, sharpness: 0 });
+        expect(await catalog.idsWithoutFingerprint(10)).toEqual([ids[2]]);
+        expect((await catalog.getImage(ids[0]!))?.perceptualHash).toBe(base);
+        expect((await catalog.hashCandidates(candidateKeys(alt), ids[2]!)).map((c) => c.id)).toEqual([
+          ids[0],
+        ]);
+        // A new hash replaces the old one in the index.
+        await catalog.saveFingerprint(ids[0]!, { perceptualHash: far, sharpness: 4 });
+        expect(await catalog.hashCandidates(candidateKeys(alt), ids[2]!)).toEqual([]);
+      });
+
+      it("records pairs once in either order, hides trashed photos and dismissed pairs", async () => {
+        const [a, b, c] = await Promise.all(
+          [1, 2, 3].map(async () => (await catalog.insertImage(newImage())).image.id),
+        );
+        await catalog.addDuplicatePairs([
+          { a: b!, b: a!, distance: 3 },
+          { a: a!, b: b!, distance: 5 },
+          { a: c!, b: b!, distance: 7 },
+          { a: c!, b: c!, distance: 0 },
+        ]);
+        await catalog.addDuplicatePairs([]);
+        const sorted = (x: string, y: string) => (x < y ? [x, y] : [y, x]);
+        const pairs = await catalog.duplicatePairs();
+        expect(pairs).toHaveLength(2);
+        const [ab1, ab2] = sorted(a!, b!);
+        expect(pairs).toContainEqual({ a: ab1, b: ab2, distance: 3 });
+        await catalog.trashImage(c!);
+        expect(await catalog.duplicatePairs()).toHaveLength(1);
+        await catalog.restoreImage(c!);
+        expect(await catalog.dismissDuplicates([a!, b!, c!])).toBe(2);
+        expect(await catalog.dismissDuplicates([a!, b!])).toBe(0);
+        expect(await catalog.duplicatePairs()).toEqual([]);
+        // A pair with a deleted photo goes with it, and none can be added for it.
+        await catalog.deleteImage(a!);
+        await catalog.addDuplicatePairs([{ a: a!, b: b!, distance: 1 }]);
+        expect(await catalog.getImages([a!, b!])).toEqual([expect.objectContaining({ id: b })]);
+        expect(await catalog.getImages([])).toEqual([]);
       });
     });
 

@@ -25,6 +25,8 @@ export function newImage(overrides: Partial<NewImage> = {}): NewImage {
     },
     place: null,
     thumbhash: null,
+    perceptualHash: null,
+    sharpness: null,
     ...overrides,
   };
 }

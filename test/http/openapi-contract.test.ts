@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPhotocat } from "../../src/entry/start.js";
 import type { Analyser } from "../../src/ports/analyser.js";
+import { sceneImage } from "../media/fixtures.js";
 import { solidBmp } from "../support/bmp.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
 
@@ -334,6 +336,43 @@ describe("the served OpenAPI document describes every real answer", () => {
     await call("DELETE", `/api/albums/${album.id}`, { headers: auth });
     await call("DELETE", `/api/albums/${album.id}`);
 
+    // Near-duplicates: a picture and a smaller WebP copy of it.
+    const scene = await sharp(await sceneImage(640, 480, 7))
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const copy = await sharp(await sceneImage(640, 480, 7))
+      .resize(320)
+      .webp({ quality: 70 })
+      .toBuffer();
+    const pair = await call(
+      "POST",
+      "/api/images",
+      form([
+        { name: "scene.jpg", bytes: scene },
+        { name: "scene.webp", bytes: copy, type: "image/webp" },
+      ]),
+    );
+    const [sceneId, copyId] = (pair.body!.images as { id: string }[]).map((i) => i.id);
+    const groups = (await call("GET", "/api/duplicates", { headers: auth })).body!.groups as {
+      keep: string;
+      images: { id: string }[];
+    }[];
+    expect(groups).toEqual([
+      {
+        keep: sceneId,
+        images: [expect.objectContaining({ id: sceneId }), expect.objectContaining({ id: copyId })],
+      },
+    ]);
+    await call("GET", "/api/duplicates");
+    await call("POST", "/api/duplicates/dismiss", json({ ids: [id, id0] }));
+    await call("POST", "/api/duplicates/dismiss", json({ ids: [id] }));
+    await call("POST", "/api/duplicates/dismiss", json({ ids: ["x".repeat(70_000), id] }));
+    await call("POST", "/api/duplicates/dismiss", { headers: auth, body: "{}" });
+    await call("POST", "/api/duplicates/dismiss", json({ ids: [sceneId, copyId] }, {}));
+    const dismissed = await call("POST", "/api/duplicates/dismiss", json({ ids: [sceneId, copyId] }));
+    expect(dismissed.body).toEqual({ dismissed: 1 });
+    expect((await call("GET", "/api/duplicates", { headers: auth })).body).toEqual({ groups: [] });
+
     // The trash.
     await call("DELETE", `/api/images/${id}`);
     await call("DELETE", `/api/images/${id}`, { headers: auth }); // to the trash
@@ -347,7 +386,6 @@ describe("the served OpenAPI document describes every real answer", () => {
     await call("DELETE", "/api/trash");
     await call("DELETE", "/api/trash", { headers: auth });
     await call("DELETE", `/api/images/${id}?purge=true`, { headers: auth });
-
     // The events seen meanwhile.
     const reader = stream.body!.getReader();
     let text = "";

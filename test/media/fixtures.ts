@@ -24,6 +24,30 @@ export function noiseImage(width: number, height: number) {
   return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } });
 }
 
+/**
+ * A picture with photo-like structure (smooth shapes at several scales), the same for the same seed and
+ * unrelated for another (PNG bytes): for near-duplicate tests, which flat or noise images cannot serve.
+ */
+export async function sceneImage(width: number, height: number, seed: number) {
+  let state = seed * 2654435761;
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  const layer = async (cells: number) => {
+    const small = Buffer.from(Array.from({ length: cells * cells * 3 }, () => Math.floor(random() * 256)));
+    return sharp(small, { raw: { width: cells, height: cells, channels: 3 } })
+      .resize(width, height, { fit: "fill", kernel: "cubic" })
+      .png()
+      .toBuffer();
+  };
+  const [coarse, fine] = await Promise.all([layer(4), layer(12)]);
+  return sharp(coarse)
+    .composite([{ input: fine, blend: "soft-light" }])
+    .png()
+    .toBuffer();
+}
+
 /** A JPEG as a phone writes it: stored sideways with EXIF Orientation 6, camera tags and a GPS position. */
 export async function cameraJpeg(): Promise<Buffer> {
   const png = await halvesImage(400, 200).png().toBuffer();

@@ -17,6 +17,7 @@ import {
 import { AlbumHeader } from "./components/AlbumHeader.js";
 import { AlbumsView } from "./components/AlbumsView.js";
 import { PromptDialog } from "./components/Dialogs.js";
+import { DuplicatesView } from "./components/DuplicatesView.js";
 import { CategoryChips, MoreFilters } from "./components/FilterBar.js";
 import { Header } from "./components/Header.js";
 import { AlbumIcon, SelectIcon, UploadIcon } from "./components/Icons.js";
@@ -437,6 +438,17 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
           >
             <MapView onOpenPlace={(place) => setFilters({ ...NO_FILTERS, place })} />
           </Suspense>
+        ) : route.view === "duplicates" ? (
+          <DuplicatesView
+            announce={announce}
+            onTrashed={(photos) => {
+              for (const photo of photos) {
+                deleted.current.add(photo.id);
+                feed.remove(photo.id);
+              }
+              refreshCategories(300);
+            }}
+          />
         ) : route.view === "trash" ? (
           <TrashView
             announce={announce}

@@ -5,6 +5,7 @@ import type {
   BulkRequest,
   BulkResult,
   CategoryCount,
+  DuplicateGroups,
   EditableFields,
   Filters,
   Photo,
@@ -152,6 +153,15 @@ export const updatePhoto = (id: string, fields: EditableFields) =>
 /** Moves a photo to the trash, which keeps it (and its files) until the trash is emptied. */
 export const trashPhoto = (id: string) =>
   request<void>(`/api/images/${encodeURIComponent(id)}`, { method: "DELETE" });
+
+export const listDuplicates = () => request<DuplicateGroups>("/api/duplicates").then((r) => r.groups);
+
+/** "Not duplicates": the group of these photos stops showing. */
+export const dismissDuplicates = (ids: string[]) =>
+  request<{ dismissed: number }>("/api/duplicates/dismiss", {
+    method: "POST",
+    body: JSON.stringify({ ids }),
+  });
 
 export const deleteForGood = (id: string) =>
   request<void>(`/api/images/${encodeURIComponent(id)}?purge=true`, { method: "DELETE" });

@@ -64,6 +64,9 @@ export function formatDate(iso: string | null | undefined, withTime = true): str
   return (withTime ? dateTime : dateOnly).format(date);
 }
 
+// The server's own wording for formats and sizes (src/domain/image.ts has no runtime dependencies).
+export { formatBytes, formatLabel } from "../../src/domain/image.js";
+
 export function formatUsd(value: number | null | undefined): string {
   if (value === null || value === undefined) return "–";
   if (value === 0) return "$0.00";

@@ -10,6 +10,7 @@ import {
   addAlbums,
   addHealthProbes,
   addOwnWords,
+  addPerceptualHashes,
   addTrash,
   coverCaptureTime,
   createCoreTables,
@@ -54,6 +55,7 @@ export const migrations: Record<string, Migration> = {
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "postgres") },
   "0007_albums": { up: (db) => addAlbums(db, "postgres") },
+  "0009_perceptual_hash": { up: (db) => addPerceptualHashes(db, "postgres") },
   "0010_embedded_metadata": {
     async up(db) {
       await addOwnWords(db);

@@ -3,12 +3,14 @@ import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import { type Analysis, addTags } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
+import { hashKeys } from "../../domain/near-duplicates.js";
 import type {
   AlbumRecord,
   AlbumSummary,
   Catalog,
   CatalogStats,
   CorrectionExample,
+  DuplicatePair,
   ImageFilters,
   ImageOrder,
   ImagePage,
@@ -243,6 +245,27 @@ export function createSqlCatalog(
     return records;
   }
 
+  /**
+   * Writes the hash index first and the sharpness last: a photo whose sharpness is null is fingerprinted
+   * again (idsWithoutFingerprint), so a crash in between leaves nothing half indexed for good.
+   */
+  async function saveFingerprint(id: string, fingerprint: Pick<ImageRecord, "perceptualHash" | "sharpness">) {
+    await db.deleteFrom("image_hash_keys").where("image_id", "=", id).execute();
+    if (fingerprint.perceptualHash) {
+      const rows = [...new Set(hashKeys(fingerprint.perceptualHash))].map((key) => ({ key, image_id: id }));
+      await db
+        .insertInto("image_hash_keys")
+        .values(rows)
+        .onConflict((oc) => oc.columns(["key", "image_id"]).doNothing())
+        .execute();
+    }
+    await db
+      .updateTable("images")
+      .set({ perceptual_hash: fingerprint.perceptualHash, sharpness: fingerprint.sharpness })
+      .where("id", "=", id)
+      .execute();
+  }
+
   return {
     kind: options.kind,
 
@@ -250,12 +273,14 @@ export function createSqlCatalog(
       // ON CONFLICT DO NOTHING, then read: two concurrent uploads of the same bytes give one record.
       const result = await db
         .insertInto("images")
-        .values(newImageRow(image, nowIso()))
+        .values({ ...newImageRow(image, nowIso()), sharpness: null })
         .onConflict((oc) => oc.column("sha256").doNothing())
         .executeTakeFirst();
+      const created = Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+      if (created && image.sharpness !== null) await saveFingerprint(image.id, image);
       const stored = await findBySha256(image.sha256);
       if (!stored) throw new PhotocatError("internal", "the photo vanished right after it was stored");
-      return { image: stored, created: Number(result.numInsertedOrUpdatedRows ?? 0) > 0 };
+      return { image: stored, created };
     },
 
     getImage,
@@ -776,6 +801,89 @@ export function createSqlCatalog(
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
+
+    saveFingerprint,
+
+    async idsWithoutFingerprint(limit: number, after?: string | null) {
+      let select = db.selectFrom("images").select("id").where("sharpness", "is", null);
+      if (after) select = select.where("id", ">", after);
+      const rows = await select.orderBy("id").limit(checkLimit(limit)).execute();
+      return rows.map((r) => r.id);
+    },
+
+    async hashCandidates(keys: readonly number[], excludeId: string) {
+      if (keys.length === 0) return [];
+      // Two index lookups rather than one join: a planner misjudging how many keys match would scan.
+      const matched = await db
+        .selectFrom("image_hash_keys")
+        .select("image_id")
+        .distinct()
+        .where("key", "in", [...keys])
+        .execute();
+      const ids = matched.map((r) => r.image_id).filter((id) => id !== excludeId);
+      const candidates: { id: string; perceptualHash: string }[] = [];
+      for (let start = 0; start < ids.length; start += 1000) {
+        const rows = await db
+          .selectFrom("images")
+          .select(["id", "perceptual_hash"])
+          .where("id", "in", ids.slice(start, start + 1000))
+          .where("perceptual_hash", "is not", null)
+          .execute();
+        for (const r of rows) candidates.push({ id: r.id, perceptualHash: String(r.perceptual_hash) });
+      }
+      return candidates;
+    },
+
+    async addDuplicatePairs(pairs: readonly DuplicatePair[]) {
+      if (pairs.length === 0) return;
+      const now = nowIso();
+      const rows = pairs
+        .filter((p) => p.a !== p.b)
+        .map((p) => {
+          const [a, b] = [p.a, p.b].sort();
+          return { image_a: a!, image_b: b!, distance: p.distance, created_at: now, dismissed_at: null };
+        });
+      if (rows.length === 0) return;
+      try {
+        await db
+          .insertInto("duplicate_pairs")
+          .values(rows)
+          .onConflict((oc) => oc.columns(["image_a", "image_b"]).doNothing())
+          .execute();
+      } catch (error) {
+        // One of the photos was deleted meanwhile: its pairs are of no use.
+        if (!dialect.isForeignKeyViolation(error)) throw error;
+      }
+    },
+
+    async duplicatePairs() {
+      const rows = await db
+        .selectFrom("duplicate_pairs as p")
+        .innerJoin("images as a", "a.id", "p.image_a")
+        .innerJoin("images as b", "b.id", "p.image_b")
+        .select(["p.image_a", "p.image_b", "p.distance"])
+        .where("p.dismissed_at", "is", null)
+        .where("a.trashed_at", "is", null)
+        .where("b.trashed_at", "is", null)
+        .orderBy("p.image_a")
+        .orderBy("p.image_b")
+        .execute();
+      return rows.map((r) => ({ a: r.image_a, b: r.image_b, distance: Number(r.distance) }));
+    },
+
+    async dismissDuplicates(ids: readonly string[]) {
+      if (ids.length < 2) return 0;
+      const result = await db
+        .updateTable("duplicate_pairs")
+        .set({ dismissed_at: nowIso() })
+        .where("image_a", "in", [...ids])
+        .where("image_b", "in", [...ids])
+        .where("dismissed_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    getImages: recordsOf,
 
     async findIdsByPrefix(prefix: string, limit: number) {
       if (!prefix) return [];

@@ -225,6 +225,42 @@ export async function addOwnWords(db: AnyDb): Promise<void> {
   }
 }
 
+/**
+ * Near-duplicates: each photo's perceptual hashes and sharpness, an index of their 16-bit bands (a lookup
+ * is exact matches on one indexed integer, never a scan), and the pairs found.
+ */
+export async function addPerceptualHashes(db: AnyDb, dialect: "sqlite" | "postgres"): Promise<void> {
+  const pg = dialect === "postgres";
+  const key = pg ? sql`text collate "C"` : sql`text`;
+  const real = pg ? sql`double precision` : sql`real`;
+  await db.schema.alterTable("images").addColumn("perceptual_hash", "text").execute();
+  await db.schema.alterTable("images").addColumn("sharpness", real).execute();
+  // Photos still to fingerprint (stored before this migration) are found without a scan.
+  await db.schema
+    .createIndex("images_unfingerprinted")
+    .on("images")
+    .column("id")
+    .where(sql.ref("sharpness"), "is", null)
+    .execute();
+  await db.schema
+    .createTable("image_hash_keys")
+    .addColumn("key", "integer", (c) => c.notNull())
+    .addColumn("image_id", key, (c) => c.notNull().references("images.id").onDelete("cascade"))
+    .addPrimaryKeyConstraint("image_hash_keys_pk", ["key", "image_id"])
+    .execute();
+  await db.schema.createIndex("image_hash_keys_image").on("image_hash_keys").column("image_id").execute();
+  await db.schema
+    .createTable("duplicate_pairs")
+    .addColumn("image_a", key, (c) => c.notNull().references("images.id").onDelete("cascade"))
+    .addColumn("image_b", key, (c) => c.notNull().references("images.id").onDelete("cascade"))
+    .addColumn("distance", "integer", (c) => c.notNull())
+    .addColumn("created_at", "text", (c) => c.notNull())
+    .addColumn("dismissed_at", "text")
+    .addPrimaryKeyConstraint("duplicate_pairs_pk", ["image_a", "image_b"])
+    .execute();
+  await db.schema.createIndex("duplicate_pairs_b").on("duplicate_pairs").column("image_b").execute();
+}
+
 /** Applies in-code migrations (nothing is read from disk, so dist/ works the same). */
 export async function migrate(
   db: AnyDb,

@@ -26,6 +26,10 @@ export interface ImagesTable {
   orientation: number | null;
   place: string | null;
   thumbhash: string | null;
+  /** HASH_WINDOWS perceptual hashes in hex (src/domain/near-duplicates.ts); null when flat or not computed. */
+  perceptual_hash: string | null;
+  /** Laplacian variance of the preview; null until computed (photos stored before it). */
+  sharpness: number | null;
   created_at: string;
   updated_at: string;
   /** Set while the photo is in the trash (its files are kept until the trash is emptied). */
@@ -135,6 +139,21 @@ export interface AlbumImagesTable {
   added_at: string;
 }
 
+/** A photo's perceptual hashes indexed by band (window, band, 16-bit value as one integer). */
+export interface ImageHashKeysTable {
+  key: number;
+  image_id: string;
+}
+
+/** Two near-duplicate photos, `image_a` < `image_b`; a dismissed pair ("not duplicates") stops showing. */
+export interface DuplicatePairsTable {
+  image_a: string;
+  image_b: string;
+  distance: number;
+  created_at: string;
+  dismissed_at: string | null;
+}
+
 export interface Database {
   images: ImagesTable;
   embeddings: EmbeddingsTable;
@@ -143,4 +162,6 @@ export interface Database {
   sessions: SessionsTable;
   albums: AlbumsTable;
   album_images: AlbumImagesTable;
+  image_hash_keys: ImageHashKeysTable;
+  duplicate_pairs: DuplicatePairsTable;
 }

@@ -12,6 +12,7 @@ import {
   addAlbums,
   addHealthProbes,
   addOwnWords,
+  addPerceptualHashes,
   addTrash,
   coverCaptureTime,
   createCoreTables,
@@ -80,6 +81,7 @@ export const migrations: Record<string, Migration> = {
   "0005_health_probes": { up: (db) => addHealthProbes(db) },
   "0006_sessions": { up: (db) => createSessionsTable(db, "sqlite") },
   "0007_albums": { up: (db) => addAlbums(db, "sqlite") },
+  "0009_perceptual_hash": { up: (db) => addPerceptualHashes(db, "sqlite") },
   "0010_embedded_metadata": {
     async up(db) {
       await addOwnWords(db);

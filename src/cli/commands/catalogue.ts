@@ -4,11 +4,25 @@ import { type Command, Option } from "commander";
 import { presentImage } from "../../api/present.js";
 import { type Container, createContainer } from "../../container.js";
 import { errorMessage, isPhotocatError } from "../../domain/errors.js";
-import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
+import {
+  formatBytes,
+  formatLabel,
+  IMAGE_STATUSES,
+  type ImageRecord,
+  type ImageStatus,
+} from "../../domain/image.js";
 import { IMAGE_ORDERS, type ImageOrder, type ImageQuery } from "../../ports/catalog.js";
 import { OriginalsExport } from "../../services/export-originals.js";
 import { formatOption, isoDate, positiveInteger } from "../arguments.js";
-import { csvHeader, csvRow, EXIT, formatImages, jsonLine, type OutputFormat } from "../output.js";
+import {
+  csvHeader,
+  csvRow,
+  EXIT,
+  formatImages,
+  jsonLine,
+  type OutputFormat,
+  SHORT_ID_LENGTH,
+} from "../output.js";
 import { Progress } from "../progress.js";
 import { addSettingFlags, CATALOGUE_SETTINGS, configFromFlags } from "../settings-flags.js";
 
@@ -318,6 +332,54 @@ export function catalogueCommands(program: Command): void {
       }),
     );
   addSettingFlags(remove, CATALOGUE_SETTINGS);
+
+  const duplicates = program
+    .command("duplicates")
+    .description(
+      "list groups of near-duplicates (resized, re-compressed, converted or lightly cropped copies)",
+    )
+    .addOption(formatOption(["table", "json"], "table"))
+    .action((options: Options) =>
+      withContainer(options, async (container) => {
+        const groups = await container.gallery.duplicates();
+        if (options.format === "json") {
+          const present = groups.map((g) => ({ keep: g.keep, images: g.images.map((i) => presentImage(i)) }));
+          console.log(JSON.stringify({ groups: present }, null, 2));
+          return EXIT.ok;
+        }
+        if (groups.length === 0) {
+          console.error("no near-duplicates");
+          return EXIT.ok;
+        }
+        console.log(
+          [
+            "",
+            "ID".padEnd(SHORT_ID_LENGTH),
+            "FORMAT",
+            "PIXELS".padStart(11),
+            "SIZE".padStart(9),
+            "NAME",
+          ].join("  "),
+        );
+        groups.forEach((group, n) => {
+          console.log(`group ${n + 1}: ${group.images.length} copies`);
+          for (const image of group.images) {
+            console.log(
+              [
+                image.id === group.keep ? "keep" : "    ",
+                image.id.slice(0, SHORT_ID_LENGTH),
+                formatLabel(image.mediaType).padEnd(6),
+                `${image.width}x${image.height}`.padStart(11),
+                formatBytes(image.byteSize).padStart(9),
+                image.originalName,
+              ].join("  "),
+            );
+          }
+        });
+        return EXIT.ok;
+      }),
+    );
+  addSettingFlags(duplicates, CATALOGUE_SETTINGS);
 
   const stats = program
     .command("stats")

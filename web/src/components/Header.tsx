@@ -4,6 +4,7 @@ import type { View } from "../hooks/useRoute.js";
 import {
   AlbumIcon,
   ChartIcon,
+  CopiesIcon,
   Logo,
   LogoutIcon,
   MapIcon,
@@ -120,6 +121,7 @@ export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut, t
         {link("gallery", "Photos", <PhotosIcon />)}
         {link("albums", "Albums", <AlbumIcon />)}
         {link("map", "Map", <MapIcon />)}
+        {link("duplicates", "Duplicates", <CopiesIcon />)}
         {link("stats", "Statistics", <ChartIcon />)}
         {link("trash", "Trash", <TrashIcon />, trashBadge)}
       </nav>

@@ -102,6 +102,12 @@ export const ChartIcon = (p: IconProps) => (
     <path d="M18 17v-9" />
   </Svg>
 );
+export const CopiesIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <rect x="8" y="8" width="13" height="13" rx="2" />
+    <path d="M16 8V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v9a2 2 0 0 0 2 2h3" />
+  </Svg>
+);
 export const PhotosIcon = (p: IconProps) => (
   <Svg {...p}>
     <rect x="3" y="3" width="18" height="18" rx="3" />

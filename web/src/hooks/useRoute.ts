@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { type Filters, NO_FILTERS } from "../types.js";
 
-export type View = "gallery" | "stats" | "trash" | "albums" | "map";
+export type View = "gallery" | "stats" | "trash" | "albums" | "map" | "duplicates";
 
 export interface Route {
   view: View;
@@ -12,7 +12,7 @@ export interface Route {
 
 const PHOTO_PATH = /^\/photos\/([^/]+)$/;
 const ALBUM_PATH = /^\/albums\/([^/]+)$/;
-const VIEWS: readonly View[] = ["stats", "trash", "albums", "map"];
+const VIEWS: readonly View[] = ["stats", "trash", "albums", "map", "duplicates"];
 
 /** Set on the history entry that opening a photo pushes: closing it then goes Back instead of forward. */
 const OPENED_HERE = "photocat:opened";
