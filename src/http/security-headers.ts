@@ -5,20 +5,39 @@ import { secureHeaders } from "hono/secure-headers";
  * inline script), no framing, no sniffing, no referrer. hono's other defaults are off: HSTS belongs to the
  * TLS proxy, and Cross-Origin-Resource-Policy would break pages of PHOTOCAT_CORS_ORIGINS showing our images.
  */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", "data:", "blob:"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  frameAncestors: ["'none'"],
+  formAction: ["'self'"],
+} as const;
+
+export type CspDirective = keyof typeof CONTENT_SECURITY_POLICY;
+
+/**
+ * The same policy as a header value, with sources added to some directives: the AWS stack serves the
+ * gallery from CloudFront and lets it reach its photo and upload buckets.
+ */
+export function contentSecurityPolicyHeader(extra: Partial<Record<CspDirective, string[]>> = {}): string {
+  return Object.entries(CONTENT_SECURITY_POLICY)
+    .map(([name, sources]) => {
+      const all = [...sources, ...(extra[name as CspDirective] ?? [])];
+      return `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${all.join(" ")}`;
+    })
+    .join("; ");
+}
+
 export const securityHeaders = () =>
   secureHeaders({
-    contentSecurityPolicy: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", "data:", "blob:"],
-      connectSrc: ["'self'"],
-      fontSrc: ["'self'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
-      frameAncestors: ["'none'"],
-      formAction: ["'self'"],
-    },
+    contentSecurityPolicy: Object.fromEntries(
+      Object.entries(CONTENT_SECURITY_POLICY).map(([name, sources]) => [name, [...sources]]),
+    ),
     xContentTypeOptions: "nosniff",
     referrerPolicy: "no-referrer",
     xFrameOptions: "DENY",

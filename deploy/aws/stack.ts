@@ -1,0 +1,577 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Aws, CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
+import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
+import { SqsDestination } from "aws-cdk-lib/aws-s3-notifications";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { NagSuppressions } from "cdk-nag";
+import type { Construct } from "constructs";
+import { CATALOG_TABLE } from "../../src/adapters/dynamodb/table.js";
+import { contentSecurityPolicyHeader } from "../../src/http/security-headers.js";
+import { photocatFunction } from "./bundling.js";
+import { bedrockModel, type DeploySettings, type SecretRef } from "./settings.js";
+
+export const REPO_ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const WEB_DIST = path.join(REPO_ROOT, "web", "dist");
+
+/** Drop-zone prefixes (see src/ports/drop-zone.ts): only incoming/ sends events. */
+export const INCOMING_PREFIX = "incoming/";
+const REJECTED_PREFIX = "rejected/";
+const RESULTS_PREFIX = "results/";
+
+/** Function timeouts; each queue's visibility timeout is six times its consumer's, as Lambda advises. */
+export const TIMEOUTS = { ingest: Duration.minutes(2), analysis: Duration.minutes(5), api: Duration.seconds(29) };
+const VISIBILITY_FACTOR = 6;
+/** Messages a function takes at once; each fails alone (reportBatchItemFailures). */
+export const BATCH_SIZES = { ingest: 5, analysis: 4 };
+
+export interface PhotocatStackProps extends StackProps {
+  settings: DeploySettings;
+  /** The version the API reports (package.json). */
+  version?: string;
+}
+
+/**
+ * Photocat on AWS: S3 drop zone -> SQS -> ingest function -> SQS -> analysis function (Bedrock), the
+ * catalogue in DynamoDB, the same Hono app behind an HTTP API, the gallery on CloudFront. The functions
+ * run the project's own entries (src/entry/lambda); nothing here holds business logic.
+ */
+export class PhotocatStack extends Stack {
+  constructor(scope: Construct, id: string, props: PhotocatStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const suppress = (construct: Construct, id: string, reason: string, appliesTo?: string[]) =>
+      NagSuppressions.addResourceSuppressions(
+        construct,
+        [{ id, reason, ...(appliesTo ? { appliesTo } : {}) }],
+        true,
+      );
+
+    // ---- Storage -------------------------------------------------------------------------------------
+    const accessLogs = new s3.Bucket(this, "AccessLogs", {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // CloudFront's standard logs are written with an ACL.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ id: "expire-logs", expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    suppress(accessLogs, "AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop.");
+
+    const privateBucket = (name: string, extra: Partial<s3.BucketProps> = {}) =>
+      new s3.Bucket(this, name, {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: `${name.toLowerCase()}/`,
+        removalPolicy: RemovalPolicy.RETAIN,
+        ...extra,
+      });
+
+    // Names are fixed (not generated) so that the gallery's CSP and the drop zone's CORS rule can name
+    // each other without a dependency cycle through CloudFront.
+    const bucketName = (role: string) => `${this.stackName.toLowerCase()}-${role}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+    const regionalDomain = (name: string) => `${name}.s3.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    const dropZoneName = bucketName("dropzone");
+    const photosName = bucketName("photos");
+
+    /** Originals and thumbnails: no event notification at all, so storing a photo triggers nothing. */
+    const photos = privateBucket("Photos", { bucketName: photosName, versioned: true });
+    // Versions keep a deleted or overwritten photo for 30 days.
+    photos.addLifecycleRule({
+      id: "expire-old-versions",
+      noncurrentVersionExpiration: Duration.days(30),
+      expiredObjectDeleteMarker: true,
+    });
+
+    // The distribution is made last; its domain is read when the template is written.
+    let distribution: cloudfront.Distribution | undefined;
+    const galleryOrigin = `https://${Lazy.string({ produce: () => distribution?.distributionDomainName })}`;
+    /** Where files arrive: browsers post to incoming/ with a presigned form, or anyone drops files there. */
+    const dropZone = privateBucket("DropZone", {
+      bucketName: dropZoneName,
+      cors: [
+        {
+          allowedMethods: [s3.HttpMethods.POST],
+          allowedOrigins: [galleryOrigin],
+          maxAge: 3600,
+        },
+      ],
+      lifecycleRules: [
+        { id: "expire-stuck-incoming", prefix: INCOMING_PREFIX, expiration: Duration.days(settings.incomingRetentionDays) },
+        { id: "expire-rejected", prefix: REJECTED_PREFIX, expiration: Duration.days(settings.rejectedRetentionDays) },
+        { id: "expire-results", prefix: RESULTS_PREFIX, expiration: Duration.days(settings.rejectedRetentionDays) },
+        { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+
+    const catalogue = new dynamodb.Table(this, "Catalogue", {
+      partitionKey: attribute(CATALOG_TABLE.partitionKey),
+      sortKey: attribute(CATALOG_TABLE.sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: CATALOG_TABLE.pointInTimeRecovery },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: CATALOG_TABLE.timeToLiveAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+    });
+    for (const gsi of CATALOG_TABLE.globalSecondaryIndexes) {
+      catalogue.addGlobalSecondaryIndex({
+        indexName: gsi.indexName,
+        partitionKey: attribute(gsi.partitionKey),
+        sortKey: attribute(gsi.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    // ---- Queues --------------------------------------------------------------------------------------
+    const queueWithDlq = (name: string, consumerTimeout: Duration) => {
+      const deadLetters = new sqs.Queue(this, `${name}DeadLetters`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      const queue = new sqs.Queue(this, `${name}Queue`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * VISIBILITY_FACTOR),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: deadLetters, maxReceiveCount: settings.maxReceiveCount },
+      });
+      return { queue, deadLetters };
+    };
+    const ingest = queueWithDlq("Ingest", TIMEOUTS.ingest);
+    const analysis = queueWithDlq("Analysis", TIMEOUTS.analysis);
+
+    // S3 -> SQS for incoming/ only; SSE-SQS queues accept S3's notifications without a KMS key policy.
+    dropZone.addEventNotification(s3.EventType.OBJECT_CREATED, new SqsDestination(ingest.queue), {
+      prefix: INCOMING_PREFIX,
+    });
+
+    // ---- Functions -----------------------------------------------------------------------------------
+    const secrets = secretEnvironment(settings);
+    const common: Record<string, string> = {
+      NODE_OPTIONS: "--enable-source-maps",
+      PHOTOCAT_DATABASE_URL: `dynamodb://${catalogue.tableName}`,
+      PHOTOCAT_STORAGE_URL: `s3://${photos.bucketName}`,
+      PHOTOCAT_DROP_ZONE_URL: `s3://${dropZone.bucketName}`,
+      PHOTOCAT_QUEUE_URL: `sqs://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/${analysis.queue.queueName}?jobs=${catalogue.tableName}`,
+      PHOTOCAT_QUEUE_MAX_RECEIVES: String(settings.maxReceiveCount),
+      PHOTOCAT_ANALYSER: settings.analyser,
+      PHOTOCAT_MODEL: settings.model,
+      PHOTOCAT_MAX_UPLOAD_MB: String(settings.maxUploadMb),
+      PHOTOCAT_VERSION: props.version ?? "0.0.0",
+    };
+
+    const makeFunction = (name: "Ingest" | "Analysis" | "Api", entry: string, extra: Partial<lambda.FunctionProps>) => {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        retention: settings.logRetentionDays,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const role = new iam.Role(this, `${name}Role`, {
+        assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+        description: `Photocat ${name.toLowerCase()} function: only what it uses`,
+      });
+      // Instead of AWSLambdaBasicExecutionRole (any log group): this function's own group only.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [logGroup.logGroupArn],
+        }),
+      );
+      suppress(role, "AwsSolutions-IAM5", "Log streams are created by Lambda under its own log group (log-group:<name>:*).", [
+        `Resource::<${this.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*`,
+      ]);
+      const fn = photocatFunction(this, name, {
+        entry: path.join(REPO_ROOT, entry),
+        role,
+        logGroup,
+        ...extra,
+      });
+      return { fn, role };
+    };
+
+    const ingestFn = makeFunction("Ingest", "src/entry/lambda/ingest.ts", {
+      timeout: TIMEOUTS.ingest,
+      memorySize: 2048,
+      environment: { ...common },
+      description: "Photocat: takes files from the drop zone's incoming/ into the catalogue",
+    });
+    const analysisFn = makeFunction("Analysis", "src/entry/lambda/analysis.ts", {
+      timeout: TIMEOUTS.analysis,
+      memorySize: 1024,
+      environment: { ...common, ...(secrets.analysis ? { PHOTOCAT_SECRETS: secrets.analysis } : {}) },
+      description: "Photocat: describes photos with the configured model",
+    });
+    const apiFn = makeFunction("Api", "src/entry/lambda/api.ts", {
+      timeout: TIMEOUTS.api,
+      memorySize: 1024,
+      environment: {
+        ...common,
+        PHOTOCAT_SECRETS: secrets.api,
+        // The gallery's origin: its POSTs carry it, and the app refuses other origins.
+        PHOTOCAT_CORS_ORIGINS: galleryOrigin,
+      },
+      description: "Photocat: the HTTP API (the same Hono app as the Node server)",
+    });
+
+    ingestFn.fn.addEventSource(
+      new SqsEventSource(ingest.queue, {
+        batchSize: BATCH_SIZES.ingest,
+        maxConcurrency: settings.ingestConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    analysisFn.fn.addEventSource(
+      new SqsEventSource(analysis.queue, {
+        batchSize: BATCH_SIZES.analysis,
+        maxConcurrency: settings.analysisConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    // ---- Least privilege, per function ---------------------------------------------------------------
+    const objects = (bucket: s3.IBucket, prefix = "") => `${bucket.bucketArn}/${prefix}*`;
+    const allow = (role: iam.Role, actions: string[], resources: string[], conditions?: iam.Conditions) =>
+      role.addToPolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
+    const tableResources = [catalogue.tableArn, `${catalogue.tableArn}/index/*`];
+    const tableActions = [
+      "dynamodb:GetItem",
+      "dynamodb:BatchGetItem",
+      "dynamodb:Query",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:ConditionCheckItem",
+    ];
+    const sendJobs = ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"];
+
+    for (const { role } of [ingestFn, analysisFn, apiFn]) allow(role, tableActions, tableResources);
+
+    // Ingest: read and remove what arrived, record refusals and results, store photos, queue analyses.
+    allow(ingestFn.role, ["s3:GetObject", "s3:DeleteObject"], [objects(dropZone, INCOMING_PREFIX)]);
+    allow(ingestFn.role, ["s3:PutObject", "s3:GetObject"], [objects(dropZone, REJECTED_PREFIX), objects(dropZone, RESULTS_PREFIX)]);
+    allow(ingestFn.role, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [objects(photos)]);
+    allow(ingestFn.role, ["s3:ListBucket"], [photos.bucketArn, dropZone.bucketArn]);
+    allow(ingestFn.role, sendJobs, [analysis.queue.queueArn]);
+
+    // Analysis: read photos (and their thumbnails), call the model, queue follow-up jobs.
+    allow(analysisFn.role, ["s3:GetObject"], [objects(photos)]);
+    allow(analysisFn.role, ["s3:ListBucket"], [photos.bucketArn]);
+    allow(analysisFn.role, sendJobs, [analysis.queue.queueArn]);
+    if (settings.analyser === "bedrock") grantBedrock(analysisFn.role, settings);
+
+    // API: presigned reads of photos, deletes from the trash, presigned uploads into incoming/, results.
+    allow(apiFn.role, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [objects(photos)]);
+    allow(apiFn.role, ["s3:ListBucket"], [photos.bucketArn, dropZone.bucketArn]);
+    allow(apiFn.role, ["s3:PutObject"], [objects(dropZone, INCOMING_PREFIX)]);
+    allow(apiFn.role, ["s3:GetObject"], [objects(dropZone, RESULTS_PREFIX), objects(dropZone, REJECTED_PREFIX)]);
+    allow(apiFn.role, sendJobs, [analysis.queue.queueArn]);
+
+    grantSecrets(apiFn.role, [settings.passwordSecret, settings.apiTokensSecret]);
+    grantSecrets(analysisFn.role, [settings.providerKeySecret]);
+
+    for (const { role } of [ingestFn, analysisFn, apiFn]) {
+      suppress(
+        role,
+        "AwsSolutions-IAM5",
+        "Object ARNs end in a key wildcard (bucket/prefix/*): photos are named by UUIDs unknown until run time. " +
+          "Index ARNs end in index/*: every GSI of the one catalogue table is queried.",
+        [
+          ...[photos, dropZone].flatMap((b) =>
+            ["", INCOMING_PREFIX, REJECTED_PREFIX, RESULTS_PREFIX].map(
+              (prefix) => `Resource::<${this.getLogicalId(b.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`,
+            ),
+          ),
+          `Resource::<${this.getLogicalId(catalogue.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*`,
+          ...(settings.analyser === "bedrock" ? ["Resource::arn:aws:bedrock:*::foundation-model/*"] : []),
+        ].filter(Boolean),
+      );
+    }
+
+    // ---- HTTP API ------------------------------------------------------------------------------------
+    const httpApi = new apigw.HttpApi(this, "HttpApi", {
+      description: "Photocat API (reached through CloudFront at /api/*)",
+      defaultIntegration: new HttpLambdaIntegration("ApiIntegration", apiFn.fn, {
+        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+      }),
+      // No CORS: the gallery and the API share CloudFront's origin.
+    });
+    const apiAccessLogs = new logs.LogGroup(this, "HttpApiAccessLogs", {
+      retention: settings.logRetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const stage = httpApi.defaultStage?.node.defaultChild as apigw.CfnStage;
+    stage.accessLogSettings = {
+      destinationArn: apiAccessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: "$context.requestId",
+        ip: "$context.identity.sourceIp",
+        requestTime: "$context.requestTime",
+        method: "$context.httpMethod",
+        path: "$context.path",
+        status: "$context.status",
+        latency: "$context.integrationLatency",
+        error: "$context.integrationErrorMessage",
+      }),
+    };
+    // A bound on what a flood of requests can cost (API Gateway answers 429 above it).
+    stage.defaultRouteSettings = { throttlingBurstLimit: 200, throttlingRateLimit: 100 };
+    for (const route of httpApi.node.findAll().filter((c) => c instanceof apigw.CfnRoute)) {
+      suppress(
+        route,
+        "AwsSolutions-APIG4",
+        "The Hono app authorises every /api request itself (password session, API tokens; src/http/auth.ts), " +
+          "exactly as the Node server does; a Gateway authoriser would fork that logic.",
+      );
+    }
+
+    // ---- Gallery on CloudFront -----------------------------------------------------------------------
+    const web = privateBucket("Web");
+    const headers = new cloudfront.ResponseHeadersPolicy(this, "SecurityHeaders", {
+      comment: "Photocat: the app's own security headers, plus HSTS",
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: contentSecurityPolicyHeader({
+            imgSrc: [`https://${regionalDomain(photosName)}`],
+            connectSrc: [`https://${regionalDomain(dropZoneName)}`],
+          }),
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(365),
+          includeSubdomains: true,
+          override: true,
+        },
+      },
+    });
+    // Bookmarked gallery views (/photos/<id>) are the app, as in src/http/web.ts: any path without an
+    // extension is answered with index.html.
+    const spaPaths = new cloudfront.Function(this, "GalleryPaths", {
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      comment: "Photocat: paths without a file extension open the gallery",
+      code: cloudfront.FunctionCode.fromInline(
+        "function handler(event) { var r = event.request; " +
+          "if (r.uri.lastIndexOf('.') <= r.uri.lastIndexOf('/')) r.uri = '/index.html'; return r; }",
+      ),
+    });
+    distribution = new cloudfront.Distribution(this, "Gallery", {
+      comment: "Photocat gallery and API",
+      defaultRootObject: "index.html",
+      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+      enableLogging: true,
+      logBucket: accessLogs,
+      logFilePrefix: "cloudfront/",
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(web),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: headers,
+        functionAssociations: [{ function: spaPaths, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+      },
+      additionalBehaviors: {
+        "/api/*": {
+          origin: new origins.HttpOrigin(`${httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`, {
+            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+          }),
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+          // Nothing of the API is cached; with caching off, Authorization and cookies reach the origin.
+          cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+          originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          responseHeadersPolicy: headers,
+        },
+      },
+    });
+    suppress(distribution, "AwsSolutions-CFR1", "A photo gallery for its owner: no country is excluded by default.");
+    suppress(
+      distribution,
+      "AwsSolutions-CFR2",
+      "No WAF by default (at least $5 a month plus per-request fees, more than the idle stack): the API needs " +
+        "a password or token, signs in at most 10 wrong tries a minute per address, and API Gateway throttles.",
+    );
+    suppress(
+      distribution,
+      "AwsSolutions-CFR4",
+      "The default *.cloudfront.net certificate cannot pin a minimum TLS version; with a custom domain the " +
+        "distribution uses TLSv1.2_2021 (minimumProtocolVersion is set).",
+    );
+
+    if (!existsSync(path.join(WEB_DIST, "index.html"))) {
+      throw new Error("The gallery is not built: run `npm run build:web` first (npm run aws:synth does).");
+    }
+    const webSource = s3deploy.Source.asset(WEB_DIST);
+    // Hashed assets never change; index.html and the rest are revalidated (as src/http/web.ts serves them).
+    const assets = new s3deploy.BucketDeployment(this, "GalleryAssets", {
+      sources: [webSource],
+      destinationBucket: web,
+      exclude: ["*"],
+      include: ["assets/*"],
+      prune: false,
+      cacheControl: [s3deploy.CacheControl.fromString("public, max-age=31536000, immutable")],
+    });
+    const pages = new s3deploy.BucketDeployment(this, "GalleryPages", {
+      sources: [webSource],
+      destinationBucket: web,
+      exclude: ["assets/*"],
+      cacheControl: [s3deploy.CacheControl.noCache()],
+      distribution,
+      distributionPaths: ["/*"],
+    });
+    pages.node.addDependency(assets);
+
+    // ---- Alarms --------------------------------------------------------------------------------------
+    const alarms = new sns.Topic(this, "Alarms", { displayName: "Photocat alarms", enforceSSL: true });
+    if (settings.alarmEmail) alarms.addSubscription(new subscriptions.EmailSubscription(settings.alarmEmail));
+    suppress(
+      alarms,
+      "AwsSolutions-SNS2",
+      "Alarm notices carry no photo or user data; CloudWatch cannot publish to a topic under the AWS-managed " +
+        "SNS key, and a customer key would cost $1 a month on an otherwise idle stack.",
+    );
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string, threshold = 1) =>
+      new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }).addAlarmAction(new SnsAction(alarms));
+    const fiveMinutes = { period: Duration.minutes(5) };
+    alarm(
+      "IngestDeadLettersAlarm",
+      ingest.deadLetters.metricApproximateNumberOfMessagesVisible({ ...fiveMinutes, statistic: "Maximum" }),
+      "Files in incoming/ could not be ingested after every retry: see the ingest dead-letter queue and the ingest logs.",
+    );
+    alarm(
+      "AnalysisDeadLettersAlarm",
+      analysis.deadLetters.metricApproximateNumberOfMessagesVisible({ ...fiveMinutes, statistic: "Maximum" }),
+      "Analysis jobs failed past their last attempt: their photos show as failed and can be retried.",
+    );
+    for (const [id, { fn }] of Object.entries({ Ingest: ingestFn, Analysis: analysisFn, Api: apiFn })) {
+      alarm(`${id}ErrorsAlarm`, fn.metricErrors({ ...fiveMinutes, statistic: "Sum" }), `The ${id} function failed (see its logs).`);
+      alarm(
+        `${id}ThrottlesAlarm`,
+        fn.metricThrottles({ ...fiveMinutes, statistic: "Sum" }),
+        `The ${id} function was throttled: the account's concurrency is exhausted.`,
+        5,
+      );
+    }
+    alarm(
+      "AnalysisBacklogAlarm",
+      analysis.queue.metricApproximateAgeOfOldestMessage({ ...fiveMinutes, statistic: "Maximum" }),
+      "Photos have waited over an hour for analysis: the model is throttled or failing.",
+      3600,
+    );
+    alarm(
+      "ApiServerErrorsAlarm",
+      httpApi.metricServerError({ ...fiveMinutes, statistic: "Sum" }),
+      "The API answered 5xx.",
+      5,
+    );
+
+    // ---- Outputs -------------------------------------------------------------------------------------
+    new CfnOutput(this, "GalleryUrl", { value: `https://${distribution.distributionDomainName}`, description: "Open this" });
+    new CfnOutput(this, "DropZoneIncoming", {
+      value: `s3://${dropZone.bucketName}/${INCOMING_PREFIX}`,
+      description: "Files copied here are ingested (aws s3 cp photo.jpg <this>)",
+    });
+    new CfnOutput(this, "AlarmTopic", { value: alarms.topicArn });
+  }
+}
+
+const attribute = (key: { name: string; type: string }): dynamodb.Attribute => ({
+  name: key.name,
+  type: key.type === "N" ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING,
+});
+
+/** Secrets the functions read at start (src/entry/lambda/secrets.ts): setting name -> where it lives. */
+function secretEnvironment(settings: DeploySettings) {
+  const ref = (s: SecretRef) => `${s.kind}:${s.name}`;
+  const api: Record<string, string> = {};
+  if (settings.passwordSecret) api.PHOTOCAT_PASSWORD = ref(settings.passwordSecret);
+  if (settings.apiTokensSecret) api.PHOTOCAT_API_TOKENS = ref(settings.apiTokensSecret);
+  const keyName = settings.analyser === "anthropic" ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
+  const analysis = settings.providerKeySecret ? { [keyName]: ref(settings.providerKeySecret) } : null;
+  return { api: JSON.stringify(api), analysis: analysis ? JSON.stringify(analysis) : null };
+}
+
+function grantSecrets(role: iam.Role, refs: (SecretRef | null)[]) {
+  for (const ref of refs) {
+    if (!ref) continue;
+    if (ref.kind === "ssm") {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ["ssm:GetParameter"],
+          resources: [`arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter${ref.name}`],
+        }),
+      );
+    } else {
+      // A name matches its ARN with Secrets Manager's six random characters after it.
+      const arn = ref.name.startsWith("arn:")
+        ? ref.name
+        : `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${ref.name}-??????`;
+      role.addToPolicy(new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [arn] }));
+    }
+  }
+}
+
+/**
+ * Bedrock: InvokeModel (which also authorises Converse) on the configured inference profile and, through
+ * that profile only, on its foundation model in whichever region the profile routes to; or on the
+ * foundation model of the deploy region when no profile is used.
+ */
+function grantBedrock(role: iam.Role, settings: DeploySettings) {
+  const { foundationModel, inferenceProfile } = bedrockModel(settings.model, settings.region);
+  const invoke = ["bedrock:InvokeModel"];
+  if (!inferenceProfile) {
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: invoke,
+        resources: [`arn:${Aws.PARTITION}:bedrock:${Aws.REGION}::foundation-model/${foundationModel}`],
+      }),
+    );
+    return;
+  }
+  const profileArn = `arn:${Aws.PARTITION}:bedrock:${Aws.REGION}:${Aws.ACCOUNT_ID}:inference-profile/${inferenceProfile}`;
+  role.addToPolicy(new iam.PolicyStatement({ actions: invoke, resources: [profileArn] }));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: invoke,
+      // The profile's destination regions change over time (a global profile has no region at all).
+      resources: [`arn:${Aws.PARTITION}:bedrock:*::foundation-model/${foundationModel}`],
+      conditions: { StringEquals: { "bedrock:InferenceProfileArn": profileArn } },
+    }),
+  );
+}
+
+/** Reads package.json's version for the API's /healthz and about box. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
