@@ -50,6 +50,16 @@ export interface Config {
   providers: ProviderSettings;
   /** For PHOTOCAT_STORAGE_URL=s3://...: the AWS SDK's standard settings (credentials come from its chain). */
   s3: { region: string | null; endpoint: string | null };
+  /**
+   * PHOTOCAT_QUEUE_URL: where jobs go when not in the catalogue's database (`sqs`: an SQS queue with the
+   * jobs' state in a DynamoDB table); `maxReceives` is the queue's redrive maxReceiveCount.
+   */
+  queue: {
+    sqs: { queueUrl: string; jobsTable: string; region: string | null; endpoint: string | null } | null;
+    maxReceives: number;
+  };
+  /** PHOTOCAT_DROP_ZONE_URL: an S3 bucket (and prefix) whose incoming/ objects are ingested, and uploads go to. */
+  dropZone: { bucket: string; prefix: string } | null;
 }
 
 export type SettingName = keyof typeof SETTINGS;
@@ -87,6 +97,21 @@ export const SETTINGS = {
     flag: "--storage-sidecars",
     help: "keep an XMP sidecar beside each original in the storage, rewritten when its description changes (on/off)",
     default: "off",
+  },
+  PHOTOCAT_QUEUE_URL: {
+    flag: "--queue-url",
+    help: "sqs://host/account/queue?jobs=<DynamoDB table>[&region=&endpoint=] for an SQS job queue",
+    default: "<the catalogue's database>",
+  },
+  PHOTOCAT_QUEUE_MAX_RECEIVES: {
+    flag: "--queue-max-receives",
+    help: "deliveries of a queue message before it goes to the dead-letter queue (the redrive maxReceiveCount)",
+    default: "5",
+  },
+  PHOTOCAT_DROP_ZONE_URL: {
+    flag: "--drop-zone-url",
+    help: "s3://bucket/prefix whose incoming/ files are ingested (and browsers upload to directly)",
+    default: "<none>",
   },
   PHOTOCAT_ANALYSER: { flag: "--analyser", help: `one of ${ANALYSER_NAMES.join(", ")}`, default: "local" },
   PHOTOCAT_MODEL: { flag: "--model", help: "model id for the analyser", default: "<per analyser>" },
@@ -208,6 +233,8 @@ export function loadConfig(
     prices = parse("PHOTOCAT_PRICES", schema, json);
   }
   const rpm = get("PHOTOCAT_RPM");
+  const queueUrl = get("PHOTOCAT_QUEUE_URL");
+  const dropZoneUrl = get("PHOTOCAT_DROP_ZONE_URL");
 
   // A secret anyone could guess in a few tries protects nothing: refuse to start with one.
   const password = get("PHOTOCAT_PASSWORD") ?? null;
@@ -272,6 +299,11 @@ export function loadConfig(
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || null,
       endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || null,
     },
+    queue: {
+      sqs: queueUrl ? parseSqsUrl(label("PHOTOCAT_QUEUE_URL"), queueUrl) : null,
+      maxReceives: integer("PHOTOCAT_QUEUE_MAX_RECEIVES", 1, 1000),
+    },
+    dropZone: dropZoneUrl ? parseDropZoneUrl(label("PHOTOCAT_DROP_ZONE_URL"), dropZoneUrl) : null,
     providers: {
       anthropic: { apiKey: env.ANTHROPIC_API_KEY || null, baseUrl: env.ANTHROPIC_BASE_URL || null },
       bedrock: {
@@ -286,6 +318,43 @@ export function loadConfig(
       prices,
     },
   };
+}
+
+/**
+ * `sqs://sqs.eu-west-1.amazonaws.com/123456789012/photocat-jobs?jobs=photocat-jobs`: the queue's URL
+ * (https, or `endpoint` when given: an emulator) and the DynamoDB table keeping the jobs' state.
+ */
+function parseSqsUrl(name: string, value: string): NonNullable<Config["queue"]["sqs"]> {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigurationError(`${name} must be a URL like sqs://host/account/queue?jobs=table`);
+  }
+  if (url.protocol !== "sqs:") {
+    throw new ConfigurationError(
+      `${name}: unsupported scheme "${url.protocol}" (use sqs://host/account/queue?jobs=table)`,
+    );
+  }
+  const jobsTable = url.searchParams.get("jobs");
+  if (!jobsTable) throw new ConfigurationError(`${name} needs ?jobs=<DynamoDB table> for the jobs' state`);
+  if (!url.host || url.pathname.split("/").filter(Boolean).length !== 2) {
+    throw new ConfigurationError(`${name} must name the queue as sqs://host/account/queue (got "${value}")`);
+  }
+  const endpoint = url.searchParams.get("endpoint");
+  return {
+    queueUrl: `${endpoint ?? `https://${url.host}`}${url.pathname}`,
+    jobsTable,
+    region: url.searchParams.get("region"),
+    endpoint,
+  };
+}
+
+function parseDropZoneUrl(name: string, value: string): NonNullable<Config["dropZone"]> {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value);
+  if (!match?.[1])
+    throw new ConfigurationError(`${name} must be s3://bucket or s3://bucket/prefix (got "${value}")`);
+  return { bucket: match[1], prefix: (match[2] ?? "").replace(/^\/+|\/+$/g, "") };
 }
 
 /** Whether the user asked for debug logs (stack traces on CLI errors); read before any Config exists. */

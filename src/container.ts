@@ -8,12 +8,14 @@ import { createLogger, type Logger } from "./logger.js";
 import type { Analyser } from "./ports/analyser.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
+import type { DropZone } from "./ports/drop-zone.js";
 import type { JobQueue } from "./ports/job-queue.js";
 import type { MetadataWriter } from "./ports/metadata-writer.js";
 import { AlbumService } from "./services/albums.js";
 import { ImageEvents } from "./services/events.js";
 import { keepSidecarsInStep } from "./services/file-metadata.js";
 import { GalleryService } from "./services/gallery.js";
+import type { IncomingDeps } from "./services/incoming.js";
 import type { IngestDeps, IngestLimits } from "./services/ingest.js";
 
 /** The one place that picks adapters from the configuration. */
@@ -28,6 +30,9 @@ export interface Container {
   albums: AlbumService;
   ingestDeps: IngestDeps;
   ingestLimits: IngestLimits;
+  /** The S3 drop zone (PHOTOCAT_DROP_ZONE_URL): direct uploads and files dropped into incoming/. */
+  dropZone: DropZone | null;
+  incomingDeps: IncomingDeps | null;
   /** Loaded on first use: only workers and `analyse` need one. */
   analyser(): Promise<Analyser>;
   /** Writes descriptions into copies of photos (ExifTool, started on first use). */
@@ -84,13 +89,35 @@ async function openBlobStore(config: Config): Promise<BlobStore> {
   return createFsBlobStore({ root });
 }
 
+async function openQueue(config: Config, store: { queue: JobQueue; catalog: Catalog }): Promise<JobQueue> {
+  const sqs = config.queue.sqs;
+  if (!sqs) return store.queue;
+  const { createSqsJobQueue } = await import("./adapters/queue/sqs.js");
+  return createSqsJobQueue({
+    ...sqs,
+    imageExists: async (id) => (await store.catalog.getImage(id)) !== null,
+  });
+}
+
+async function openDropZone(config: Config): Promise<DropZone | null> {
+  if (!config.dropZone) return null;
+  const { createS3DropZone } = await import("./adapters/blob/s3-drop-zone.js");
+  return createS3DropZone({
+    ...config.dropZone,
+    ...(config.s3.region ? { region: config.s3.region } : {}),
+    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+  });
+}
+
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const logger = options.logger ?? createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore(config, logger);
   const blobs = await openBlobStore(config);
   const events = new ImageEvents();
-  const { catalog, queue } = store;
+  const { catalog } = store;
+  const queue = await openQueue(config, store);
+  const dropZone = await openDropZone(config);
   const metadataWriter = createExiftoolWriter();
   const stopSidecars = config.storageSidecars ? keepSidecarsInStep({ events, queue, logger }) : () => {};
   let analyser: Promise<Analyser> | null = options.analyser ? Promise.resolve(options.analyser) : null;
@@ -105,6 +132,14 @@ export async function createContainer(config: Config, options: ContainerOptions 
     gallery: new GalleryService({ catalog, queue, blobs, events }, config.taxonomy),
     albums: new AlbumService({ catalog }, config.taxonomy),
     ingestDeps: { catalog, queue, blobs, events, logger },
+    dropZone,
+    incomingDeps: dropZone
+      ? {
+          dropZone,
+          ingest: { catalog, queue, blobs, events, logger },
+          tmpDir: path.join(config.dataDir, "tmp"),
+        }
+      : null,
     ingestLimits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxPixels },
     analyser: () => {
       analyser ??= import("./analysers/registry.js").then(({ createAnalyser }) =>
@@ -118,6 +153,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
       await metadataWriter.close();
       if (analyser) await (await analyser.catch(() => null))?.close?.();
       await blobs.close?.();
+      await dropZone?.files.close?.();
+      if (queue !== store.queue) await queue.close();
       await store.close();
     },
   };

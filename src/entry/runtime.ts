@@ -4,13 +4,14 @@ import { serve } from "@hono/node-server";
 import { type Config, isExposed } from "../config.js";
 import { type Container, createContainer } from "../container.js";
 import { ConfigurationError } from "../domain/errors.js";
-import { createApp, readPackageVersion } from "../http/app.js";
+import { readPackageVersion } from "../http/app.js";
 import { sweepStaleUploads } from "../http/upload.js";
 import type { Logger } from "../logger.js";
 import type { Analyser } from "../ports/analyser.js";
 import { sweepOrphanFiles } from "../services/recovery.js";
 import { type FolderWatcher, watchFolder } from "../services/watch-folder.js";
 import type { Worker } from "../services/worker.js";
+import { createContainerApp } from "./app.js";
 import { startContainerWorker } from "./worker.js";
 
 export const PROJECT_ROOT = path.resolve(
@@ -103,17 +104,7 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
   async function listen(): Promise<string> {
     const swept = await sweepStaleUploads(path.join(config.dataDir, "tmp"));
     if (swept > 0) logger.info({ swept }, "removed upload files left by an earlier crash");
-    const app = createApp({
-      config,
-      gallery: container.gallery,
-      albums: container.albums,
-      sessions: container.catalog,
-      ingestDeps: container.ingestDeps,
-      ingestLimits: container.ingestLimits,
-      blobs: container.blobs,
-      metadataWriter: container.metadataWriter,
-      events: container.events,
-      logger,
+    const app = createContainerApp(container, {
       webRoot: WEB_ROOT,
       version: await readPackageVersion(PROJECT_ROOT),
     });

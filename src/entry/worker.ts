@@ -38,24 +38,15 @@ export function isDeadHolder(workerId: string): boolean {
   return holder.pid === process.pid || processIsGone(holder.pid);
 }
 
-/**
- * The one way to build a worker from a container: loads the analyser, repairs what a killed process
- * left (its leases, photos without jobs), declares a handler per job kind and wakes on new work.
- */
-export async function startContainerWorker(
+/** A handler for each job kind this configuration can run, over the container's ports and analyser. */
+export async function containerJobHandlers(
   container: Container,
-  options: ContainerWorkerOptions = {},
-): Promise<Worker> {
-  const { config, logger } = container;
+  options: Pick<ContainerWorkerOptions, "baseBackoffMs" | "maxBackoffMs" | "onBatchProgress"> = {},
+) {
+  const { config } = container;
   const analyser = await container.analyser();
   await analyser.warmUp?.();
   const deps = { ...container.ingestDeps, analyser };
-
-  const released = await releaseDeadWorkers(deps, isDeadHolder);
-  if (released > 0) logger.info({ released }, "jobs of a stopped worker queued again");
-  const requeued = await requeueOrphans(deps);
-  if (requeued > 0) logger.info({ requeued }, "photos waiting for analysis checked");
-
   const settings = {
     taxonomy: config.taxonomy,
     language: config.language,
@@ -78,6 +69,24 @@ export async function startContainerWorker(
       onProgress: options.onBatchProgress,
     });
   }
+  return { deps, handlers };
+}
+
+/**
+ * The one way to build a worker from a container: loads the analyser, repairs what a killed process
+ * left (its leases, photos without jobs), declares a handler per job kind and wakes on new work.
+ */
+export async function startContainerWorker(
+  container: Container,
+  options: ContainerWorkerOptions = {},
+): Promise<Worker> {
+  const { config, logger } = container;
+  const { deps, handlers } = await containerJobHandlers(container, options);
+
+  const released = await releaseDeadWorkers(deps, isDeadHolder);
+  if (released > 0) logger.info({ released }, "jobs of a stopped worker queued again");
+  const requeued = await requeueOrphans(deps);
+  if (requeued > 0) logger.info({ requeued }, "photos waiting for analysis checked");
 
   if (!handlers["batch-poll"]) {
     const batches = await container.queue.counts(["batch-poll"]);

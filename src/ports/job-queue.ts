@@ -44,6 +44,10 @@ export const JOB_KINDS = {
 >;
 
 export type JobKind = keyof typeof JOB_KINDS;
+
+/** The body of a message a queue sends to a function to run one job (see claimJob). */
+export const JobMessage = z.object({ jobId: z.string().min(1), kind: z.string() });
+export type JobMessage = z.infer<typeof JobMessage>;
 export const ALL_JOB_KINDS = Object.keys(JOB_KINDS) as JobKind[];
 export type JobPayload<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]["payload"]>;
 
@@ -99,6 +103,12 @@ export interface JobQueue {
    * its last attempt is not taken again: see failAbandoned.
    */
   claim(workerId: string, leaseMs: number, kinds?: readonly JobKind[]): Promise<Job | null>;
+  /**
+   * Takes one named job, as claim does: a job a queue delivered to a function (Lambda's event source).
+   * Null when it is finished, held by a live lease, or unknown: a second delivery of a message runs nothing.
+   * Unlike claim, it runs the job even past its attempts, so that its handler can record why it stops.
+   */
+  claimJob(jobId: string, workerId: string, leaseMs: number): Promise<Job | null>;
   /** Keeps a long job's lease alive; false when the lease was lost. */
   extendLease(jobId: string, workerId: string, leaseMs: number): Promise<boolean>;
   complete(jobId: string, workerId: string): Promise<boolean>;

@@ -51,6 +51,7 @@ export async function runAnalysisJob(
     baseBackoffMs: number;
     maxBackoffMs: number;
     workerId: string;
+    signal?: AbortSignal;
   },
   job: Job<"analyse">,
 ): Promise<void> {
@@ -86,6 +87,11 @@ export async function runAnalysisJob(
     Math.max(1000, Math.floor(settings.leaseMs / 3)),
   );
   heartbeat.unref();
+  const abandon = () => {
+    clearInterval(heartbeat);
+    controller.abort(settings.signal?.reason);
+  };
+  settings.signal?.addEventListener("abort", abandon, { once: true });
   // While a remote call is retried the photo says so; a later status write replaces the note.
   let retryNote: Promise<void> = Promise.resolve();
   const onRetry = ({ attempt, maxAttempts, reason }: RetryProgress) => {
@@ -126,11 +132,13 @@ export async function runAnalysisJob(
     publish(deps, image.id);
   } catch (error) {
     await retryNote;
+    if (settings.signal?.aborted) return; // Given up: the lease runs out, the job is delivered again.
     const retryable = isPhotocatError(error) ? error.retryable : false;
     log.warn({ err: error, retryable }, "analysis failed");
     await failJob(deps, settings, job, errorMessage(error), retryable);
   } finally {
     clearInterval(heartbeat);
+    settings.signal?.removeEventListener("abort", abandon);
   }
 }
 

@@ -7,6 +7,11 @@ import { isJobKind, type Job, type JobKind, type JobQueue } from "../ports/job-q
 export interface JobContext {
   workerId: string;
   leaseMs: number;
+  /**
+   * Aborted when the job is given up as a killed process would give it up (a function at its time limit):
+   * the handler stops and records nothing, and the job's lease runs out.
+   */
+  signal?: AbortSignal;
 }
 
 /**

@@ -107,6 +107,22 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
       expect(await queue.counts()).toEqual({ queued: 0, running: 0, done: 1, failed: 0 });
     });
 
+    it("claims a delivered job by id once; a second delivery runs nothing", async () => {
+      await queue.enqueue("analyse", { imageId: await store.addImage() }, { delayMs: LONG, maxAttempts: 1 });
+      const [pending] = await queue.pendingJobs("analyse");
+      const job = await queue.claimJob(pending!.id, "w1", SHORT);
+      expect(job).toMatchObject({ id: pending!.id, state: "running", attempts: 1 });
+      expect(await queue.claimJob(pending!.id, "w2", LONG)).toBeNull(); // held by a live lease
+      await sleep(PAST_SHORT);
+      // Taken again when the lease ran out, even past its attempts: its handler records why it stops.
+      expect(await queue.claimJob(pending!.id, "w2", LONG)).toMatchObject({ attempts: 2, maxAttempts: 1 });
+      expect(await queue.complete(pending!.id, "w1")).toBe(false);
+      expect(await queue.complete(pending!.id, "w2")).toBe(true);
+      expect(await queue.claimJob(pending!.id, "w3", LONG)).toBeNull(); // finished
+      expect(await queue.claimJob("00000000-0000-4000-8000-000000000000", "w3", LONG)).toBeNull();
+      expect(await queue.counts()).toEqual({ queued: 0, running: 0, done: 1, failed: 0 });
+    });
+
     it("keeps a job whose lease is extended", async () => {
       await queue.enqueue("analyse", { imageId: await store.addImage() });
       const job = await queue.claim("slow", SHORT);

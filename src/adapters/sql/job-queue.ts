@@ -139,6 +139,28 @@ export function createSqlJobQueue(
       return row ? toJob(row) : null;
     },
 
+    async claimJob(jobId: string, workerId: string, leaseMs: number) {
+      const lease = checkMs(leaseMs, "leaseMs");
+      // Queued (a delivery is its schedule) or running on a lease that ran out.
+      const row = await db
+        .updateTable("jobs")
+        .set((eb) => ({
+          state: "running",
+          attempts: eb("attempts", "+", 1),
+          lease_owner: workerId,
+          lease_until: later(lease),
+          run_at: later(lease),
+          updated_at: nowIso(),
+        }))
+        .where("id", "=", jobId)
+        .where((w) =>
+          w.or([w("state", "=", "queued"), w.and([w("state", "=", "running"), w("run_at", "<=", now())])]),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toJob(row) : null;
+    },
+
     async extendLease(jobId: string, workerId: string, leaseMs: number) {
       const lease = checkMs(leaseMs, "leaseMs");
       const result = await db
