@@ -12,7 +12,7 @@ export function buildApp(app: App): PhotocatStack {
     version: packageVersion(),
     description: "Photocat: AI photo catalogue (S3, SQS, Lambda, Bedrock, DynamoDB, API Gateway, CloudFront)",
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks({ verbose: true }));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return stack;
 }
 

