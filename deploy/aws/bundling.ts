@@ -62,7 +62,9 @@ export function packageClosure(names: string[], root = REPO_ROOT): string[] {
     const dir = packageDir(name, from);
     if (!dir) {
       if (optional) return;
-      throw new Error(`${name} is not installed (needed by ${path.relative(root, from) || "the bundle"}): run npm ci`);
+      throw new Error(
+        `${name} is not installed (needed by ${path.relative(root, from) || "the bundle"}): run npm ci`,
+      );
     }
     if (found.has(dir)) return;
     found.add(dir);
@@ -101,7 +103,10 @@ export function copyShippedPackages(outputDir: string, root = REPO_ROOT): string
 export function photocatFunction(
   scope: Construct,
   id: string,
-  props: Omit<nodejs.NodejsFunctionProps, "runtime" | "architecture" | "bundling" | "handler" | "projectRoot">,
+  props: Omit<
+    nodejs.NodejsFunctionProps,
+    "runtime" | "architecture" | "bundling" | "handler" | "projectRoot"
+  >,
 ): nodejs.NodejsFunction {
   return new nodejs.NodejsFunction(scope, id, {
     ...props,

@@ -54,7 +54,9 @@ export const SETTING_HELP = {
 export type SettingName = keyof typeof SETTING_HELP;
 
 /** CloudWatch Logs accepts only these retention periods. */
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557];
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+];
 
 export class SettingsError extends Error {
   override name = "SettingsError";
@@ -127,7 +129,9 @@ export function readSettings(
   }
   const providerKeySecret = secret("providerKeySecret");
   if (analyser !== "bedrock" && !providerKeySecret) {
-    throw new SettingsError(`context analyser=${analyser} needs -c providerKeySecret=<secret holding its API key>`);
+    throw new SettingsError(
+      `context analyser=${analyser} needs -c providerKeySecret=<secret holding its API key>`,
+    );
   }
   const model = text("model") ?? (analyser === "bedrock" ? defaultBedrockModel(region) : null);
   if (!model) throw new SettingsError(`context analyser=${analyser} needs -c model=<model name>`);
@@ -175,7 +179,9 @@ export function bedrockModel(model: string, region: string): BedrockModel {
   const arn = /^arn:aws[\w-]*:bedrock:([\w-]+):\d{12}:inference-profile\/(.+)$/.exec(model);
   if (arn) {
     if (arn[1] !== region) {
-      throw new SettingsError(`context model: the inference profile ${model} is not in the deploy region ${region}`);
+      throw new SettingsError(
+        `context model: the inference profile ${model} is not in the deploy region ${region}`,
+      );
     }
     id = arn[2] ?? "";
   } else if (model.startsWith("arn:")) {

@@ -1,7 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Aws, CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps, Token, Validations } from "aws-cdk-lib";
+import {
+  Aws,
+  CfnOutput,
+  Duration,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Token,
+  Validations,
+} from "aws-cdk-lib";
 import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
@@ -10,7 +20,7 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
-import * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
@@ -35,7 +45,11 @@ const REJECTED_PREFIX = "rejected/";
 const RESULTS_PREFIX = "results/";
 
 /** Function timeouts; each queue's visibility timeout is six times its consumer's, as Lambda advises. */
-export const TIMEOUTS = { ingest: Duration.minutes(2), analysis: Duration.minutes(5), api: Duration.seconds(29) };
+export const TIMEOUTS = {
+  ingest: Duration.minutes(2),
+  analysis: Duration.minutes(5),
+  api: Duration.seconds(29),
+};
 const VISIBILITY_FACTOR = 6;
 /** Messages a function takes at once; each fails alone (reportBatchItemFailures). */
 export const BATCH_SIZES = { ingest: 5, analysis: 4 };
@@ -71,7 +85,11 @@ export class PhotocatStack extends Stack {
       lifecycleRules: [{ id: "expire-logs", expiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    suppress(accessLogs, "AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop.");
+    suppress(
+      accessLogs,
+      "AwsSolutions-S1",
+      "This is the access-log bucket itself; logging it into itself would loop.",
+    );
 
     const privateBucket = (name: string, extra: Partial<s3.BucketProps> = {}) =>
       new s3.Bucket(this, name, {
@@ -87,7 +105,8 @@ export class PhotocatStack extends Stack {
 
     // Names are fixed (not generated) so that the gallery's CSP and the drop zone's CORS rule can name
     // each other without a dependency cycle through CloudFront.
-    const bucketName = (role: string) => `${this.stackName.toLowerCase()}-${role}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+    const bucketName = (role: string) =>
+      `${this.stackName.toLowerCase()}-${role}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
     const regionalDomain = (name: string) => `${name}.s3.${Aws.REGION}.${Aws.URL_SUFFIX}`;
     const dropZoneName = bucketName("dropzone");
     const photosName = bucketName("photos");
@@ -115,9 +134,21 @@ export class PhotocatStack extends Stack {
         },
       ],
       lifecycleRules: [
-        { id: "expire-stuck-incoming", prefix: INCOMING_PREFIX, expiration: Duration.days(settings.incomingRetentionDays) },
-        { id: "expire-rejected", prefix: REJECTED_PREFIX, expiration: Duration.days(settings.rejectedRetentionDays) },
-        { id: "expire-results", prefix: RESULTS_PREFIX, expiration: Duration.days(settings.rejectedRetentionDays) },
+        {
+          id: "expire-stuck-incoming",
+          prefix: INCOMING_PREFIX,
+          expiration: Duration.days(settings.incomingRetentionDays),
+        },
+        {
+          id: "expire-rejected",
+          prefix: REJECTED_PREFIX,
+          expiration: Duration.days(settings.rejectedRetentionDays),
+        },
+        {
+          id: "expire-results",
+          prefix: RESULTS_PREFIX,
+          expiration: Duration.days(settings.rejectedRetentionDays),
+        },
         { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
@@ -167,7 +198,11 @@ export class PhotocatStack extends Stack {
       PHOTOCAT_VERSION: props.version ?? "0.0.0",
     };
 
-    const makeFunction = (name: "Ingest" | "Analysis" | "Api", entry: string, extra: Partial<lambda.FunctionProps>) => {
+    const makeFunction = (
+      name: "Ingest" | "Analysis" | "Api",
+      entry: string,
+      extra: Partial<lambda.FunctionProps>,
+    ) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
         retention: settings.logRetentionDays,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -183,9 +218,12 @@ export class PhotocatStack extends Stack {
           resources: [logGroup.logGroupArn],
         }),
       );
-      suppress(role, "AwsSolutions-IAM5", "Log streams are created by Lambda under its own log group (log-group:<name>:*).", [
-        `Resource::<${this.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*`,
-      ]);
+      suppress(
+        role,
+        "AwsSolutions-IAM5",
+        "Log streams are created by Lambda under its own log group (log-group:<name>:*).",
+        [`Resource::<${this.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*`],
+      );
       const fn = photocatFunction(this, name, {
         entry: path.join(REPO_ROOT, entry),
         role,
@@ -237,7 +275,9 @@ export class PhotocatStack extends Stack {
     // ---- Least privilege, per function ---------------------------------------------------------------
     const objects = (bucket: s3.IBucket, prefix = "") => `${bucket.bucketArn}/${prefix}*`;
     const allow = (role: iam.Role, actions: string[], resources: string[], conditions?: iam.Conditions) =>
-      role.addToPolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }),
+      );
     const tableResources = [catalogue, jobs].flatMap((t) => [t.tableArn, `${t.tableArn}/index/*`]);
     const tableActions = [
       "dynamodb:GetItem",
@@ -255,7 +295,11 @@ export class PhotocatStack extends Stack {
 
     // Ingest: read and remove what arrived, record refusals and results, store photos, queue analyses.
     allow(ingestFn.role, ["s3:GetObject", "s3:DeleteObject"], [objects(dropZone, INCOMING_PREFIX)]);
-    allow(ingestFn.role, ["s3:PutObject", "s3:GetObject"], [objects(dropZone, REJECTED_PREFIX), objects(dropZone, RESULTS_PREFIX)]);
+    allow(
+      ingestFn.role,
+      ["s3:PutObject", "s3:GetObject"],
+      [objects(dropZone, REJECTED_PREFIX), objects(dropZone, RESULTS_PREFIX)],
+    );
     allow(ingestFn.role, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [objects(photos)]);
     allow(ingestFn.role, ["s3:ListBucket"], [photos.bucketArn, dropZone.bucketArn]);
     allow(ingestFn.role, sendJobs, [analysis.queue.queueArn]);
@@ -270,7 +314,11 @@ export class PhotocatStack extends Stack {
     allow(apiFn.role, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [objects(photos)]);
     allow(apiFn.role, ["s3:ListBucket"], [photos.bucketArn, dropZone.bucketArn]);
     allow(apiFn.role, ["s3:PutObject"], [objects(dropZone, INCOMING_PREFIX)]);
-    allow(apiFn.role, ["s3:GetObject"], [objects(dropZone, RESULTS_PREFIX), objects(dropZone, REJECTED_PREFIX)]);
+    allow(
+      apiFn.role,
+      ["s3:GetObject"],
+      [objects(dropZone, RESULTS_PREFIX), objects(dropZone, REJECTED_PREFIX)],
+    );
     allow(apiFn.role, sendJobs, [analysis.queue.queueArn]);
 
     grantSecrets(apiFn.role, [settings.passwordSecret, settings.apiTokensSecret]);
@@ -285,7 +333,8 @@ export class PhotocatStack extends Stack {
         [
           ...[photos, dropZone].flatMap((b) =>
             ["", INCOMING_PREFIX, REJECTED_PREFIX, RESULTS_PREFIX].map(
-              (prefix) => `Resource::<${this.getLogicalId(b.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`,
+              (prefix) =>
+                `Resource::<${this.getLogicalId(b.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`,
             ),
           ),
           ...[catalogue, jobs].map(
@@ -398,7 +447,9 @@ export class PhotocatStack extends Stack {
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: headers,
-        functionAssociations: [{ function: spaPaths, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+        functionAssociations: [
+          { function: spaPaths, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+        ],
       },
       additionalBehaviors: {
         "/api/*": {
@@ -415,7 +466,11 @@ export class PhotocatStack extends Stack {
         },
       },
     });
-    suppress(distribution, "AwsSolutions-CFR1", "A photo gallery for its owner: no country is excluded by default.");
+    suppress(
+      distribution,
+      "AwsSolutions-CFR1",
+      "A photo gallery for its owner: no country is excluded by default.",
+    );
     suppress(
       distribution,
       "AwsSolutions-CFR2",
@@ -482,7 +537,11 @@ export class PhotocatStack extends Stack {
       "Analysis jobs failed past their last attempt: their photos show as failed and can be retried.",
     );
     for (const [id, { fn }] of Object.entries({ Ingest: ingestFn, Analysis: analysisFn, Api: apiFn })) {
-      alarm(`${id}ErrorsAlarm`, fn.metricErrors({ ...fiveMinutes, statistic: "Sum" }), `The ${id} function failed (see its logs).`);
+      alarm(
+        `${id}ErrorsAlarm`,
+        fn.metricErrors({ ...fiveMinutes, statistic: "Sum" }),
+        `The ${id} function failed (see its logs).`,
+      );
       alarm(
         `${id}ThrottlesAlarm`,
         fn.metricThrottles({ ...fiveMinutes, statistic: "Sum" }),
@@ -537,7 +596,10 @@ export class PhotocatStack extends Stack {
     }
 
     // ---- Outputs -------------------------------------------------------------------------------------
-    new CfnOutput(this, "GalleryUrl", { value: `https://${distribution.distributionDomainName}`, description: "Open this" });
+    new CfnOutput(this, "GalleryUrl", {
+      value: `https://${distribution.distributionDomainName}`,
+      description: "Open this",
+    });
     new CfnOutput(this, "DropZoneIncoming", {
       value: `s3://${dropZone.bucketName}/${INCOMING_PREFIX}`,
       description: "Files copied here are ingested (aws s3 cp photo.jpg <this>)",
@@ -558,7 +620,12 @@ interface TableDefinition {
 }
 
 /** The table a definition describes, on-demand, with point-in-time recovery and encryption at rest. */
-function tableFrom(scope: Construct, id: string, def: TableDefinition, extra: Partial<dynamodb.TableProps> = {}) {
+function tableFrom(
+  scope: Construct,
+  id: string,
+  def: TableDefinition,
+  extra: Partial<dynamodb.TableProps> = {},
+) {
   const attribute = (name: string): dynamodb.Attribute => {
     const type = def.AttributeDefinitions.find((a) => a.AttributeName === name)?.AttributeType;
     if (!type) throw new Error(`table ${id}: key attribute ${name} has no definition`);
@@ -590,7 +657,8 @@ function tableFrom(scope: Construct, id: string, def: TableDefinition, extra: Pa
   };
   for (const gsi of def.GlobalSecondaryIndexes ?? []) {
     const projectionType = projections[gsi.Projection.ProjectionType ?? "ALL"];
-    if (!projectionType) throw new Error(`table ${id}: index ${gsi.IndexName} projects ${gsi.Projection.ProjectionType}`);
+    if (!projectionType)
+      throw new Error(`table ${id}: index ${gsi.IndexName} projects ${gsi.Projection.ProjectionType}`);
     table.addGlobalSecondaryIndex({ indexName: gsi.IndexName, ...keys(gsi.KeySchema), projectionType });
   }
   return table;
@@ -622,7 +690,9 @@ function grantSecrets(role: iam.Role, refs: (SecretRef | null)[]) {
       const arn = ref.name.startsWith("arn:")
         ? ref.name
         : `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${ref.name}-??????`;
-      role.addToPolicy(new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [arn] }));
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [arn] }),
+      );
     }
   }
 }
@@ -658,5 +728,6 @@ function grantBedrock(role: iam.Role, settings: DeploySettings) {
 
 /** Reads package.json's version for the API's /healthz and about box. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+  return (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string })
+    .version;
 }
