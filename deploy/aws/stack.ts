@@ -66,6 +66,9 @@ export interface PhotocatStackProps extends StackProps {
  * run the project's own entries (src/entry/lambda); nothing here holds business logic.
  */
 export class PhotocatStack extends Stack {
+  /** The main constructs, named for tests and for stacks that extend this one. */
+  readonly parts: PhotocatParts;
+
   constructor(scope: Construct, id: string, props: PhotocatStackProps) {
     super(scope, id, props);
     const { settings } = props;
@@ -121,8 +124,8 @@ export class PhotocatStack extends Stack {
     });
 
     // The distribution is made last; its domain is read when the template is written.
-    let distribution: cloudfront.Distribution | undefined;
-    const galleryOrigin = `https://${Lazy.string({ produce: () => distribution?.distributionDomainName })}`;
+    let gallery: cloudfront.Distribution | undefined;
+    const galleryOrigin = `https://${Lazy.string({ produce: () => gallery?.distributionDomainName })}`;
     /** Where files arrive: browsers post to incoming/ with a presigned form, or anyone drops files there. */
     const dropZone = privateBucket("DropZone", {
       bucketName: dropZoneName,
@@ -434,7 +437,7 @@ export class PhotocatStack extends Stack {
           "if (r.uri.lastIndexOf('.') <= r.uri.lastIndexOf('/')) r.uri = '/index.html'; return r; }",
       ),
     });
-    distribution = new cloudfront.Distribution(this, "Gallery", {
+    const distribution = new cloudfront.Distribution(this, "Gallery", {
       comment: "Photocat gallery and API",
       defaultRootObject: "index.html",
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
@@ -466,6 +469,7 @@ export class PhotocatStack extends Stack {
         },
       },
     });
+    gallery = distribution;
     suppress(
       distribution,
       "AwsSolutions-CFR1",
@@ -595,6 +599,16 @@ export class PhotocatStack extends Stack {
       }
     }
 
+    this.parts = {
+      buckets: { photos, dropZone, web, accessLogs },
+      tables: { catalogue, jobs },
+      queues: { ingest, analysis },
+      functions: { ingest: ingestFn, analysis: analysisFn, api: apiFn },
+      httpApi,
+      distribution,
+      alarms,
+    };
+
     // ---- Outputs -------------------------------------------------------------------------------------
     new CfnOutput(this, "GalleryUrl", {
       value: `https://${distribution.distributionDomainName}`,
@@ -606,6 +620,24 @@ export class PhotocatStack extends Stack {
     });
     new CfnOutput(this, "AlarmTopic", { value: alarms.topicArn });
   }
+}
+
+interface QueuePair {
+  queue: sqs.Queue;
+  deadLetters: sqs.Queue;
+}
+interface FunctionWithRole {
+  fn: lambda.Function;
+  role: iam.Role;
+}
+export interface PhotocatParts {
+  buckets: Record<"photos" | "dropZone" | "web" | "accessLogs", s3.Bucket>;
+  tables: Record<"catalogue" | "jobs", dynamodb.Table>;
+  queues: Record<"ingest" | "analysis", QueuePair>;
+  functions: Record<"ingest" | "analysis" | "api", FunctionWithRole>;
+  httpApi: apigw.HttpApi;
+  distribution: cloudfront.Distribution;
+  alarms: sns.Topic;
 }
 
 /** A CreateTable input, as src/adapters/dynamodb and src/adapters/queue/sqs define their tables. */
