@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { createSqsJobQueue, JOBS_TABLE } from "../../src/adapters/queue/sqs.js";
+import { createJobsTable, createSqsJobQueue } from "../../src/adapters/queue/sqs.js";
 import { type Moto, motoMissing, startMoto } from "../support/moto.js";
 import { runJobQueueContract } from "./job-queue.contract.js";
 
@@ -21,9 +20,8 @@ describe.skipIf(missing !== null)("SQS job queue (moto_server)", () => {
   runJobQueueContract("sqs + dynamodb (moto)", async () => {
     const name = `jobs-${randomUUID().slice(0, 8)}`;
     const sqs = new SQSClient({ endpoint: moto.endpoint, region: "us-east-1" });
-    const dynamo = new DynamoDBClient({ endpoint: moto.endpoint, region: "us-east-1" });
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
-    await dynamo.send(new CreateTableCommand({ TableName: name, ...JOBS_TABLE } as never));
+    await createJobsTable({ tableName: name, endpoint: moto.endpoint, region: "us-east-1" });
     const images = new Set<string>();
     const queue = createSqsJobQueue({
       queueUrl: QueueUrl!,
@@ -42,7 +40,6 @@ describe.skipIf(missing !== null)("SQS job queue (moto_server)", () => {
       close: async () => {
         await queue.close();
         sqs.destroy();
-        dynamo.destroy();
       },
     };
   });

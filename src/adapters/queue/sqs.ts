@@ -48,32 +48,55 @@ const MAX_ERROR_CHARS = 2000;
 /** SQS's longest message delay. */
 const MAX_DELAY_S = 900;
 
-/** The jobs table's definition (CreateTable input), for the stack and the tests. */
+/**
+ * The jobs table, described once for the stack (deploy/aws) and the tests: a hash key and two indexes;
+ * on-demand billing.
+ */
 export const JOBS_TABLE = {
-  AttributeDefinitions: [
-    { AttributeName: "pk", AttributeType: "S" },
-    { AttributeName: "stateKey", AttributeType: "S" },
-    { AttributeName: "stateTime", AttributeType: "S" },
-    { AttributeName: "pendingImage", AttributeType: "S" },
-  ],
-  KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-  GlobalSecondaryIndexes: [
+  partitionKey: { name: "pk", type: "S" },
+  globalSecondaryIndexes: [
     {
-      IndexName: "byState",
-      KeySchema: [
-        { AttributeName: "stateKey", KeyType: "HASH" },
-        { AttributeName: "stateTime", KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "ALL" },
+      indexName: "byState",
+      partitionKey: { name: "stateKey", type: "S" },
+      sortKey: { name: "stateTime", type: "S" },
+      projection: "ALL",
     },
-    {
-      IndexName: "byImage",
-      KeySchema: [{ AttributeName: "pendingImage", KeyType: "HASH" }],
-      Projection: { ProjectionType: "KEYS_ONLY" },
-    },
+    { indexName: "byImage", partitionKey: { name: "pendingImage", type: "S" }, projection: "KEYS_ONLY" },
   ],
-  BillingMode: "PAY_PER_REQUEST",
 } as const;
+
+/** Creates the jobs table (tests, emulators); the AWS stack declares it from JOBS_TABLE. */
+export async function createJobsTable(options: { tableName: string; region?: string; endpoint?: string }) {
+  const dynamodb = await import("@aws-sdk/client-dynamodb");
+  const client = new dynamodb.DynamoDBClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  });
+  const keys: { name: string; type: "S" }[] = [JOBS_TABLE.partitionKey];
+  for (const index of JOBS_TABLE.globalSecondaryIndexes) {
+    keys.push(index.partitionKey, ...("sortKey" in index ? [index.sortKey] : []));
+  }
+  try {
+    await client.send(
+      new dynamodb.CreateTableCommand({
+        TableName: options.tableName,
+        AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+        KeySchema: [{ AttributeName: JOBS_TABLE.partitionKey.name, KeyType: "HASH" }],
+        GlobalSecondaryIndexes: JOBS_TABLE.globalSecondaryIndexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey.name, KeyType: "HASH" },
+            ...("sortKey" in index ? [{ AttributeName: index.sortKey.name, KeyType: "RANGE" as const }] : []),
+          ],
+          Projection: { ProjectionType: index.projection },
+        })),
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
 
 interface JobItem {
   pk: string;
