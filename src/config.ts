@@ -59,7 +59,7 @@ export interface Config {
     maxReceives: number;
   };
   /** PHOTOCAT_DROP_ZONE_URL: an S3 bucket (and prefix) whose incoming/ objects are ingested, and uploads go to. */
-  dropZone: { bucket: string; prefix: string } | null;
+  dropZone: { bucket: string; prefix: string; region: string | null; endpoint: string | null } | null;
 }
 
 export type SettingName = keyof typeof SETTINGS;
@@ -110,7 +110,7 @@ export const SETTINGS = {
   },
   PHOTOCAT_DROP_ZONE_URL: {
     flag: "--drop-zone-url",
-    help: "s3://bucket/prefix whose incoming/ files are ingested (and browsers upload to directly)",
+    help: "s3://bucket/prefix[?region=&endpoint=] whose incoming/ files are ingested (and browsers upload to directly)",
     default: "<none>",
   },
   PHOTOCAT_ANALYSER: { flag: "--analyser", help: `one of ${ANALYSER_NAMES.join(", ")}`, default: "local" },
@@ -234,6 +234,10 @@ export function loadConfig(
   }
   const rpm = get("PHOTOCAT_RPM");
   const queueUrl = get("PHOTOCAT_QUEUE_URL");
+  const s3 = {
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || null,
+    endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || null,
+  };
   const dropZoneUrl = get("PHOTOCAT_DROP_ZONE_URL");
 
   // A secret anyone could guess in a few tries protects nothing: refuse to start with one.
@@ -295,15 +299,12 @@ export function loadConfig(
     trustedProxy,
     taxonomy,
     logLevel: value("PHOTOCAT_LOG_LEVEL"),
-    s3: {
-      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || null,
-      endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || null,
-    },
+    s3,
     queue: {
       sqs: queueUrl ? parseSqsUrl(label("PHOTOCAT_QUEUE_URL"), queueUrl) : null,
       maxReceives: integer("PHOTOCAT_QUEUE_MAX_RECEIVES", 1, 1000),
     },
-    dropZone: dropZoneUrl ? parseDropZoneUrl(label("PHOTOCAT_DROP_ZONE_URL"), dropZoneUrl) : null,
+    dropZone: dropZoneUrl ? parseDropZoneUrl(label("PHOTOCAT_DROP_ZONE_URL"), dropZoneUrl, s3) : null,
     providers: {
       anthropic: { apiKey: env.ANTHROPIC_API_KEY || null, baseUrl: env.ANTHROPIC_BASE_URL || null },
       bedrock: {
@@ -350,11 +351,19 @@ function parseSqsUrl(name: string, value: string): NonNullable<Config["queue"]["
   };
 }
 
-function parseDropZoneUrl(name: string, value: string): NonNullable<Config["dropZone"]> {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value);
+/** `s3://bucket/prefix`, with `?region=&endpoint=` for an S3-compatible server or an emulator. */
+function parseDropZoneUrl(name: string, value: string, s3: Config["s3"]): NonNullable<Config["dropZone"]> {
+  const [location = "", query = ""] = value.split("?", 2);
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
   if (!match?.[1])
     throw new ConfigurationError(`${name} must be s3://bucket or s3://bucket/prefix (got "${value}")`);
-  return { bucket: match[1], prefix: (match[2] ?? "").replace(/^\/+|\/+$/g, "") };
+  const params = new URLSearchParams(query);
+  return {
+    bucket: match[1],
+    prefix: (match[2] ?? "").replace(/^\/+|\/+$/g, ""),
+    region: params.get("region") ?? s3.region,
+    endpoint: params.get("endpoint") ?? s3.endpoint,
+  };
 }
 
 /** Whether the user asked for debug logs (stack traces on CLI errors); read before any Config exists. */

@@ -102,10 +102,12 @@ async function openQueue(config: Config, store: { queue: JobQueue; catalog: Cata
 async function openDropZone(config: Config): Promise<DropZone | null> {
   if (!config.dropZone) return null;
   const { createS3DropZone } = await import("./adapters/blob/s3-drop-zone.js");
+  const { bucket, prefix, region, endpoint } = config.dropZone;
   return createS3DropZone({
-    ...config.dropZone,
-    ...(config.s3.region ? { region: config.s3.region } : {}),
-    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+    bucket,
+    prefix,
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
   });
 }
 

@@ -247,7 +247,12 @@ export const Stats = z
   .openapi("Stats");
 
 export const Session = z
-  .strictObject({ required: z.boolean(), authenticated: z.boolean() })
+  .strictObject({
+    required: z.boolean(),
+    authenticated: z.boolean(),
+    /** Uploads go straight to the storage (POST /api/uploads) instead of through POST /api/images. */
+    direct_upload: z.boolean(),
+  })
   .openapi("Session");
 
 export const SignIn = z
@@ -431,3 +436,57 @@ export const BulkResult = z
     images: z.array(Image).openapi({ description: "The photos done, as they are now (none for trash)" }),
   })
   .openapi("BulkResult");
+
+/** POST /api/uploads: the file a browser is about to send straight to the storage. */
+export const UploadRequest = z
+  .object({
+    name: z.string().max(1024, "name is too long"),
+    content_type: z.string().max(100),
+    size: z.number().int("size must be a whole number of bytes").min(1, "size must be at least 1 byte"),
+  })
+  .openapi("UploadRequest");
+
+export const Upload = z
+  .strictObject({
+    id: z.string().openapi({ format: "uuid" }),
+    /** Post `fields` then the file as `file` (multipart/form-data) to `url`. */
+    url: z.string(),
+    fields: z.record(z.string(), z.string()),
+    expires_at: z.string(),
+  })
+  .openapi("Upload");
+
+export const UploadIdParams = z.object({
+  id: z
+    .string()
+    .regex(UUID_PATTERN, "no upload with that id")
+    .openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
+});
+
+const FileError = z.strictObject({ code: z.string(), message: z.string() });
+
+export const UploadStatus = z
+  .strictObject({
+    id: z.string().openapi({ format: "uuid" }),
+    /** waiting: not arrived (or not yet seen); processing: arrived, being ingested; stored; rejected. */
+    state: z.enum(["waiting", "processing", "stored", "rejected"]),
+    image_id: z.string().optional(),
+    duplicate: z.boolean().optional(),
+    error: FileError.optional(),
+  })
+  .openapi("UploadStatus");
+
+export const Rejections = z
+  .strictObject({
+    items: z.array(z.strictObject({ key: z.string(), name: z.string(), error: FileError, at: z.string() })),
+  })
+  .openapi("Rejections");
+
+export const RejectionsQuery = z.object({
+  limit: z.coerce
+    .number({ error: "limit must be a whole number from 1 to 1000" })
+    .int("limit must be a whole number from 1 to 1000")
+    .min(1, "limit must be a whole number from 1 to 1000")
+    .max(1000, "limit must be a whole number from 1 to 1000")
+    .optional(),
+});

@@ -17,6 +17,7 @@ export function createContainerApp(
     metadataWriter: container.metadataWriter,
     events: container.events,
     logger: container.logger,
+    dropZone: container.dropZone,
     ...options,
   });
 }

@@ -36,25 +36,33 @@ import {
   ImagePage,
   OriginalQuery,
   PlaceList,
+  Rejections,
+  RejectionsQuery,
   Session,
   SignIn,
   Stats,
   ThumbnailParams,
   Timeline,
   TrashEmptied,
+  Upload,
   UploadFailure,
+  UploadIdParams,
+  UploadRequest,
   UploadResult,
+  UploadStatus,
 } from "../api/schemas.js";
 import type { Config } from "../config.js";
 import { asPhotocatError, isPhotocatError, PhotocatError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
+import type { DropZone } from "../ports/drop-zone.js";
 import type { MetadataWriter } from "../ports/metadata-writer.js";
 import type { AlbumService } from "../services/albums.js";
 import type { ImageEvents } from "../services/events.js";
 import { embeddedCopy, xmpSidecar } from "../services/file-metadata.js";
 import type { BulkOutcome, GalleryService } from "../services/gallery.js";
 import { HealthService } from "../services/health.js";
+import { listRejections, startUpload, uploadStatus } from "../services/incoming.js";
 import { type IngestDeps, type IngestLimits, type IngestResult, ingestFile } from "../services/ingest.js";
 import { originalKey, thumbnailKey } from "../services/storage-keys.js";
 import { Auth, type SessionStore } from "./auth.js";
@@ -81,6 +89,8 @@ export interface AppDeps {
   metadataWriter: MetadataWriter;
   events: ImageEvents;
   logger: Logger;
+  /** The S3 drop zone browsers upload to directly (POST /api/uploads), when there is one. */
+  dropZone?: DropZone | null;
   /** Where the built gallery is; omitted in API-only deployments. */
   webRoot?: string;
   version?: string;
@@ -262,7 +272,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     security: [],
     responses: { 200: json(Session, "The session"), ...errors(500) },
   });
-  app.openapi(getSession, async (c) => c.json(await auth.status(c), 200));
+  app.openapi(getSession, async (c) =>
+    c.json({ ...(await auth.status(c)), direct_upload: Boolean(deps.dropZone) }, 200),
+  );
 
   const signIn = createRoute({
     method: "post",
@@ -542,6 +554,70 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
       return c.json({ error: first.toJSON(), images, rejected }, 422);
     }
     return c.json({ images, rejected }, created ? 201 : 200);
+  });
+
+  const noDropZone = () =>
+    new PhotocatError(
+      "not_found",
+      "direct upload is off: this server has no drop zone (PHOTOCAT_DROP_ZONE_URL)",
+    );
+
+  const createUpload = createRoute({
+    method: "post",
+    path: "/api/uploads",
+    summary:
+      "Start a direct upload: a signed form that sends one photo straight to the storage, under a key the server chooses",
+    middleware: jsonBody(JSON_BODY_LIMIT),
+    request: { body: { required: true, content: { "application/json": { schema: UploadRequest } } } },
+    responses: {
+      201: json(Upload, "The form to post the file with (fields first, then the file as `file`)"),
+      ...errors(...JSON_BODY, 404, ...CHANGES, ...PROTECTED),
+    },
+  });
+  app.openapi(createUpload, async (c) => {
+    if (!deps.dropZone) throw noDropZone();
+    const body = c.req.valid("json");
+    const { id, form, expiresAt } = await startUpload({ dropZone: deps.dropZone }, deps.ingestLimits, {
+      name: body.name,
+      contentType: body.content_type,
+      size: body.size,
+    });
+    return c.json({ id, url: form.url, fields: form.fields, expires_at: expiresAt }, 201);
+  });
+
+  const getUpload = createRoute({
+    method: "get",
+    path: "/api/uploads/{id}",
+    summary:
+      "What became of a direct upload: waiting, processing, stored (with its photo) or rejected (with why)",
+    request: { params: UploadIdParams },
+    responses: { 200: json(UploadStatus, "The upload's state"), ...errors(404, ...PROTECTED) },
+  });
+  app.openapi(getUpload, async (c) => {
+    if (!deps.dropZone) throw noDropZone();
+    const status = await uploadStatus({ dropZone: deps.dropZone }, c.req.valid("param").id.toLowerCase());
+    return c.json(
+      {
+        id: status.id,
+        state: status.state,
+        ...(status.state === "stored" ? { image_id: status.imageId, duplicate: status.duplicate } : {}),
+        ...(status.state === "rejected" ? { error: status.error } : {}),
+      },
+      200,
+    );
+  });
+
+  const getRejections = createRoute({
+    method: "get",
+    path: "/api/rejections",
+    summary: "Files dropped into the storage that were refused, each with why (kept under rejected/)",
+    request: { query: RejectionsQuery },
+    responses: { 200: json(Rejections, "The refused files"), ...errors(400, ...PROTECTED) },
+  });
+  app.openapi(getRejections, async (c) => {
+    if (!deps.dropZone) return c.json({ items: [] }, 200);
+    const items = await listRejections({ dropZone: deps.dropZone }, c.req.valid("query").limit ?? 100);
+    return c.json({ items }, 200);
   });
 
   const getImage = createRoute({

@@ -409,6 +409,7 @@ describe("HTTP API with a password", () => {
     expect(await (await fetch(`${app.url}/api/session`)).json()).toEqual({
       required: true,
       authenticated: false,
+      direct_upload: false,
     });
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     const wrong = await fetch(`${app.url}/api/session`, {

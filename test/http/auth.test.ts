@@ -91,6 +91,7 @@ describe("sessions", () => {
     expect(await (await fetch(`${a}/api/session`, { headers: { cookie } })).json()).toEqual({
       required: true,
       authenticated: false,
+      direct_upload: false,
     });
   });
 

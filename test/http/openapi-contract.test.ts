@@ -4,9 +4,10 @@ import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startPhotocat } from "../../src/entry/start.js";
 import type { Analyser } from "../../src/ports/analyser.js";
+import { startS3Server } from "../contracts/s3-server.js";
 import { sceneImage } from "../media/fixtures.js";
 import { solidBmp } from "../support/bmp.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
@@ -43,6 +44,10 @@ function analyserWithDetails(): Analyser {
 describe("the served OpenAPI document describes every real answer", () => {
   let dataDir: string;
   let app: Awaited<ReturnType<typeof startPhotocat>>;
+  /** The same server without a drop zone, where direct uploads are off. */
+  let bare: Awaited<ReturnType<typeof startPhotocat>>;
+  /** The drop zone's bucket (direct uploads, rejected files). */
+  let dropZone: Awaited<ReturnType<typeof startS3Server>>;
   let doc: Document;
   let ajv: Ajv2020;
   const seen = new Set<string>();
@@ -71,8 +76,8 @@ describe("the served OpenAPI document describes every real answer", () => {
   }
 
   /** Sends a request and checks its answer against the document; returns the response and its JSON body. */
-  async function call(method: string, url: string, init: RequestInit = {}) {
-    const response = await fetch(`${app.url}${url}`, { ...init, method });
+  async function call(method: string, url: string, init: RequestInit = {}, server = app) {
+    const response = await fetch(`${server.url}${url}`, { ...init, method });
     const { template, op } = operationOf(method, url);
     const m = method.toLowerCase();
     const where = `${method} ${template} -> ${response.status}`;
@@ -111,18 +116,30 @@ describe("the served OpenAPI document describes every real answer", () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "photocat-contract-"));
+    dropZone = await startS3Server({ bucket: "drop" });
+    // Upload forms are signed with the SDK's credentials.
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
+    const settings = { PHOTOCAT_PASSWORD: PASSWORD, PHOTOCAT_API_TOKENS: TOKEN, PHOTOCAT_MAX_UPLOAD_MB: "1" };
     app = await startPhotocat({
       dataDir,
       analyser: analyserWithDetails(),
-      settings: { PHOTOCAT_PASSWORD: PASSWORD, PHOTOCAT_API_TOKENS: TOKEN, PHOTOCAT_MAX_UPLOAD_MB: "1" },
+      settings: {
+        ...settings,
+        PHOTOCAT_DROP_ZONE_URL: `s3://drop?region=us-east-1&endpoint=${dropZone.endpoint}`,
+      },
     });
+    bare = await startPhotocat({ dataDir: path.join(dataDir, "bare"), settings, worker: false });
     doc = (await (await fetch(`${app.url}/api/openapi.json`)).json()) as Document;
     ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats.default(ajv);
     ajv.addSchema(doc, "openapi.json");
   });
   afterAll(async () => {
+    vi.unstubAllEnvs();
     await app?.close();
+    await bare?.close();
+    await dropZone?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -174,6 +191,49 @@ describe("the served OpenAPI document describes every real answer", () => {
     await call("DELETE", "/api/session");
     await call("DELETE", "/api/sessions", { headers: auth });
     await call("DELETE", "/api/sessions");
+
+    // Direct uploads (a signed form for the drop zone) and what became of them; off without a drop zone.
+    const upload = { name: "red.jpg", content_type: "image/jpeg", size: 1000 };
+    const form201 = await call("POST", "/api/uploads", json(upload));
+    expect(form201.response.status).toBe(201);
+    await call("POST", "/api/uploads", json({ ...upload, size: 2_000_000 }));
+    await call("POST", "/api/uploads", json({ ...upload, content_type: "text/plain" }));
+    await call("POST", "/api/uploads", json({ ...upload, size: "big" }));
+    await call("POST", "/api/uploads", json(upload, {}));
+    await call("POST", "/api/uploads", json(upload), bare);
+    const uploadId = String(form201.body!.id);
+    expect((await call("GET", `/api/uploads/${uploadId}`, { headers: auth })).body).toEqual({
+      id: uploadId,
+      state: "waiting",
+    });
+    const at = new Date().toISOString();
+    const stored = { state: "stored", imageId: id0, duplicate: false, at };
+    dropZone.objects.set(`results/${uploadId}.json`, {
+      body: Buffer.from(JSON.stringify(stored)),
+      contentType: "application/json",
+      etag: '"1"',
+      modified: new Date(),
+    });
+    expect((await call("GET", `/api/uploads/${uploadId}`, { headers: auth })).body).toMatchObject({
+      state: "stored",
+      image_id: id0,
+    });
+    await call("GET", "/api/uploads/not-an-id", { headers: auth });
+    await call("GET", `/api/uploads/${uploadId}`);
+    const error = { code: "corrupt_image", message: "the file is not a readable image" };
+    dropZone.objects.set("rejected/broken.jpg.json", {
+      body: Buffer.from(
+        JSON.stringify({ key: "incoming/broken.jpg", state: "rejected", name: "broken.jpg", error, at }),
+      ),
+      contentType: "application/json",
+      etag: '"2"',
+      modified: new Date(),
+    });
+    expect((await call("GET", "/api/rejections", { headers: auth })).body).toEqual({
+      items: [{ key: "incoming/broken.jpg", name: "broken.jpg", error, at }],
+    });
+    await call("GET", "/api/rejections?limit=0", { headers: auth });
+    await call("GET", "/api/rejections");
 
     // Upload: new, duplicate, each kind of refusal.
     const red = await solidImage({ r: 220, g: 20, b: 20 }, 1);

@@ -28,8 +28,8 @@ import {
  * jobs from the table's state index; the messages of jobs it ran are then found finished by any function
  * that receives them.
  *
- * The table (JOBS_TABLE below): `pk` as hash key; index `byState` (stateKey = kind#state, stateTime =
- * zero-padded due, lease or end time + id) for claims, counts and lease holders without a Scan; index
+ * The table (JOBS_TABLE below): `pk` as hash key; index `byState` (stateKey = the state, stateTime =
+ * zero-padded due, lease or end time + id; state = queued, running, done or failed) for claims, counts and lease holders without a Scan; index
  * `byImage` (pendingImage, set only while a job is pending) for cancel. Dedupe keys are items of their own
  * (`dedupe#<key>`), written in the same transaction as the job they hold.
  */
@@ -48,32 +48,55 @@ const MAX_ERROR_CHARS = 2000;
 /** SQS's longest message delay. */
 const MAX_DELAY_S = 900;
 
-/** The jobs table's definition (CreateTable input), for the stack and the tests. */
+/**
+ * The jobs table, described once for the stack (deploy/aws) and the tests: a hash key and two indexes;
+ * on-demand billing.
+ */
 export const JOBS_TABLE = {
-  AttributeDefinitions: [
-    { AttributeName: "pk", AttributeType: "S" },
-    { AttributeName: "stateKey", AttributeType: "S" },
-    { AttributeName: "stateTime", AttributeType: "S" },
-    { AttributeName: "pendingImage", AttributeType: "S" },
-  ],
-  KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-  GlobalSecondaryIndexes: [
+  partitionKey: { name: "pk", type: "S" },
+  globalSecondaryIndexes: [
     {
-      IndexName: "byState",
-      KeySchema: [
-        { AttributeName: "stateKey", KeyType: "HASH" },
-        { AttributeName: "stateTime", KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "ALL" },
+      indexName: "byState",
+      partitionKey: { name: "stateKey", type: "S" },
+      sortKey: { name: "stateTime", type: "S" },
+      projection: "ALL",
     },
-    {
-      IndexName: "byImage",
-      KeySchema: [{ AttributeName: "pendingImage", KeyType: "HASH" }],
-      Projection: { ProjectionType: "KEYS_ONLY" },
-    },
+    { indexName: "byImage", partitionKey: { name: "pendingImage", type: "S" }, projection: "KEYS_ONLY" },
   ],
-  BillingMode: "PAY_PER_REQUEST",
 } as const;
+
+/** Creates the jobs table (tests, emulators); the AWS stack declares it from JOBS_TABLE. */
+export async function createJobsTable(options: { tableName: string; region?: string; endpoint?: string }) {
+  const dynamodb = await import("@aws-sdk/client-dynamodb");
+  const client = new dynamodb.DynamoDBClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  });
+  const keys: { name: string; type: "S" }[] = [JOBS_TABLE.partitionKey];
+  for (const index of JOBS_TABLE.globalSecondaryIndexes) {
+    keys.push(index.partitionKey, ...("sortKey" in index ? [index.sortKey] : []));
+  }
+  try {
+    await client.send(
+      new dynamodb.CreateTableCommand({
+        TableName: options.tableName,
+        AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+        KeySchema: [{ AttributeName: JOBS_TABLE.partitionKey.name, KeyType: "HASH" }],
+        GlobalSecondaryIndexes: JOBS_TABLE.globalSecondaryIndexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey.name, KeyType: "HASH" },
+            ...("sortKey" in index ? [{ AttributeName: index.sortKey.name, KeyType: "RANGE" as const }] : []),
+          ],
+          Projection: { ProjectionType: index.projection },
+        })),
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
 
 interface JobItem {
   pk: string;
@@ -96,7 +119,6 @@ interface JobItem {
 
 const jobPk = (id: string) => `job#${id}`;
 const dedupePk = (key: string) => `dedupe#${key}`;
-const stateKey = (kind: JobKind, state: JobState) => `${kind}#${state}`;
 const stateTime = (ms: number, id: string) =>
   `${String(Math.max(0, Math.round(ms))).padStart(15, "0")}#${id}`;
 /** Sorts after every stateTime of the given millisecond. */
@@ -189,31 +211,68 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
     return (out.Item as JobItem | undefined) ?? null;
   }
 
-  /** Every item of one kind and state, oldest first, up to `until` (ms) when given. */
-  async function* inState(kind: JobKind, state: JobState, until?: number, limit?: number) {
+  /** A filter keeping the given kinds, or none when they are all the kinds. */
+  function kindFilter(kinds: readonly JobKind[]) {
+    if (kinds.length === ALL_JOB_KINDS.length) return {};
+    return {
+      FilterExpression: `#kind IN (${kinds.map((_, i) => `:kind${i}`).join(", ")})`,
+      values: Object.fromEntries(kinds.map((k, i) => [`:kind${i}`, k])),
+    };
+  }
+
+  /**
+   * The jobs in one state, oldest first (due, lease or end time), up to `until` (ms) when given; with
+   * `enough`, stops after the page that reached it.
+   */
+  async function* inState(
+    state: JobState,
+    options: { kinds?: readonly JobKind[]; until?: number; enough?: number } = {},
+  ) {
     const { ddb, doc } = await sdk();
+    const filter = kindFilter(options.kinds ?? ALL_JOB_KINDS);
     let ExclusiveStartKey: Record<string, unknown> | undefined;
+    let found = 0;
     do {
       const out = await doc.send(
         new ddb.QueryCommand({
           TableName,
           IndexName: "byState",
-          KeyConditionExpression: until === undefined ? "stateKey = :k" : "stateKey = :k AND stateTime <= :t",
+          KeyConditionExpression:
+            options.until === undefined ? "stateKey = :k" : "stateKey = :k AND stateTime <= :t",
+          ...(filter.FilterExpression
+            ? { FilterExpression: filter.FilterExpression, ExpressionAttributeNames: { "#kind": "kind" } }
+            : {}),
           ExpressionAttributeValues: {
-            ":k": stateKey(kind, state),
-            ...(until === undefined ? {} : { ":t": upTo(until) }),
+            ":k": state,
+            ...(options.until === undefined ? {} : { ":t": upTo(options.until) }),
+            ...filter.values,
           },
           ExclusiveStartKey,
-          ...(limit ? { Limit: limit } : {}),
+          ...(options.enough ? { Limit: Math.max(10, options.enough) } : {}),
         }),
       );
-      for (const item of out.Items ?? []) yield item as JobItem;
-      ExclusiveStartKey = limit ? undefined : out.LastEvaluatedKey;
+      for (const item of out.Items ?? []) {
+        found++;
+        yield item as JobItem;
+      }
+      ExclusiveStartKey = options.enough && found >= options.enough ? undefined : out.LastEvaluatedKey;
     } while (ExclusiveStartKey);
   }
 
-  async function countIn(kind: JobKind, state: JobState): Promise<number> {
+  /** The first few jobs of the kinds due (queued) or whose lease ran out (running) by `now`. */
+  async function due(
+    kinds: readonly JobKind[],
+    state: "queued" | "running",
+    now: number,
+  ): Promise<JobItem[]> {
+    const items: JobItem[] = [];
+    for await (const item of inState(state, { kinds, until: now, enough: 10 })) items.push(item);
+    return items;
+  }
+
+  async function countIn(kinds: readonly JobKind[], state: JobState): Promise<number> {
     const { ddb, doc } = await sdk();
+    const filter = kindFilter(kinds);
     let count = 0;
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -222,7 +281,10 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
           TableName,
           IndexName: "byState",
           KeyConditionExpression: "stateKey = :k",
-          ExpressionAttributeValues: { ":k": stateKey(kind, state) },
+          ...(filter.FilterExpression
+            ? { FilterExpression: filter.FilterExpression, ExpressionAttributeNames: { "#kind": "kind" } }
+            : {}),
+          ExpressionAttributeValues: { ":k": state, ...filter.values },
           Select: "COUNT",
           ExclusiveStartKey,
         }),
@@ -248,7 +310,7 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
     const updated: JobItem = {
       ...item,
       ...next,
-      stateKey: stateKey(item.kind, next.state),
+      stateKey: next.state,
       stateTime: stateTime(
         next.state === "queued"
           ? (next.dueAt ?? now)
@@ -264,21 +326,25 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
     }
     if (ends) delete updated.pendingImage;
     else if (item.imageId) updated.pendingImage = item.imageId;
-    const conditions = ["#state = :state", "attempts = :attempts"];
+    const conditions = ["#state = :state", "#attempts = :attempts"];
     const values: Record<string, unknown> = { ":state": item.state, ":attempts": item.attempts };
     if (expected.holder !== undefined) {
-      conditions.push("holder = :holder");
+      conditions.push("#holder = :holder");
       values[":holder"] = expected.holder;
     }
     if (expected.leaseExpiredBy !== undefined) {
-      conditions.push("leaseUntil <= :now");
+      conditions.push("#leaseUntil <= :now");
       values[":now"] = expected.leaseExpiredBy;
     }
     const put = {
       TableName,
       Item: updated,
       ConditionExpression: conditions.join(" AND "),
-      ExpressionAttributeNames: { "#state": "state" },
+      ExpressionAttributeNames: Object.fromEntries(
+        ["state", "attempts", "holder", "leaseUntil"]
+          .filter((name) => conditions.some((c) => c.includes(`#${name} `)))
+          .map((name) => [`#${name}`, name]),
+      ),
       ExpressionAttributeValues: values,
     };
     try {
@@ -371,7 +437,7 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
         attempts: 0,
         maxAttempts,
         dueAt,
-        stateKey: stateKey(kind, "queued"),
+        stateKey: "queued",
         stateTime: stateTime(dueAt, id),
       };
       const { ddb, doc } = await sdk();
@@ -409,13 +475,11 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
       const lease = checkMs(leaseMs, "leaseMs");
       const wanted = checkKinds(kinds);
       const now = Date.now();
-      const candidates: JobItem[] = [];
-      for (const kind of wanted) {
-        for await (const item of inState(kind, "queued", now, 10)) candidates.push(item);
-        for await (const item of inState(kind, "running", now, 10)) {
-          if (item.attempts < item.maxAttempts) candidates.push(item);
-        }
-      }
+      if (wanted.length === 0) return null;
+      const found = await Promise.all([due(wanted, "queued", now), due(wanted, "running", now)]);
+      const candidates = found
+        .flat()
+        .filter((item) => item.state === "queued" || item.attempts < item.maxAttempts);
       candidates.sort((a, b) => a.stateTime.localeCompare(b.stateTime));
       for (const item of candidates) {
         const job = await take(item, workerId, lease);
@@ -464,13 +528,11 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
     async failAbandoned() {
       const ended: Job[] = [];
       const now = Date.now();
-      for (const kind of ALL_JOB_KINDS) {
-        for await (const item of inState(kind, "running", now)) {
-          if (item.attempts < item.maxAttempts) continue;
-          const lastError = `worker died ${item.attempts} times`;
-          const failed = await transition(item, { state: "failed", lastError }, { leaseExpiredBy: now });
-          if (failed) ended.push(toJob(failed));
-        }
+      for await (const item of inState("running", { until: now })) {
+        if (item.attempts < item.maxAttempts) continue;
+        const lastError = `worker died ${item.attempts} times`;
+        const failed = await transition(item, { state: "failed", lastError }, { leaseExpiredBy: now });
+        if (failed) ended.push(toJob(failed));
       }
       return ended;
     },
@@ -484,20 +546,16 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
 
     async leaseHolders() {
       const holders = new Set<string>();
-      for (const kind of ALL_JOB_KINDS) {
-        for await (const item of inState(kind, "running")) if (item.holder) holders.add(item.holder);
-      }
+      for await (const item of inState("running")) if (item.holder) holders.add(item.holder);
       return [...holders];
     },
 
     async releaseLeases(workerId) {
       const released: { kind: JobKind; imageId: string | null }[] = [];
-      for (const kind of ALL_JOB_KINDS) {
-        for await (const item of inState(kind, "running")) {
-          if (item.holder !== workerId) continue;
-          if (await requeue(item, {}, 0, { holder: workerId })) {
-            released.push({ kind: item.kind, imageId: item.imageId ?? null });
-          }
+      for await (const item of inState("running")) {
+        if (item.holder !== workerId) continue;
+        if (await requeue(item, {}, 0, { holder: workerId })) {
+          released.push({ kind: item.kind, imageId: item.imageId ?? null });
         }
       }
       return released;
@@ -506,7 +564,8 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
     async pendingJobs<K extends JobKind>(kind: K) {
       const jobs: Job<K>[] = [];
       for (const state of ["queued", "running"] as const) {
-        for await (const item of inState(checkKinds([kind])[0] as K, state)) jobs.push(toJob(item) as Job<K>);
+        for await (const item of inState(state, { kinds: checkKinds([kind]) }))
+          jobs.push(toJob(item) as Job<K>);
       }
       return jobs;
     },
@@ -557,12 +616,11 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
     async counts(kinds) {
       const wanted = checkKinds(kinds);
       const counts: QueueCounts = { queued: 0, running: 0, done: 0, failed: 0 };
+      if (wanted.length === 0) return counts;
       await Promise.all(
-        wanted.flatMap((kind) =>
-          (["queued", "running", "done", "failed"] as const).map(async (state) => {
-            counts[state] += await countIn(kind, state);
-          }),
-        ),
+        (["queued", "running", "done", "failed"] as const).map(async (state) => {
+          counts[state] = await countIn(wanted, state);
+        }),
       );
       return counts;
     },

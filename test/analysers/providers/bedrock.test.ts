@@ -16,50 +16,7 @@ import {
   textAt,
   validAnswer,
 } from "../shared/fixtures.js";
-
-// Wire format of the Bedrock Runtime Converse API (POST /model/{modelId}/converse, REST-JSON).
-function converseToolUse(input: unknown): FakeReply {
-  return {
-    body: {
-      output: {
-        message: {
-          role: "assistant",
-          content: [{ toolUse: { toolUseId: "tooluse_1", name: ANSWER_TOOL_NAME, input } }],
-        },
-      },
-      stopReason: "tool_use",
-      usage: { inputTokens: 1580, outputTokens: 110, totalTokens: 1690 },
-      metrics: { latencyMs: 812 },
-    },
-  };
-}
-
-function converseText(text: string): FakeReply {
-  return {
-    body: {
-      output: { message: { role: "assistant", content: [{ text }] } },
-      stopReason: "end_turn",
-      usage: { inputTokens: 1500, outputTokens: 90, totalTokens: 1590 },
-      metrics: { latencyMs: 700 },
-    },
-  };
-}
-
-function awsError(
-  status: number,
-  type: string,
-  message: string,
-  headers: Record<string, string> = {},
-): FakeReply {
-  return {
-    status,
-    headers: {
-      "x-amzn-errortype": `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
-      ...headers,
-    },
-    body: { message },
-  };
-}
+import { awsError, converseText, converseToolUse } from "./bedrock-wire.js";
 
 // Fake credentials for the SDK's standard chain: the request must still be signed (SigV4).
 beforeAll(() => {
