@@ -1,7 +1,11 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DYNAMODB_CAPABILITIES } from "../../src/adapters/dynamodb/catalog.js";
-import { openDynamoStore } from "../../src/adapters/dynamodb/index.js";
+import { openDynamoStore, parseDynamoDbUrl } from "../../src/adapters/dynamodb/index.js";
+import { loadConfig } from "../../src/config.js";
+import { createContainer } from "../../src/container.js";
 import { runCatalogContract } from "./catalog.contract.js";
 import { newImage } from "./fixtures.js";
 import { motoUnavailable, startMotoServer } from "./moto-server.js";
@@ -61,6 +65,28 @@ describe.skipIf(skipReason !== null)("dynamodb catalogue", () => {
 });
 
 describe("dynamodb catalogue options", () => {
+  it("reads the table, region and endpoint from PHOTOCAT_DATABASE_URL", () => {
+    expect(parseDynamoDbUrl("dynamodb://Photocat-Catalog?region=eu-west-1")).toEqual({
+      table: "Photocat-Catalog",
+      region: "eu-west-1",
+    });
+    expect(parseDynamoDbUrl("dynamodb://photos?endpoint=http://127.0.0.1:8000")).toEqual({
+      table: "photos",
+      endpoint: "http://127.0.0.1:8000",
+      createTable: true,
+    });
+    expect(() => parseDynamoDbUrl("dynamodb://")).toThrow(/dynamodb:\/\/<table>/);
+    expect(() => parseDynamoDbUrl("dynamodb://photos?regoin=x")).toThrow(/not regoin/);
+  });
+
+  it("says the container needs a job queue for a DynamoDB catalogue", async () => {
+    const config = loadConfig({
+      PHOTOCAT_DATABASE_URL: "dynamodb://photos?region=eu-west-1",
+      PHOTOCAT_DATA_DIR: path.join(tmpdir(), "photocat-dynamodb-config"),
+    });
+    await expect(createContainer(config)).rejects.toThrow(/PHOTOCAT_QUEUE_URL/);
+  });
+
   it("refuses a bad table name and endpoint before any request", async () => {
     await expect(openDynamoStore({ table: "x" })).rejects.toThrow(/not a table name/);
     await expect(openDynamoStore({ table: "photos", endpoint: "localhost:8000" })).rejects.toThrow(/http/);

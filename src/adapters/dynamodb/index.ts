@@ -25,6 +25,35 @@ export interface DynamoStore {
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
+/**
+ * PHOTOCAT_DATABASE_URL=dynamodb://<table>?region=<region>&endpoint=<url>: the table (case kept), the region
+ * and an endpoint for a local emulator (whose table is then created when missing).
+ */
+export function parseDynamoDbUrl(url: string): Omit<DynamoStoreOptions, "onCapacity" | "credentials"> {
+  const rest = url.slice("dynamodb://".length);
+  const [name = "", search = ""] = rest.split("?", 2);
+  const table = decodeURIComponent(name.replace(/\/$/, ""));
+  if (!TABLE_NAME.test(table)) {
+    throw new ConfigurationError(
+      `PHOTOCAT_DATABASE_URL: give dynamodb://<table>?region=<region> (a table name is 3-255 of letters, digits, _ . -; got "${table}")`,
+    );
+  }
+  const params = new URLSearchParams(search);
+  const unknown = [...params.keys()].filter((k) => k !== "region" && k !== "endpoint");
+  if (unknown.length > 0) {
+    throw new ConfigurationError(
+      `PHOTOCAT_DATABASE_URL: dynamodb:// takes region and endpoint, not ${unknown.join(", ")}`,
+    );
+  }
+  const region = params.get("region");
+  const endpoint = params.get("endpoint");
+  return {
+    table,
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint, createTable: true } : {}),
+  };
+}
+
 /** Opens the catalogue on a DynamoDB table (see table.ts for its design); the SDK is loaded here, on first use. */
 export async function openDynamoStore(options: DynamoStoreOptions): Promise<DynamoStore> {
   if (!options.table) throw new ConfigurationError("DynamoDB catalogue: missing option table");
