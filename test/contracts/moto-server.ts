@@ -2,13 +2,59 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 
 /**
- * moto_server answers requests on many threads, and its DynamoDB checks a transaction's conditions without a
- * lock: two concurrent conditional writes can both succeed, which DynamoDB never allows. One thread makes
- * every request atomic, as on DynamoDB.
+ * moto_server, with two repairs to its DynamoDB:
+ * - it answers on many threads and checks a transaction's conditions without a lock, so two concurrent
+ *   conditional writes could both succeed, which DynamoDB never allows: one thread makes requests atomic;
+ * - it copies whole tables before each transaction item (to roll back), which makes every write cost the
+ *   size of the table: conditions are checked first against the state before the transaction, as DynamoDB
+ *   does, so a cancelled transaction writes nothing and no copy is needed.
  */
-const SINGLE_THREADED = `
+const MOTO = `
 import sys
 import moto.server as server
+import moto.dynamodb.models as models
+from moto.dynamodb.exceptions import TransactionCanceledException
+
+original = models.DynamoDBBackend.transact_write_items
+
+class NoCopy:
+    @staticmethod
+    def deepcopy(value, *args):
+        return value
+
+def transact_write_items(self, transact_items):
+    errors = []
+    for item in transact_items:
+        op_type, op = next(iter(item.items()))
+        condition = op.get("ConditionExpression") if isinstance(op, dict) else None
+        if condition is None or op_type not in ("Put", "Delete", "Update", "ConditionCheck"):
+            errors.append((None, None, None))
+            continue
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        current = self.get_item(op["TableName"], key)
+        check = models.get_filter_expression(
+            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        )
+        if check.expr(current):
+            errors.append((None, None, None))
+        else:
+            errors.append(("ConditionalCheckFailed", "The conditional request failed", None))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    saved = models.copy
+    models.copy = NoCopy
+    try:
+        return original(self, transact_items)
+    finally:
+        models.copy = saved
+
+models.DynamoDBBackend.transact_write_items = transact_write_items
 run = server.run_simple
 server.run_simple = lambda *args, **kwargs: run(*args, **{**kwargs, "threaded": False})
 server.main(sys.argv[1:])
@@ -16,7 +62,7 @@ server.main(sys.argv[1:])
 
 /** Why moto_server cannot run here, or null when it can. */
 export function motoUnavailable(): string | null {
-  const probe = spawnSync("python3", ["-c", "import moto.server, flask"], {
+  const probe = spawnSync("python3", ["-c", "import moto.server, moto.dynamodb.models, flask"], {
     stdio: "ignore",
     timeout: 30_000,
   });
@@ -39,13 +85,9 @@ async function freePort(): Promise<number> {
 /** Starts moto_server (AWS emulator) on a free local port; `stop` ends that one process. */
 export async function startMotoServer(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    "python3",
-    ["-c", SINGLE_THREADED, "-H", "127.0.0.1", "-p", String(port)],
-    {
-      stdio: "ignore",
-    },
-  );
+  const child: ChildProcess = spawn("python3", ["-c", MOTO, "-H", "127.0.0.1", "-p", String(port)], {
+    stdio: "ignore",
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {

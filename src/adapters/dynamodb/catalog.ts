@@ -355,7 +355,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         await pause(attempt);
         continue;
       }
-      await followUp(before, after);
+      await followUp([before, after]);
       return { before, after };
     }
     throw new PhotocatError("busy", `the photo ${id} is being changed by many writers: try again`, {
@@ -404,7 +404,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         }
       }
       if (written) {
-        await inParallel(writes, (w) => followUp(w.before, w.after));
+        await followUp(...writes.map((w): [ImageItem, ImageItem] => [w.before, w.after]));
         results.push(...writes.map((w) => w.after));
       } else {
         const one = await inParallel(writes, (w) => mutate(w.before.rec.id, change));
@@ -415,28 +415,37 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
   }
 
   /** Brings the word index and the embeddings' correction keys in step with a photo's new state. */
-  async function followUp(before: ImageItem | null, after: ImageItem | null) {
-    const oldWords = before?.words ?? [];
-    const newWords = after?.words ?? [];
-    const oldRows = before ? wordItems(before) : [];
-    const newRows = after ? wordItems(after) : [];
-    const same = (a: (typeof oldRows)[number] | undefined, b: (typeof newRows)[number]) =>
-      a !== undefined &&
-      a.ws === b.ws &&
-      a.st === b.st &&
-      a.cap === b.cap &&
-      a.cat === b.cat &&
-      a.pl === b.pl &&
-      a.SK === b.SK;
-    const oldByWord = new Map(oldRows.map((r) => [r.PK, r]));
-    const puts = newRows.filter((row) => !same(oldByWord.get(row.PK), row));
-    const kept = new Set(newWords);
-    const deletes = oldRows.filter((r) => !kept.has(r.PK.slice(2))).map((r) => ({ PK: r.PK, SK: r.SK }));
-    const known = new Set(oldWords);
-    const vocabulary = newWords.filter((w) => !known.has(w)).map(vocabularyKey);
-    await batchWrite([...puts, ...vocabulary], deletes);
+  async function followUp(...changes: [before: ImageItem | null, after: ImageItem | null][]) {
+    const puts = new Map<string, Record<string, unknown>>();
+    const deletes = new Map<string, Key>();
+    const keyOf = (item: { PK: string; SK: string }) => `${item.PK}\n${item.SK}`;
+    for (const [before, after] of changes) {
+      const oldRows = before ? wordItems(before) : [];
+      const newRows = after ? wordItems(after) : [];
+      const oldByWord = new Map(oldRows.map((r) => [r.PK, r]));
+      for (const row of newRows) {
+        const old = oldByWord.get(row.PK);
+        const same =
+          old !== undefined &&
+          old.ws === row.ws &&
+          old.st === row.st &&
+          old.cap === row.cap &&
+          old.cat === row.cat &&
+          old.pl === row.pl;
+        if (!same) puts.set(keyOf(row), row);
+        // New to this photo: the word may be new to the vocabulary too (a put is idempotent).
+        if (!old) puts.set(keyOf(vocabularyKey(row.PK.slice(2))), vocabularyKey(row.PK.slice(2)));
+      }
+      const kept = new Set(newRows.map((r) => r.PK));
+      for (const row of oldRows) {
+        if (!kept.has(row.PK)) deletes.set(keyOf(row), { PK: row.PK, SK: row.SK });
+      }
+    }
+    for (const key of puts.keys()) deletes.delete(key);
+    await batchWrite([...puts.values()], [...deletes.values()]);
 
-    if (after && after.embModels.length > 0) {
+    for (const [before, after] of changes) {
+      if (!after || after.embModels.length === 0) continue;
       const corrected = (item: ImageItem | null) =>
         item && !item.rec.trashedAt && item.rec.edits?.category ? item.rec.edits.category : null;
       if (corrected(before) !== corrected(after)) {
@@ -901,7 +910,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         await pause(attempt);
         continue;
       }
-      await followUp(null, item);
+      await followUp([null, item]);
       if (image.sharpness === null) return { image: item.rec, created: true };
       await saveFingerprint(image.id, image);
       return { image: (await getImage(image.id)) ?? item.rec, created: true };
@@ -940,7 +949,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         await pause(attempt);
         continue;
       }
-      await followUp(before, null);
+      await followUp([before, null]);
       // Side items (embeddings, hash keys, markers) and the pairs it was part of.
       const side = await queryAll<{ PK: string; SK: string }>({
         KeyConditionExpression: "PK = :pk",
