@@ -46,8 +46,19 @@ export interface ContainerOptions {
   analyser?: Analyser;
 }
 
-async function openStore(config: Config, logger: Logger) {
+async function openStore(
+  config: Config,
+  logger: Logger,
+): Promise<{ catalog: Catalog; queue: JobQueue; close(): Promise<void> }> {
   const url = config.databaseUrl;
+  if (url.startsWith("dynamodb://")) {
+    const { parseDynamoDbUrl } = await import("./adapters/dynamodb/index.js");
+    parseDynamoDbUrl(url);
+    // DynamoDB keeps the catalogue only: jobs need a queue of their own (SQS), which is not built yet.
+    throw new ConfigurationError(
+      "PHOTOCAT_DATABASE_URL=dynamodb://... keeps no job queue: it needs PHOTOCAT_QUEUE_URL (an SQS queue), which this build does not support yet",
+    );
+  }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { openPostgresStore } = await import("./adapters/postgres/index.js");
     return openPostgresStore({ url, logger });
