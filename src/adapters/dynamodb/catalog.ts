@@ -51,7 +51,7 @@ import {
   vocabularyKey,
   wordItems,
 } from "./items.js";
-import type { GsiName } from "./table.js";
+import { type GsiName, indexName } from "./table.js";
 
 const MAX_ERROR_CHARS = 2000;
 const PROCESS_ID = `${hostname()}:${process.pid}`;
@@ -214,7 +214,8 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     last: Record<string, unknown> | undefined;
   }> {
     try {
-      const out = await doc.send(new QueryCommand({ TableName, ...input, ...metering }));
+      const index = input.IndexName ? { IndexName: indexName(input.IndexName as GsiName) } : {};
+      const out = await doc.send(new QueryCommand({ TableName, ...input, ...index, ...metering }));
       meter("Query", out.ConsumedCapacity);
       return { items: (out.Items ?? []) as T[], last: out.LastEvaluatedKey };
     } catch (error) {

@@ -18,6 +18,9 @@
 export const GSI_NAMES = ["G1", "G2", "G3", "G4", "G5", "G6"] as const;
 export type GsiName = (typeof GSI_NAMES)[number];
 
+/** DynamoDB wants index names of 3 to 255 characters: G1's index is "G1-index" (its keys stay G1PK, G1SK). */
+export const indexName = (gsi: GsiName) => `${gsi}-index` as const;
+
 const keyAttributes = ["PK", "SK", ...GSI_NAMES.flatMap((g) => [`${g}PK`, `${g}SK`])];
 
 export const CATALOG_TABLE = {
@@ -29,7 +32,7 @@ export const CATALOG_TABLE = {
   partitionKey: { name: "PK", type: "S" },
   sortKey: { name: "SK", type: "S" },
   globalSecondaryIndexes: GSI_NAMES.map((name) => ({
-    indexName: name,
+    indexName: indexName(name),
     partitionKey: { name: `${name}PK`, type: "S" },
     sortKey: { name: `${name}SK`, type: "S" },
     projectionType: "ALL" as const,
