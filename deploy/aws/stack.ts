@@ -30,19 +30,20 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { CATALOG_TABLE, createTableInput } from "../../src/adapters/dynamodb/table.js";
+import { CATALOG_TABLE } from "../../src/adapters/dynamodb/table.js";
 import { JOBS_TABLE } from "../../src/adapters/queue/sqs.js";
 import { contentSecurityPolicyHeader } from "../../src/http/security-headers.js";
+// The drop zone's folders (only incoming/ sends events), as the incoming service names them.
+import {
+  INCOMING as INCOMING_PREFIX,
+  REJECTED as REJECTED_PREFIX,
+  RESULTS as RESULTS_PREFIX,
+} from "../../src/services/incoming.js";
 import { photocatFunction, RUNTIME } from "./bundling.js";
 import { bedrockModel, type DeploySettings, type SecretRef } from "./settings.js";
 
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const WEB_DIST = path.join(REPO_ROOT, "web", "dist");
-
-/** Drop-zone prefixes (see src/ports/drop-zone.ts): only incoming/ sends events. */
-export const INCOMING_PREFIX = "incoming/";
-const REJECTED_PREFIX = "rejected/";
-const RESULTS_PREFIX = "results/";
 
 /** Function timeouts; each queue's visibility timeout is six times its consumer's, as Lambda advises. */
 export const TIMEOUTS = {
@@ -157,9 +158,7 @@ export class PhotocatStack extends Stack {
     });
 
     // Both tables mirror the definitions their adapters create in tests, so the two cannot drift.
-    const catalogue = tableFrom(this, "Catalogue", createTableInput("catalogue"), {
-      timeToLiveAttribute: CATALOG_TABLE.timeToLiveAttribute,
-    });
+    const catalogue = tableFrom(this, "Catalogue", CATALOG_TABLE);
     const jobs = tableFrom(this, "Jobs", JOBS_TABLE);
 
     // ---- Queues --------------------------------------------------------------------------------------
@@ -640,58 +639,61 @@ export interface PhotocatParts {
   alarms: sns.Topic;
 }
 
-/** A CreateTable input, as src/adapters/dynamodb and src/adapters/queue/sqs define their tables. */
+/**
+ * A table as src/adapters/dynamodb (CATALOG_TABLE) and src/adapters/queue/sqs (JOBS_TABLE) define
+ * theirs; every key attribute is named with its type.
+ */
+interface KeyAttribute {
+  name: string;
+  type: string;
+}
 interface TableDefinition {
-  AttributeDefinitions: readonly { AttributeName: string; AttributeType: string }[];
-  KeySchema: readonly { AttributeName: string; KeyType: string }[];
-  GlobalSecondaryIndexes?: readonly {
-    IndexName: string;
-    KeySchema: readonly { AttributeName: string; KeyType: string }[];
-    Projection: { ProjectionType?: string };
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  timeToLiveAttribute?: string;
+  globalSecondaryIndexes: readonly {
+    indexName: string;
+    partitionKey: KeyAttribute;
+    sortKey?: KeyAttribute;
+    projectionType?: string;
+    projection?: string;
   }[];
 }
 
 /** The table a definition describes, on-demand, with point-in-time recovery and encryption at rest. */
-function tableFrom(
-  scope: Construct,
-  id: string,
-  def: TableDefinition,
-  extra: Partial<dynamodb.TableProps> = {},
-) {
-  const attribute = (name: string): dynamodb.Attribute => {
-    const type = def.AttributeDefinitions.find((a) => a.AttributeName === name)?.AttributeType;
-    if (!type) throw new Error(`table ${id}: key attribute ${name} has no definition`);
-    const types: Record<string, dynamodb.AttributeType> = {
-      S: dynamodb.AttributeType.STRING,
-      N: dynamodb.AttributeType.NUMBER,
-      B: dynamodb.AttributeType.BINARY,
-    };
-    return { name, type: types[type] ?? dynamodb.AttributeType.STRING };
+function tableFrom(scope: Construct, id: string, def: TableDefinition) {
+  const types: Record<string, dynamodb.AttributeType> = {
+    S: dynamodb.AttributeType.STRING,
+    N: dynamodb.AttributeType.NUMBER,
+    B: dynamodb.AttributeType.BINARY,
   };
-  const keys = (schema: TableDefinition["KeySchema"]) => {
-    const hash = schema.find((k) => k.KeyType === "HASH")?.AttributeName;
-    const range = schema.find((k) => k.KeyType === "RANGE")?.AttributeName;
-    if (!hash) throw new Error(`table ${id}: a key schema has no HASH key`);
-    return { partitionKey: attribute(hash), ...(range ? { sortKey: attribute(range) } : {}) };
+  const attribute = (key: KeyAttribute): dynamodb.Attribute => {
+    const type = types[key.type];
+    if (!type) throw new Error(`table ${id}: key ${key.name} has type ${key.type}`);
+    return { name: key.name, type };
   };
+  const keys = (k: { partitionKey: KeyAttribute; sortKey?: KeyAttribute }) => ({
+    partitionKey: attribute(k.partitionKey),
+    ...(k.sortKey ? { sortKey: attribute(k.sortKey) } : {}),
+  });
   const table = new dynamodb.Table(scope, id, {
-    ...keys(def.KeySchema),
+    ...keys(def),
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     encryption: dynamodb.TableEncryption.AWS_MANAGED,
     removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
-    ...extra,
+    ...(def.timeToLiveAttribute ? { timeToLiveAttribute: def.timeToLiveAttribute } : {}),
   });
   const projections: Record<string, dynamodb.ProjectionType> = {
     ALL: dynamodb.ProjectionType.ALL,
     KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY,
   };
-  for (const gsi of def.GlobalSecondaryIndexes ?? []) {
-    const projectionType = projections[gsi.Projection.ProjectionType ?? "ALL"];
-    if (!projectionType)
-      throw new Error(`table ${id}: index ${gsi.IndexName} projects ${gsi.Projection.ProjectionType}`);
-    table.addGlobalSecondaryIndex({ indexName: gsi.IndexName, ...keys(gsi.KeySchema), projectionType });
+  for (const gsi of def.globalSecondaryIndexes) {
+    const projection = gsi.projectionType ?? gsi.projection ?? "ALL";
+    const projectionType = projections[projection];
+    if (!projectionType) throw new Error(`table ${id}: index ${gsi.indexName} projects ${projection}`);
+    table.addGlobalSecondaryIndex({ indexName: gsi.indexName, ...keys(gsi), projectionType });
   }
   return table;
 }

@@ -8,9 +8,10 @@ import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../deploy/aws/app.js";
 import { bedrockModel, readSettings, SettingsError } from "../../deploy/aws/settings.js";
-import { INCOMING_PREFIX, type PhotocatStack, REPO_ROOT } from "../../deploy/aws/stack.js";
-import { createTableInput } from "../../src/adapters/dynamodb/table.js";
+import { type PhotocatStack, REPO_ROOT } from "../../deploy/aws/stack.js";
+import { CATALOG_TABLE, createTableInput } from "../../src/adapters/dynamodb/table.js";
 import { JOBS_TABLE } from "../../src/adapters/queue/sqs.js";
+import { INCOMING } from "../../src/services/incoming.js";
 
 /**
  * The AWS stack, synthesised offline with bundling skipped (the template is the same; `npm run aws:synth`
@@ -88,7 +89,7 @@ describe.skipIf(!WEB_BUILT)("AWS stack (deploy/aws)", () => {
         QueueConfigurations: [
           {
             Events: ["s3:ObjectCreated:*"],
-            Filter: { Key: { FilterRules: [{ Name: "prefix", Value: INCOMING_PREFIX }] } },
+            Filter: { Key: { FilterRules: [{ Name: "prefix", Value: INCOMING }] } },
             QueueArn: { "Fn::GetAtt": [id(stack, stack.parts.queues.ingest.queue), "Arn"] },
           },
         ],
@@ -172,24 +173,33 @@ describe.skipIf(!WEB_BUILT)("AWS stack (deploy/aws)", () => {
   });
 
   describe("catalogue and jobs tables", () => {
-    it("mirror the adapters' own definitions: keys, indexes, projections", () => {
-      for (const [construct, def] of [
-        [stack.parts.tables.catalogue, createTableInput("x")],
-        [stack.parts.tables.jobs, JOBS_TABLE],
-      ] as const) {
-        const table = { Properties: props(construct) };
-        expect(table.Properties.KeySchema).toEqual(def.KeySchema);
-        expect(new Set(table.Properties.AttributeDefinitions as unknown[])).toEqual(
-          new Set(def.AttributeDefinitions),
-        );
-        expect(table.Properties.GlobalSecondaryIndexes).toEqual(
-          def.GlobalSecondaryIndexes.map((g) => ({
-            IndexName: g.IndexName,
-            KeySchema: g.KeySchema,
-            Projection: g.Projection,
-          })),
-        );
-      }
+    it("mirror the adapters' own definitions: keys, indexes, projections, expiry", () => {
+      const keySchema = (k: { partitionKey: { name: string }; sortKey?: { name: string } }) => [
+        { AttributeName: k.partitionKey.name, KeyType: "HASH" },
+        ...(k.sortKey ? [{ AttributeName: k.sortKey.name, KeyType: "RANGE" }] : []),
+      ];
+      const catalogue = props(stack.parts.tables.catalogue);
+      expect(catalogue.KeySchema).toEqual(createTableInput("x").KeySchema);
+      expect(catalogue.GlobalSecondaryIndexes).toEqual(
+        createTableInput("x").GlobalSecondaryIndexes.map((g) => ({
+          IndexName: g.IndexName,
+          KeySchema: g.KeySchema,
+          Projection: g.Projection,
+        })),
+      );
+      expect(catalogue.TimeToLiveSpecification).toEqual({
+        AttributeName: CATALOG_TABLE.timeToLiveAttribute,
+        Enabled: true,
+      });
+      const jobs = props(stack.parts.tables.jobs);
+      expect(jobs.KeySchema).toEqual(keySchema(JOBS_TABLE));
+      expect(jobs.GlobalSecondaryIndexes).toEqual(
+        JOBS_TABLE.globalSecondaryIndexes.map((g) => ({
+          IndexName: g.indexName,
+          KeySchema: keySchema(g),
+          Projection: { ProjectionType: g.projection },
+        })),
+      );
     });
 
     it("are on-demand, with point-in-time recovery, encryption at rest and deletion protection", () => {
