@@ -9,6 +9,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -16,9 +17,10 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createJobsTable } from "../../src/adapters/queue/sqs.js";
 import type { ImageJson } from "../../src/api/present.js";
 import { createAnalysisHandler } from "../../src/entry/lambda/analysis.js";
@@ -143,6 +145,21 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       }),
     );
     await createJobsTable({ ...aws, tableName: "photocat-jobs" });
+    // The API function's token and password come from Secrets Manager and SSM, never its environment.
+    const secrets = new SecretsManagerClient(aws);
+    await secrets.send(new CreateSecretCommand({ Name: "photocat/api-tokens", SecretString: TOKEN }));
+    secrets.destroy();
+    const ssm = new SSMClient(aws);
+    await ssm.send(
+      new PutParameterCommand({
+        Name: "/photocat/password",
+        Value: "a long e2e password",
+        Type: "SecureString",
+      }),
+    );
+    ssm.destroy();
+    vi.stubEnv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint);
+    vi.stubEnv("AWS_ENDPOINT_URL_SSM", moto.endpoint);
 
     const queuePath = new URL(queues.analysis.url).pathname;
     const env = {
@@ -157,7 +174,6 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       PHOTOCAT_ANALYSER: "bedrock",
       PHOTOCAT_MAX_RETRIES: "1",
       PHOTOCAT_TIMEOUT_MS: "10000",
-      PHOTOCAT_API_TOKENS: TOKEN,
       PHOTOCAT_LOG_LEVEL: "silent",
       AWS_ENDPOINT_URL_S3: moto.endpoint,
       AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
@@ -165,10 +181,19 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     // Three functions, three containers, as Lambda runs them; they share the catalogue and the stores.
     ingest = createIngestHandler(lambdaContainer(env));
     analysis = createAnalysisHandler(lambdaContainer(env), { baseBackoffMs: 100, maxBackoffMs: 200 });
-    api = createApiHandler(lambdaContainer(env));
+    api = createApiHandler(
+      lambdaContainer({
+        ...env,
+        PHOTOCAT_SECRETS: JSON.stringify({
+          PHOTOCAT_API_TOKENS: "secretsmanager:photocat/api-tokens",
+          PHOTOCAT_PASSWORD: "ssm:/photocat/password",
+        }),
+      }),
+    );
   }, 60_000);
 
   afterAll(async () => {
+    vi.unstubAllEnvs();
     const width = Math.max(...journey.map((s) => s.what.length));
     const lines = journey.map(
       (s) =>

@@ -1,75 +1,63 @@
+import { z } from "zod";
 import { ConfigurationError } from "../../domain/errors.js";
 
 /**
- * Settings kept in a secret store rather than in the function's configuration, where anyone allowed to
- * read the function could see them. The stack sets PHOTOCAT_SECRETS to a JSON object naming, for each
- * setting, where its value lives:
- * `{"PHOTOCAT_PASSWORD":"secretsmanager:photocat/password","PHOTOCAT_API_TOKENS":"ssm:/photocat/tokens"}`
- * (a Secrets Manager secret name or ARN holding the value as plain text, or an SSM SecureString).
+ * PHOTOCAT_SECRETS names settings whose values live in Secrets Manager or SSM Parameter Store, so they are
+ * never in a function's environment or template: {"PHOTOCAT_PASSWORD":"secretsmanager:photocat/password",
+ * "PHOTOCAT_API_TOKENS":"ssm:/photocat/tokens"} (a secret's name or ARN; a parameter's name, SecureString
+ * decrypted). Read once when the function starts; returns the environment with those settings filled in.
  */
-export interface SecretReaders {
-  secretsManager(secretId: string): Promise<string>;
-  ssm(name: string): Promise<string>;
-}
+const SecretRefs = z.record(
+  z.string().regex(/^[A-Z][A-Z0-9_]*$/, "a setting name such as PHOTOCAT_PASSWORD"),
+  z.string().regex(/^(secretsmanager|ssm):.+$/, 'a reference "secretsmanager:<name or ARN>" or "ssm:<name>"'),
+);
 
-/** The environment with each setting PHOTOCAT_SECRETS names read from its store (the env is not changed). */
-export async function withSecrets(
-  env: NodeJS.ProcessEnv,
-  readers: SecretReaders = awsSecretReaders(),
-): Promise<NodeJS.ProcessEnv> {
-  const raw = env.PHOTOCAT_SECRETS;
-  if (!raw) return env;
-  let refs: unknown;
+export async function withSecrets(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const spec = env.PHOTOCAT_SECRETS;
+  if (!spec) return env;
+  let json: unknown;
   try {
-    refs = JSON.parse(raw);
+    json = JSON.parse(spec);
   } catch {
-    throw new ConfigurationError(
-      'PHOTOCAT_SECRETS must be JSON like {"PHOTOCAT_PASSWORD":"secretsmanager:name"}',
-    );
+    throw new ConfigurationError('PHOTOCAT_SECRETS must be JSON: {"SETTING":"secretsmanager:name"}');
   }
-  if (typeof refs !== "object" || refs === null || Array.isArray(refs)) {
-    throw new ConfigurationError("PHOTOCAT_SECRETS must be a JSON object of setting name -> secret");
+  const parsed = SecretRefs.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigurationError(`PHOTOCAT_SECRETS: ${parsed.error.issues[0]?.message ?? "invalid"}`);
   }
-  const resolved: NodeJS.ProcessEnv = { ...env };
+  const resolved: Record<string, string> = {};
   await Promise.all(
-    Object.entries(refs).map(async ([setting, ref]) => {
-      const match = typeof ref === "string" ? /^(secretsmanager|ssm):(.+)$/.exec(ref) : null;
-      if (!match?.[1] || !match[2]) {
-        throw new ConfigurationError(
-          `PHOTOCAT_SECRETS: ${setting} must name secretsmanager:<secret> or ssm:<parameter> (got ${JSON.stringify(ref)})`,
-        );
+    Object.entries(parsed.data).map(async ([setting, ref]) => {
+      const colon = ref.indexOf(":");
+      const kind = ref.slice(0, colon);
+      const name = ref.slice(colon + 1);
+      const value = kind === "ssm" ? await parameter(name) : await secret(name);
+      if (value === undefined || value === "") {
+        throw new ConfigurationError(`PHOTOCAT_SECRETS: ${setting}'s ${kind} value ${name} is empty`);
       }
-      const [, store, id] = match;
-      let value: string;
-      try {
-        value = store === "ssm" ? await readers.ssm(id) : await readers.secretsManager(id);
-      } catch (error) {
-        throw new ConfigurationError(
-          `${setting}: could not read ${store} ${id}: ${(error as Error).message}`,
-        );
-      }
-      // A trailing newline (echo ... | aws secretsmanager ...) is not part of a password.
-      resolved[setting] = value.replace(/\r?\n$/, "");
+      resolved[setting] = value;
     }),
   );
-  return resolved;
+  return { ...env, ...resolved };
 }
 
-/** Readers over the AWS SDK, loaded only when a secret is named (the region comes from Lambda's env). */
-export function awsSecretReaders(): SecretReaders {
-  return {
-    async secretsManager(secretId) {
-      const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
-      const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));
-      if (typeof out.SecretString !== "string") throw new Error("the secret holds no text (SecretString)");
-      return out.SecretString;
-    },
-    async ssm(name) {
-      const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
-      const out = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-      const value = out.Parameter?.Value;
-      if (typeof value !== "string") throw new Error("the parameter has no value");
-      return value;
-    },
-  };
+async function secret(name: string): Promise<string | undefined> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+  const client = new SecretsManagerClient({});
+  try {
+    return (await client.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function parameter(name: string): Promise<string | undefined> {
+  const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
+  const client = new SSMClient({});
+  try {
+    return (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter
+      ?.Value;
+  } finally {
+    client.destroy();
+  }
 }
