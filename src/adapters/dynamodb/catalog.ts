@@ -863,7 +863,8 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
   async function insertOnce(image: NewImage): Promise<{ image: ImageRecord; created: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const existing = await get<{ id: string }>(shaKey(image.sha256));
+      // New bytes are the common case: the pointer is read only once a write found it taken.
+      const existing = attempt === 0 ? null : await get<{ id: string }>(shaKey(image.sha256));
       if (existing) {
         const stored = await getImage(existing.id);
         if (stored) return { image: stored, created: false };
@@ -907,7 +908,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         if (reasons[1] === "ConditionalCheckFailed") {
           throw new PhotocatError("conflict", `a photo with id ${image.id} already exists`);
         }
-        await pause(attempt);
+        if (reasons[0] !== "ConditionalCheckFailed") await pause(attempt);
         continue;
       }
       await followUp([null, item]);
