@@ -51,7 +51,7 @@ import {
   vocabularyKey,
   wordItems,
 } from "./items.js";
-import { type GsiName, indexName } from "./table.js";
+import { type GsiName, indexNameOf } from "./table.js";
 
 const MAX_ERROR_CHARS = 2000;
 const PROCESS_ID = `${hostname()}:${process.pid}`;
@@ -214,8 +214,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     last: Record<string, unknown> | undefined;
   }> {
     try {
-      const index = input.IndexName ? { IndexName: indexName(input.IndexName as GsiName) } : {};
-      const out = await doc.send(new QueryCommand({ TableName, ...input, ...index, ...metering }));
+      const out = await doc.send(new QueryCommand({ TableName, ...input, ...metering }));
       meter("Query", out.ConsumedCapacity);
       return { items: (out.Items ?? []) as T[], last: out.LastEvaluatedKey };
     } catch (error) {
@@ -569,7 +568,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     let limit = want;
     for (;;) {
       const page = await query<ImageItem>({
-        IndexName: index,
+        IndexName: indexNameOf(index),
         KeyConditionExpression: condition,
         ExpressionAttributeNames: { ...names, ...filtering.ExpressionAttributeNames },
         ExpressionAttributeValues: { ...values, ...filtering.ExpressionAttributeValues },
@@ -864,7 +863,8 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
   async function insertOnce(image: NewImage): Promise<{ image: ImageRecord; created: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const existing = await get<{ id: string }>(shaKey(image.sha256));
+      // New bytes are the common case: the pointer is read only once a write found it taken.
+      const existing = attempt === 0 ? null : await get<{ id: string }>(shaKey(image.sha256));
       if (existing) {
         const stored = await getImage(existing.id);
         if (stored) return { image: stored, created: false };
@@ -908,7 +908,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         if (reasons[1] === "ConditionalCheckFailed") {
           throw new PhotocatError("conflict", `a photo with id ${image.id} already exists`);
         }
-        await pause(attempt);
+        if (reasons[0] !== "ConditionalCheckFailed") await pause(attempt);
         continue;
       }
       await followUp([null, item]);
@@ -1230,7 +1230,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
           : (["G1", "ADDED"] as const);
       const filtering = filterExpression(filter.category && filter.status ? { status: filter.status } : {});
       const items = await queryAll<{ PK: string }>({
-        IndexName: index,
+        IndexName: indexNameOf(index),
         KeyConditionExpression: "#pk = :pk",
         ExpressionAttributeNames: { "#pk": `${index}PK`, ...filtering.ExpressionAttributeNames },
         ExpressionAttributeValues: { ":pk": partition, ...filtering.ExpressionAttributeValues },
@@ -1242,7 +1242,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
     async correctionExamples(embeddingModel: string) {
       const items = await queryAll<{ id: string; category: string; vector: Uint8Array }>({
-        IndexName: "G6",
+        IndexName: indexNameOf("G6"),
         KeyConditionExpression: "G6PK = :pk",
         ExpressionAttributeValues: { ":pk": `CORR#${embeddingModel}` },
       });
@@ -1257,7 +1257,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
     async createSession(session, now) {
       const expired = await queryAll<{ PK: string; SK: string }>({
-        IndexName: "G1",
+        IndexName: indexNameOf("G1"),
         KeyConditionExpression: "G1PK = :pk AND G1SK < :now",
         ExpressionAttributeValues: { ":pk": "SESSIONS", ":now": expiryKey(now) },
         ProjectionExpression: "PK, SK",
@@ -1304,7 +1304,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
     async revokeAllSessions(now) {
       const active = await queryAll<{ idHash: string }>({
-        IndexName: "G1",
+        IndexName: indexNameOf("G1"),
         KeyConditionExpression: "G1PK = :pk AND G1SK >= :now",
         FilterExpression: "attribute_not_exists(revokedAt)",
         ExpressionAttributeValues: { ":pk": "SESSIONS", ":now": expiryKey(now) },
@@ -1318,7 +1318,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
     async idsWithoutFingerprint(limit: number, after?: string | null) {
       const { items } = await query<{ G6SK: string }>({
-        IndexName: "G6",
+        IndexName: indexNameOf("G6"),
         KeyConditionExpression: after ? "G6PK = :pk AND G6SK > :after" : "G6PK = :pk",
         ExpressionAttributeValues: { ":pk": "NOFP", ...(after ? { ":after": after } : {}) },
         Limit: checkLimit(limit),
@@ -1330,7 +1330,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
       const found = new Map<string, string>();
       const runs = await inParallel([...new Set(keys)], (key) =>
         queryAll<{ id: string; ph: string }>({
-          IndexName: "G6",
+          IndexName: indexNameOf("G6"),
           KeyConditionExpression: "G6PK = :pk",
           ExpressionAttributeValues: { ":pk": `HASH#${key}` },
           ProjectionExpression: "id, ph",
@@ -1419,7 +1419,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     async findIdsByPrefix(prefix: string, limit: number) {
       if (!prefix) return [];
       const { items } = await query<{ G6SK: string }>({
-        IndexName: "G6",
+        IndexName: indexNameOf("G6"),
         KeyConditionExpression: "G6PK = :pk AND begins_with(G6SK, :prefix)",
         ExpressionAttributeValues: { ":pk": "ID", ":prefix": prefix },
         Limit: checkLimit(limit),
