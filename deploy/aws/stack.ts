@@ -478,7 +478,7 @@ export class PhotocatStack extends Stack {
       distribution,
       "AwsSolutions-CFR2",
       "No WAF by default (at least $5 a month plus per-request fees, more than the idle stack): the API needs " +
-        "a password or token, signs in at most 10 wrong tries a minute per address, and API Gateway throttles.",
+        "a password or token, refuses more than 10 wrong ones a minute per address, and API Gateway throttles.",
     );
     suppress(
       distribution,
