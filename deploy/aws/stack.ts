@@ -52,6 +52,9 @@ export const TIMEOUTS = {
   api: Duration.seconds(29),
 };
 const VISIBILITY_FACTOR = 6;
+/** One model call's time limit and retries inside the analysis function. */
+const ANALYSIS_CALL_TIMEOUT_MS = 60_000;
+const ANALYSIS_CALL_RETRIES = 2;
 /** Messages a function takes at once; each fails alone (reportBatchItemFailures). */
 export const BATCH_SIZES = { ingest: 5, analysis: 4 };
 
@@ -244,7 +247,14 @@ export class PhotocatStack extends Stack {
     const analysisFn = makeFunction("Analysis", "src/entry/lambda/analysis.ts", {
       timeout: TIMEOUTS.analysis,
       memorySize: 1024,
-      environment: { ...common, ...(secrets.analysis ? { PHOTOCAT_SECRETS: secrets.analysis } : {}) },
+      environment: {
+        ...common,
+        // Every try of one photo fits in the function's time (3 x 60 s + backoff < 5 min); beyond
+        // that, SQS delivers the message again, up to maxReceiveCount times.
+        PHOTOCAT_TIMEOUT_MS: String(ANALYSIS_CALL_TIMEOUT_MS),
+        PHOTOCAT_MAX_RETRIES: String(ANALYSIS_CALL_RETRIES),
+        ...(secrets.analysis ? { PHOTOCAT_SECRETS: secrets.analysis } : {}),
+      },
       description: "Photocat: describes photos with the configured model",
     });
     const apiFn = makeFunction("Api", "src/entry/lambda/api.ts", {
@@ -275,12 +285,30 @@ export class PhotocatStack extends Stack {
     );
 
     // ---- Least privilege, per function ---------------------------------------------------------------
-    const objects = (bucket: s3.IBucket, prefix = "") => `${bucket.bucketArn}/${prefix}*`;
-    const allow = (role: iam.Role, actions: string[], resources: string[], conditions?: iam.Conditions) =>
+    /** cdk-nag's name for each wildcard ARN below, so that each role acknowledges only those it holds. */
+    const wildcardFindings = new Map<string, string>();
+    const arnOf = (resource: Construct) =>
+      `<${this.getLogicalId(resource.node.defaultChild as s3.CfnBucket | dynamodb.CfnTable)}.Arn>`;
+    const objects = (bucket: s3.Bucket, prefix = "") => {
+      const arn = `${bucket.bucketArn}/${prefix}*`;
+      wildcardFindings.set(arn, `Resource::${arnOf(bucket)}/${prefix}*`);
+      return arn;
+    };
+    const heldWildcards = new Map<iam.Role, Set<string>>();
+    const allow = (role: iam.Role, actions: string[], resources: string[], conditions?: iam.Conditions) => {
+      for (const r of resources) {
+        const finding = wildcardFindings.get(r);
+        if (finding) heldWildcards.set(role, (heldWildcards.get(role) ?? new Set()).add(finding));
+      }
       role.addToPolicy(
         new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }),
       );
-    const tableResources = [catalogue, jobs].flatMap((t) => [t.tableArn, `${t.tableArn}/index/*`]);
+    };
+    const tableResources = [catalogue, jobs].flatMap((t) => {
+      const indexes = `${t.tableArn}/index/*`;
+      wildcardFindings.set(indexes, `Resource::${arnOf(t)}/index/*`);
+      return [t.tableArn, indexes];
+    });
     const tableActions = [
       "dynamodb:GetItem",
       "dynamodb:BatchGetItem",
@@ -326,23 +354,13 @@ export class PhotocatStack extends Stack {
     grantSecrets(apiFn.role, [settings.passwordSecret, settings.apiTokensSecret]);
     grantSecrets(analysisFn.role, [settings.providerKeySecret]);
 
-    for (const { role } of [ingestFn, analysisFn, apiFn]) {
+    for (const [role, findings] of heldWildcards) {
       suppress(
         role,
         "AwsSolutions-IAM5",
         "Object ARNs end in a key wildcard (bucket/prefix/*): photos are named by UUIDs unknown until run time. " +
           "Index ARNs end in index/*: the adapters query every index of their tables.",
-        [
-          ...[photos, dropZone].flatMap((b) =>
-            ["", INCOMING_PREFIX, REJECTED_PREFIX, RESULTS_PREFIX].map(
-              (prefix) =>
-                `Resource::<${this.getLogicalId(b.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`,
-            ),
-          ),
-          ...[catalogue, jobs].map(
-            (t) => `Resource::<${this.getLogicalId(t.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*`,
-          ),
-        ],
+        [...findings],
       );
     }
     if (settings.analyser === "bedrock") {

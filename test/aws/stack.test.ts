@@ -241,6 +241,13 @@ describe.skipIf(!WEB_BUILT)("AWS stack (deploy/aws)", () => {
       }
     });
 
+    it("gives the analysis function time for every try of a model call", () => {
+      const fn = props(stack.parts.functions.analysis.fn);
+      const env = (fn.Environment as { Variables: Record<string, string> }).Variables;
+      const tries = Number(env.PHOTOCAT_MAX_RETRIES) + 1;
+      expect(tries * Number(env.PHOTOCAT_TIMEOUT_MS)).toBeLessThan((fn.Timeout as number) * 1000);
+    });
+
     it("reports partial batch failures and caps concurrency on both event sources", () => {
       const mappings = Object.values(template.findResources("AWS::Lambda::EventSourceMapping") as Resources);
       expect(mappings).toHaveLength(2);
