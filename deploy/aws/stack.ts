@@ -112,6 +112,12 @@ export class PhotocatStack extends Stack {
 
     // Names are fixed (not generated) so that the gallery's CSP and the drop zone's CORS rule can name
     // each other without a dependency cycle through CloudFront.
+    // S3 names are at most 63 characters: <stack>-dropzone-<12-digit account>-<region>.
+    if (this.stackName.length > 24) {
+      throw new Error(
+        `stack name "${this.stackName}" is too long for its bucket names: 24 characters at most`,
+      );
+    }
     const bucketName = (role: string) =>
       `${this.stackName.toLowerCase()}-${role}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
     const regionalDomain = (name: string) => `${name}.s3.${Aws.REGION}.${Aws.URL_SUFFIX}`;
