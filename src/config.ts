@@ -85,7 +85,7 @@ export const SETTINGS = {
   PHOTOCAT_DATA_DIR: { flag: "--data-dir", help: "folder for the database and photos", default: "./data" },
   PHOTOCAT_DATABASE_URL: {
     flag: "--database-url",
-    help: "sqlite:path or postgres://...",
+    help: "sqlite:path, postgres://... or dynamodb://table?region=..&endpoint=..",
     default: "<data dir>/photocat.db",
   },
   PHOTOCAT_STORAGE_URL: {

@@ -25,6 +25,7 @@ export type ErrorCode =
   | "busy"
   | "writer_unavailable"
   | "cannot_embed"
+  | "not_implemented"
   | "internal";
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -50,6 +51,7 @@ const statusByCode: Record<ErrorCode, number> = {
   busy: 503,
   writer_unavailable: 503,
   cannot_embed: 422,
+  not_implemented: 501,
   internal: 500,
 };
 

@@ -7,8 +7,14 @@ import { analysis, newImage } from "./fixtures.js";
 
 export interface CatalogHarness {
   catalog: Catalog;
-  queue: JobQueue;
+  /** The job queue kept beside the catalogue, when there is one: a deleted photo's jobs go with it. */
+  queue?: JobQueue;
   close(): Promise<void>;
+}
+
+/** Features an adapter does not have yet: their tests skip, saying so; the methods throw not_implemented. */
+export interface CatalogCapabilities {
+  albums?: boolean;
 }
 
 async function expectCode(promise: Promise<unknown>, code: string) {
@@ -21,7 +27,13 @@ async function expectCode(promise: Promise<unknown>, code: string) {
 }
 
 /** The behaviour every Catalog adapter must show. `makeStore` gives an empty store each time. */
-export function runCatalogContract(name: string, makeStore: () => Promise<CatalogHarness>) {
+export function runCatalogContract(
+  name: string,
+  makeStore: () => Promise<CatalogHarness>,
+  capabilities: CatalogCapabilities = {},
+) {
+  const albums = capabilities.albums ?? true;
+  if (!albums) console.warn(`[skip] ${name}: albums not supported yet (their contract tests skip)`);
   describe(`Catalog contract: ${name}`, () => {
     let store: CatalogHarness;
     let catalog: Catalog;
@@ -675,7 +687,7 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
       });
     });
 
-    describe("albums", () => {
+    describe.skipIf(!albums)("albums", () => {
       const albumId = () => newImage().id;
 
       it("creates an empty album, adds chosen photos, lists it by album and counts without the trash", async () => {
@@ -905,14 +917,14 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
           "j1",
         );
         await catalog.saveEdits(image.id, { category: "architecture" });
-        await store.queue.enqueue("analyse", { imageId: image.id });
-        await store.queue.enqueue("analyse", { imageId: keep.image.id });
+        await store.queue?.enqueue("analyse", { imageId: image.id });
+        await store.queue?.enqueue("analyse", { imageId: keep.image.id });
 
         expect(await catalog.deleteImage(image.id)).toBe(true);
         expect(await catalog.getImage(image.id)).toBeNull();
         expect((await catalog.listImages({ limit: 10, q: "zebra" })).items).toEqual([]);
         expect(await catalog.correctionExamples("m")).toEqual([]);
-        expect((await store.queue.counts()).queued).toBe(1);
+        if (store.queue) expect((await store.queue.counts()).queued).toBe(1);
         expect(await catalog.categoryCounts()).toEqual([]);
         expect(await catalog.deleteImage(image.id)).toBe(false);
         // The same bytes may come back later as a new photo.
