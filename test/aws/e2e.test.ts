@@ -93,6 +93,14 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     return result;
   }
 
+  /** Adds what a step found to its line in the printout. */
+  function note(text: string): void {
+    const last = journey.at(-1);
+    if (last) last.what += `: ${text}`;
+  }
+  const summary = (deliveries: Delivery[]) =>
+    `batches ${deliveries.length}, messages ${deliveries.reduce((n, d) => n + d.received, 0)}, failed ${deliveries.reduce((n, d) => n + d.failed, 0)}`;
+
   beforeAll(async () => {
     moto = await startMoto();
     bedrock = await startFakeServer(
@@ -199,10 +207,9 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
 
   afterAll(async () => {
     vi.unstubAllEnvs();
-    const width = Math.max(...journey.map((s) => s.what.length));
     const lines = journey.map(
       (s) =>
-        `${(s.at / 1000).toFixed(2).padStart(7)} s  ${s.what.padEnd(width)}  ${Math.round(s.ms).toString().padStart(6)} ms`,
+        `${(s.at / 1000).toFixed(2).padStart(6)} s ${Math.round(s.ms).toString().padStart(6)} ms  ${s.what}`,
     );
     if (lines.length > 0)
       console.log(`\nThe journey (moto_server, Lambda played by this test):\n${lines.join("\n")}\n`);
@@ -462,6 +469,7 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     expect(deliveries.reduce((n, d) => n + d.failed, 0)).toBe(0);
 
     const stored = await images();
+    note(`${summary(deliveries)}; ${stored.length} stored, ${(await keys("rejected/")).length / 2} rejected`);
     expect(stored.map((i) => i.original_name).sort()).toEqual([
       "beach day.jpg",
       "garden.jpg",
@@ -488,6 +496,7 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     ]);
     expect(delivery!.received).toBe(2);
     expect(delivery!.failed).toBe(0);
+    note(`${(await images()).filter((i) => i.original_name === "twice.jpg").length} photo`);
     await put("incoming/copy of twice.jpg", bytes);
     await step("ingest function: the same bytes under another name", () =>
       drain("ingest", runIngest, async () => (await keys("incoming/")).length === 0),
@@ -515,6 +524,7 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       }
       return all;
     });
+    note(`${summary(deliveries)}; ${bedrock.requests.length - before} Bedrock calls`);
     expect(deliveries.reduce((n, d) => n + d.failed, 0)).toBe(0);
     expect(bedrock.requests.length - before).toBe(4); // Paid once per photo.
     const done = await images("status=done");
@@ -536,6 +546,9 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       ),
     );
     const failed = (await call("GET", `/api/images/${id}`)).json;
+    note(
+      `${bedrock.requests.length - before} Bedrock calls, photo ${failed.status}: "${String(failed.error).slice(0, 60)}"`,
+    );
     expect(failed.error).toMatch(/throttl|too many|rate/i);
     // 5 attempts of the job, each with one retry of the call inside the analyser.
     expect(bedrock.requests.length - before).toBe(10);
@@ -568,8 +581,11 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
         ),
     );
     bedrockMode = "answer";
-    expect(deliveries.map((d) => d.failed)).toEqual([1, 1]);
     const image = (await call("GET", `/api/images/${id}`)).json;
+    note(
+      `${summary(deliveries)}, 1 in the DLQ; photo ${image.status}: "${String(image.error).slice(0, 50)}…"`,
+    );
+    expect(deliveries.map((d) => d.failed)).toEqual([1, 1]);
     expect(image.status).toBe("failed");
     expect(image.error).toMatch(
       /stopped after 2 deliveries: it did not finish within the function's time limit/,
@@ -583,10 +599,12 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     );
     expect(page.status).toBe(200);
     expect(page.json.items).toHaveLength(2);
+    note(`${page.status}, 2 items and a cursor`);
     expect(page.json.next_cursor).toBeTruthy();
 
     const found = await step("GET /api/images?q=circle (search)", () => call("GET", "/api/images?q=circle"));
     expect(found.json.items.length).toBeGreaterThanOrEqual(4);
+    note(`${found.json.items.length} found`);
 
     const id = ids["garden.jpg"]!;
     const edited = await step("PATCH /api/images/{id} (human edit)", () =>
@@ -606,6 +624,9 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     expect(thumbnail.status).toBe(200);
     expect(thumbnail.headers["content-type"]).toBe("image/webp");
     expect(thumbnail.base64).toBe(true);
+    note(
+      `${thumbnail.status} ${thumbnail.headers["content-type"]}, ${Buffer.from(thumbnail.body, "base64").length} bytes`,
+    );
     const meta = await sharp(Buffer.from(thumbnail.body, "base64")).metadata();
     expect(meta.format).toBe("webp");
 
