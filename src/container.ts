@@ -49,15 +49,13 @@ export interface ContainerOptions {
 async function openStore(
   config: Config,
   logger: Logger,
-): Promise<{ catalog: Catalog; queue: JobQueue; close(): Promise<void> }> {
+): Promise<{ catalog: Catalog; queue: JobQueue | null; close(): Promise<void> }> {
   const url = config.databaseUrl;
   if (url.startsWith("dynamodb://")) {
-    const { parseDynamoDbUrl } = await import("./adapters/dynamodb/index.js");
-    parseDynamoDbUrl(url);
-    // DynamoDB keeps the catalogue only: jobs need a queue of their own (SQS), which is not built yet.
-    throw new ConfigurationError(
-      "PHOTOCAT_DATABASE_URL=dynamodb://... keeps no job queue: it needs PHOTOCAT_QUEUE_URL (an SQS queue), which this build does not support yet",
-    );
+    // DynamoDB keeps the catalogue only: jobs go to the queue of PHOTOCAT_QUEUE_URL (openQueue).
+    const { openDynamoStore, parseDynamoDbUrl } = await import("./adapters/dynamodb/index.js");
+    const store = await openDynamoStore(parseDynamoDbUrl(url));
+    return { ...store, queue: null };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { openPostgresStore } = await import("./adapters/postgres/index.js");
@@ -100,9 +98,17 @@ async function openBlobStore(config: Config): Promise<BlobStore> {
   return createFsBlobStore({ root });
 }
 
-async function openQueue(config: Config, store: { queue: JobQueue; catalog: Catalog }): Promise<JobQueue> {
+async function openQueue(
+  config: Config,
+  store: { queue: JobQueue | null; catalog: Catalog },
+): Promise<JobQueue> {
   const sqs = config.queue.sqs;
-  if (!sqs) return store.queue;
+  if (!sqs) {
+    if (store.queue) return store.queue;
+    throw new ConfigurationError(
+      "PHOTOCAT_DATABASE_URL=dynamodb://... keeps no job queue: set PHOTOCAT_QUEUE_URL=sqs://host/account/queue?jobs=<table>",
+    );
+  }
   const { createSqsJobQueue } = await import("./adapters/queue/sqs.js");
   return createSqsJobQueue({
     ...sqs,
@@ -129,7 +135,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const blobs = await openBlobStore(config);
   const events = new ImageEvents();
   const { catalog } = store;
-  const queue = await openQueue(config, store);
+  const queue = await openQueue(config, store).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const dropZone = await openDropZone(config);
   const metadataWriter = createExiftoolWriter();
   const stopSidecars = config.storageSidecars ? keepSidecarsInStep({ events, queue, logger }) : () => {};

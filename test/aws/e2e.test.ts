@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   CreateBucketCommand,
   ListObjectsV2Command,
@@ -21,6 +22,7 @@ import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTableInput } from "../../src/adapters/dynamodb/index.js";
 import { createJobsTable } from "../../src/adapters/queue/sqs.js";
 import type { ImageJson } from "../../src/api/present.js";
 import { createAnalysisHandler } from "../../src/entry/lambda/analysis.js";
@@ -38,7 +40,7 @@ import { type Moto, motoMissing, startMoto } from "../support/moto.js";
 
 /**
  * The AWS edition end to end, offline: moto_server plays S3 (with its event notifications to SQS), SQS
- * (with dead-letter queues) and DynamoDB (the jobs' state); a local server answers Bedrock's Converse API
+ * (with dead-letter queues) and DynamoDB (the catalogue and the jobs' state); a local server answers Bedrock's Converse API
  * in its wire format. This file plays Lambda itself: it receives from the queues as the SQS event source
  * does (batches, partial batch failures, redrive after maxReceiveCount) and calls the three handlers with
  * Lambda-shaped events, the API with API Gateway v2 events.
@@ -49,9 +51,9 @@ if (missing) console.warn(`[skip] ${missing}`);
 const BUCKET = "photocat-e2e";
 const TOKEN = "e2e-token-0123456789abcdef";
 /**
- * The analysis queue's redrive maxReceiveCount and the function's time limit, short for a test; the
- * visibility timeout outlasts the limit (AWS asks for 6x), so a stopped job's lease has run out when its
- * message comes back.
+ * The analysis queue's redrive maxReceiveCount and the function's time limit for the photo that never
+ * finishes, short for a test; the visibility timeout outlasts the limit (AWS asks for 6x), so a stopped
+ * job's lease has run out when its message comes back.
  */
 const MAX_RECEIVES = 2;
 const FUNCTION_LIMIT_MS = 2_000;
@@ -90,6 +92,14 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     journey.push({ at: at - started, ms: performance.now() - at, what });
     return result;
   }
+
+  /** Adds what a step found to its line in the printout. */
+  function note(text: string): void {
+    const last = journey.at(-1);
+    if (last) last.what += `: ${text}`;
+  }
+  const summary = (deliveries: Delivery[]) =>
+    `batches ${deliveries.length}, messages ${deliveries.reduce((n, d) => n + d.received, 0)}, failed ${deliveries.reduce((n, d) => n + d.failed, 0)}`;
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -145,6 +155,9 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       }),
     );
     await createJobsTable({ ...aws, tableName: "photocat-jobs" });
+    const dynamodb = new DynamoDBClient(aws);
+    await dynamodb.send(new CreateTableCommand(createTableInput("photocat-catalogue")));
+    dynamodb.destroy();
     // The API function's token and password come from Secrets Manager and SSM, never its environment.
     const secrets = new SecretsManagerClient(aws);
     await secrets.send(new CreateSecretCommand({ Name: "photocat/api-tokens", SecretString: TOKEN }));
@@ -166,7 +179,7 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       ...process.env,
       ...moto.env,
       PHOTOCAT_DATA_DIR: dir,
-      PHOTOCAT_DATABASE_URL: `sqlite:${path.join(dir, "catalog.db")}`,
+      PHOTOCAT_DATABASE_URL: `dynamodb://photocat-catalogue?region=us-east-1&endpoint=${moto.endpoint}`,
       PHOTOCAT_STORAGE_URL: `s3://${BUCKET}/library`,
       PHOTOCAT_DROP_ZONE_URL: `s3://${BUCKET}`,
       PHOTOCAT_QUEUE_URL: `sqs://sqs.us-east-1.amazonaws.com${queuePath}?jobs=photocat-jobs&endpoint=${moto.endpoint}&region=us-east-1`,
@@ -194,10 +207,9 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
 
   afterAll(async () => {
     vi.unstubAllEnvs();
-    const width = Math.max(...journey.map((s) => s.what.length));
     const lines = journey.map(
       (s) =>
-        `${(s.at / 1000).toFixed(2).padStart(7)} s  ${s.what.padEnd(width)}  ${Math.round(s.ms).toString().padStart(6)} ms`,
+        `${(s.at / 1000).toFixed(2).padStart(6)} s ${Math.round(s.ms).toString().padStart(6)} ms  ${s.what}`,
     );
     if (lines.length > 0)
       console.log(`\nThe journey (moto_server, Lambda played by this test):\n${lines.join("\n")}\n`);
@@ -264,12 +276,14 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     return { received: event.Records.length, failed: failed.size, bodies: records.map((r) => r.body) };
   }
 
-  const lambdaContext = () => {
-    const deadline = Date.now() + FUNCTION_LIMIT_MS;
+  const lambdaContext = (limitMs: number) => {
+    const deadline = Date.now() + limitMs;
     return { getRemainingTimeInMillis: () => deadline - Date.now() };
   };
   const runIngest = (event: SQSEvent) => ingest(event);
-  const runAnalysis = (event: SQSEvent) => analysis(event, lambdaContext());
+  const runAnalysis = (event: SQSEvent) => analysis(event, lambdaContext(60_000));
+  /** The analysis function with a short time limit, for the photo that never finishes. */
+  const runShortAnalysis = (event: SQSEvent) => analysis(event, lambdaContext(FUNCTION_LIMIT_MS));
 
   /** Polls until `done` says so (or fails after `timeoutMs`); returns every delivery made. */
   async function drain(
@@ -455,6 +469,7 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     expect(deliveries.reduce((n, d) => n + d.failed, 0)).toBe(0);
 
     const stored = await images();
+    note(`${summary(deliveries)}; ${stored.length} stored, ${(await keys("rejected/")).length / 2} rejected`);
     expect(stored.map((i) => i.original_name).sort()).toEqual([
       "beach day.jpg",
       "garden.jpg",
@@ -481,6 +496,7 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     ]);
     expect(delivery!.received).toBe(2);
     expect(delivery!.failed).toBe(0);
+    note(`${(await images()).filter((i) => i.original_name === "twice.jpg").length} photo`);
     await put("incoming/copy of twice.jpg", bytes);
     await step("ingest function: the same bytes under another name", () =>
       drain("ingest", runIngest, async () => (await keys("incoming/")).length === 0),
@@ -508,6 +524,7 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       }
       return all;
     });
+    note(`${summary(deliveries)}; ${bedrock.requests.length - before} Bedrock calls`);
     expect(deliveries.reduce((n, d) => n + d.failed, 0)).toBe(0);
     expect(bedrock.requests.length - before).toBe(4); // Paid once per photo.
     const done = await images("status=done");
@@ -529,6 +546,9 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       ),
     );
     const failed = (await call("GET", `/api/images/${id}`)).json;
+    note(
+      `${bedrock.requests.length - before} Bedrock calls, photo ${failed.status}: "${String(failed.error).slice(0, 60)}"`,
+    );
     expect(failed.error).toMatch(/throttl|too many|rate/i);
     // 5 attempts of the job, each with one retry of the call inside the analyser.
     expect(bedrock.requests.length - before).toBe(10);
@@ -552,11 +572,20 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     bedrockMode = "hang";
     const deliveries = await step(
       `analysis function: Bedrock never answers (limit ${FUNCTION_LIMIT_MS} ms, maxReceiveCount ${MAX_RECEIVES})`,
-      () => drain("analysis", runAnalysis, async () => (await approximateCount("analysisDlq")) === 1, 40_000),
+      () =>
+        drain(
+          "analysis",
+          runShortAnalysis,
+          async () => (await approximateCount("analysisDlq")) === 1,
+          40_000,
+        ),
     );
     bedrockMode = "answer";
-    expect(deliveries.map((d) => d.failed)).toEqual([1, 1]);
     const image = (await call("GET", `/api/images/${id}`)).json;
+    note(
+      `${summary(deliveries)}, 1 in the DLQ; photo ${image.status}: "${String(image.error).slice(0, 50)}…"`,
+    );
+    expect(deliveries.map((d) => d.failed)).toEqual([1, 1]);
     expect(image.status).toBe("failed");
     expect(image.error).toMatch(
       /stopped after 2 deliveries: it did not finish within the function's time limit/,
@@ -570,10 +599,12 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     );
     expect(page.status).toBe(200);
     expect(page.json.items).toHaveLength(2);
+    note(`${page.status}, 2 items and a cursor`);
     expect(page.json.next_cursor).toBeTruthy();
 
     const found = await step("GET /api/images?q=circle (search)", () => call("GET", "/api/images?q=circle"));
     expect(found.json.items.length).toBeGreaterThanOrEqual(4);
+    note(`${found.json.items.length} found`);
 
     const id = ids["garden.jpg"]!;
     const edited = await step("PATCH /api/images/{id} (human edit)", () =>
@@ -593,6 +624,9 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
     expect(thumbnail.status).toBe(200);
     expect(thumbnail.headers["content-type"]).toBe("image/webp");
     expect(thumbnail.base64).toBe(true);
+    note(
+      `${thumbnail.status} ${thumbnail.headers["content-type"]}, ${Buffer.from(thumbnail.body, "base64").length} bytes`,
+    );
     const meta = await sharp(Buffer.from(thumbnail.body, "base64")).metadata();
     expect(meta.format).toBe("webp");
 

@@ -11,6 +11,7 @@ import {
   listCategories,
   reanalysePhoto,
   restorePhoto,
+  setDirectUpload,
   setUnauthorisedListener,
   signOut,
 } from "./api.js";
@@ -65,7 +66,10 @@ export function App() {
   useEffect(() => {
     setUnauthorisedListener(() => setSession("login"));
     getSession().then(
-      (s) => setSession(s.required ? (s.authenticated ? "signed-in" : "login") : "open"),
+      (s) => {
+        setDirectUpload(s.direct_upload);
+        setSession(s.required ? (s.authenticated ? "signed-in" : "login") : "open");
+      },
       // A server without sessions (or an older one) simply has no login.
       (error: unknown) => setSession(error instanceof ApiError && error.status === 401 ? "login" : "open"),
     );

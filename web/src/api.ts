@@ -5,6 +5,8 @@ import type {
   BulkRequest,
   BulkResult,
   CategoryCount,
+  DirectUpload,
+  DirectUploadStatus,
   DuplicateGroups,
   EditableFields,
   Filters,
@@ -210,33 +212,110 @@ export const signIn = (password: string) =>
 
 export const signOut = () => request<void>("/api/session", { method: "DELETE" });
 
-/** One file per request so each gets its own progress; XMLHttpRequest is the only API with upload progress. */
+/** Whether uploads go straight to the storage (the server says so in its session answer). */
+let directUpload = false;
+export function setDirectUpload(on: boolean): void {
+  directUpload = on;
+}
+
+/** Sends one form with upload progress (XMLHttpRequest is the only API that reports it). */
+function sendForm(
+  xhr: XMLHttpRequest,
+  url: string,
+  form: FormData,
+  onProgress: (fraction: number) => void,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    xhr.open("POST", url);
+    xhr.responseType = url.startsWith("/") ? "json" : "text";
+    if (url.startsWith("/")) xhr.setRequestHeader("accept", "application/json");
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => resolve({ status: xhr.status, body: xhr.response });
+    xhr.onerror = () => reject(new ApiError(0, "network", "The upload was interrupted."));
+    xhr.onabort = () => reject(new ApiError(0, "aborted", "Upload cancelled."));
+    xhr.send(form);
+  });
+}
+
+/** One file per request so each gets its own progress; straight to the storage when the server says so. */
 export function uploadFile(
   file: File,
   onProgress: (fraction: number) => void,
 ): { promise: Promise<UploadResult>; abort: () => void } {
   const xhr = new XMLHttpRequest();
-  const promise = new Promise<UploadResult>((resolve, reject) => {
-    xhr.open("POST", "/api/images");
-    xhr.responseType = "json";
-    xhr.setRequestHeader("accept", "application/json");
-    xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
-    };
-    xhr.onload = () => {
-      const body: unknown = xhr.response;
-      if (xhr.status >= 200 && xhr.status < 300 && body && typeof body === "object" && "images" in body) {
-        resolve(body as UploadResult);
-        return;
-      }
-      if (xhr.status === 401) onUnauthorised();
-      reject(errorFrom(xhr.status, body, "The upload failed"));
-    };
-    xhr.onerror = () => reject(new ApiError(0, "network", "The upload was interrupted."));
-    xhr.onabort = () => reject(new ApiError(0, "aborted", "Upload cancelled."));
-    const form = new FormData();
-    form.append("file", file, file.name);
-    xhr.send(form);
-  });
+  const promise = directUpload
+    ? uploadDirect(xhr, file, onProgress)
+    : uploadThroughServer(xhr, file, onProgress);
   return { promise, abort: () => xhr.abort() };
+}
+
+async function uploadThroughServer(
+  xhr: XMLHttpRequest,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<UploadResult> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const { status, body } = await sendForm(xhr, "/api/images", form, onProgress);
+  if (status >= 200 && status < 300 && body && typeof body === "object" && "images" in body) {
+    return body as UploadResult;
+  }
+  if (status === 401) onUnauthorised();
+  throw errorFrom(status, body, "The upload failed");
+}
+
+/** Media types by extension, for files the browser gives no type (HEIC on many systems). */
+const TYPES_BY_EXTENSION: Record<string, string> = {
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp",
+  gif: "image/gif",
+  avif: "image/avif",
+  heic: "image/heic",
+  heif: "image/heif",
+  tif: "image/tiff",
+  tiff: "image/tiff",
+  bmp: "image/bmp",
+};
+
+/**
+ * A direct upload: the server signs a form for one key, the browser posts the file to the storage, the
+ * storage's event ingests it; the answer is what the server says became of it (polled).
+ */
+async function uploadDirect(
+  xhr: XMLHttpRequest,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<UploadResult> {
+  const extension = file.name.slice(file.name.lastIndexOf(".") + 1).toLowerCase();
+  const contentType = file.type || TYPES_BY_EXTENSION[extension] || "application/octet-stream";
+  const upload = await request<DirectUpload>("/api/uploads", {
+    method: "POST",
+    body: JSON.stringify({ name: file.name, content_type: contentType, size: file.size }),
+  });
+  const form = new FormData();
+  for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+  form.append("file", file, file.name);
+  const sent = await sendForm(xhr, upload.url, form, onProgress);
+  if (sent.status < 200 || sent.status >= 300) {
+    throw new ApiError(sent.status, "upload_refused", `The storage refused the file (HTTP ${sent.status}).`);
+  }
+  // Ingesting takes a few seconds after the file arrives; wait until the form expired, and five minutes more.
+  for (let wait = 500; ; wait = Math.min(wait * 1.5, 5_000)) {
+    const status = await request<DirectUploadStatus>(`/api/uploads/${encodeURIComponent(upload.id)}`);
+    if (status.state === "stored" && status.image_id) {
+      const photo = await getPhoto(status.image_id);
+      return { images: [{ ...photo, duplicate: Boolean(status.duplicate) }], rejected: [] };
+    }
+    if (status.state === "rejected" && status.error) {
+      return { images: [], rejected: [{ name: file.name, error: status.error }] };
+    }
+    if (Date.parse(upload.expires_at) + 5 * 60_000 < Date.now()) {
+      throw new ApiError(0, "timeout", "The file was sent, but the server has not taken it in yet.");
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }

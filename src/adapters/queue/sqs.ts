@@ -178,8 +178,23 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
       import("@aws-sdk/client-sqs"),
       import("@aws-sdk/client-dynamodb"),
       import("@aws-sdk/lib-dynamodb"),
-    ]).then(([sqs, dynamodb, ddb]) => {
+    ]).then(async ([sqs, dynamodb, ddb]) => {
       const raw = new dynamodb.DynamoDBClient(client);
+      // An emulator (local runs, tests) gets its table made; on AWS the stack makes it.
+      if (options.endpoint) {
+        const exists = await raw.send(new dynamodb.DescribeTableCommand({ TableName })).then(
+          () => true,
+          (error: { name?: string }) => {
+            if (error.name === "ResourceNotFoundException") return false;
+            throw error;
+          },
+        );
+        if (!exists) {
+          await createJobsTable({ tableName: TableName, ...client }).catch((error: { name?: string }) => {
+            if (error.name !== "ResourceInUseException") throw error;
+          });
+        }
+      }
       return {
         sqs,
         ddb,
@@ -187,6 +202,9 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
         raw,
         doc: ddb.DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
       };
+    });
+    loaded.catch(() => {
+      loaded = null; // The next call tries again.
     });
     return loaded;
   };
