@@ -21,6 +21,7 @@ import {
   imageKey,
   newImageRecord,
   shardOf,
+  toStored,
   vocabularyKey,
   wordItems,
 } from "../src/adapters/dynamodb/items.js";
@@ -164,7 +165,7 @@ async function seed(doc: DynamoDBDocumentClient, table: string) {
   };
   for (let i = 0; i < records; i++) {
     const item = photo(i);
-    await put(item as unknown as Record<string, unknown>);
+    await put(toStored(item));
     for (const row of wordItems(item)) await put(row);
     for (const w of item.words) {
       if (!vocabulary.has(w)) {
