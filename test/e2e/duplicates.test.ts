@@ -162,7 +162,7 @@ describe.skipIf(!HAS_CHROMIUM)("the Duplicates view in Chromium", () => {
     expect(serious(await axeViolations(page))).toEqual([]);
     await screenshot(page, "duplicates-done");
     // Nothing is lost: the trash holds the four copies moved there.
-    const trash = (await (await api("/api/trash")).json()) as { items: unknown[] };
+    const trash = (await (await api("/api/images?trashed=true")).json()) as { items: unknown[] };
     expect(trash.items).toHaveLength(4);
     expect(problems.pageErrors).toEqual([]);
     expect(problems.cspViolations).toEqual([]);

@@ -1,14 +1,17 @@
 import sharp from "sharp";
 import { loadConfig } from "../../../src/config.js";
 import { createContainer } from "../../../src/container.js";
-import type { ImageRecord } from "../../../src/domain/image.js";
+import { type ImageRecord, MEDIA_TYPES } from "../../../src/domain/image.js";
 import { silentLogger } from "../../../src/logger.js";
 import type { QueueCounts } from "../../../src/ports/job-queue.js";
 import { allKeys, originalKey, thumbnailKey } from "../../../src/services/storage-keys.js";
 import { sha256 } from "./photos.js";
 
-const KEY_PATTERN =
-  /^(originals\/[0-9a-f]{2}\/[0-9a-f-]{36}\.(jpg|png|webp|gif|avif|heic|heif|tiff)|thumbnails\/[0-9a-f]{2}\/[0-9a-f-]{36}-(small|large)\.webp)$/;
+// Originals carry the extension of a media type the product accepts (BMP and RAW too); thumbnails are WebP.
+const ORIGINAL_EXTENSIONS = Object.values(MEDIA_TYPES).map((type) => type.extension);
+const KEY_PATTERN = new RegExp(
+  `^(originals/[0-9a-f]{2}/[0-9a-f-]{36}\\.(${ORIGINAL_EXTENSIONS.join("|")})|thumbnails/[0-9a-f]{2}/[0-9a-f-]{36}-(small|large)\\.webp)$`,
+);
 
 export interface StoreReport {
   records: ImageRecord[];

@@ -55,6 +55,7 @@ export function Header({ view, query, onQuery, onNavigate, onFiles, onSignOut, t
     <a
       href={target === "gallery" ? "/" : `/${target}`}
       class={`nav-link${view === target ? " active" : ""}`}
+      title={label}
       aria-current={view === target ? "page" : undefined}
       onClick={(event) => {
         if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
