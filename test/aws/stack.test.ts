@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../deploy/aws/app.js";
 import { bedrockModel, readSettings, SettingsError } from "../../deploy/aws/settings.js";
 import { type PhotocatStack, REPO_ROOT } from "../../deploy/aws/stack.js";
+import { parseDynamoDbUrl } from "../../src/adapters/dynamodb/index.js";
 import { CATALOG_TABLE, createTableInput } from "../../src/adapters/dynamodb/table.js";
 import { JOBS_TABLE } from "../../src/adapters/queue/sqs.js";
+import { loadConfig } from "../../src/config.js";
 import { INCOMING } from "../../src/services/incoming.js";
 
 /**
@@ -275,6 +277,49 @@ describe.skipIf(!WEB_BUILT)("AWS stack (deploy/aws)", () => {
         });
         const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
         expect(resources[logGroup]?.Properties.RetentionInDays).toBe(30);
+      }
+    });
+
+    it("sets environments the app's own settings parser accepts, naming the stack's tables, queue and buckets", () => {
+      // CloudFormation's functions, with made-up values for what only exists once deployed.
+      const resolve = (value: unknown): string => {
+        if (typeof value === "string") return value;
+        const v = value as Record<string, unknown>;
+        if (v.Ref === "AWS::AccountId") return "123456789012";
+        if (v.Ref === "AWS::Region") return "eu-west-1";
+        if (v.Ref === "AWS::URLSuffix") return "amazonaws.com";
+        if (typeof v.Ref === "string") return `${v.Ref.toLowerCase()}-name`;
+        if (v["Fn::GetAtt"]) return `${(v["Fn::GetAtt"] as string[]).join(".").toLowerCase()}`;
+        if (v["Fn::Join"]) {
+          const [separator, parts] = v["Fn::Join"] as [string, unknown[]];
+          return parts.map(resolve).join(separator);
+        }
+        throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+      };
+      for (const name of ["ingest", "analysis", "api"] as const) {
+        const variables = (
+          props(stack.parts.functions[name].fn).Environment as { Variables: Record<string, unknown> }
+        ).Variables;
+        const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolve(v)]));
+        // The password comes from the secret at start; a stand-in lets the parser check the rest.
+        const config = loadConfig({ ...env, PHOTOCAT_PASSWORD: "a stand-in password" });
+        expect(parseDynamoDbUrl(config.databaseUrl).table).toBe(
+          `${id(stack, stack.parts.tables.catalogue).toLowerCase()}-name`,
+        );
+        expect(config.queue.sqs).toEqual({
+          queueUrl: `https://sqs.eu-west-1.amazonaws.com/123456789012/${id(stack, stack.parts.queues.analysis.queue).toLowerCase()}.queuename`,
+          jobsTable: `${id(stack, stack.parts.tables.jobs).toLowerCase()}-name`,
+          region: null,
+          endpoint: null,
+        });
+        expect(config.queue.maxReceives).toBe(5);
+        expect(config.storageUrl).toBe(`s3://${id(stack, stack.parts.buckets.photos).toLowerCase()}-name`);
+        expect(config.dropZone).toMatchObject({
+          bucket: `${id(stack, stack.parts.buckets.dropZone).toLowerCase()}-name`,
+        });
+        expect(config.analyser).toBe("bedrock");
+        expect(config.model).toBe("eu.anthropic.claude-haiku-4-5-20251001-v1:0");
+        expect(config.maxUploadBytes).toBe(50 * 1024 * 1024);
       }
     });
 
