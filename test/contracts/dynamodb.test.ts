@@ -7,7 +7,7 @@ import { openDynamoStore, parseDynamoDbUrl } from "../../src/adapters/dynamodb/i
 import { loadConfig } from "../../src/config.js";
 import { createContainer } from "../../src/container.js";
 import { runCatalogContract } from "./catalog.contract.js";
-import { newImage } from "./fixtures.js";
+import { analysis, newImage } from "./fixtures.js";
 import { motoUnavailable, startMotoServer } from "./moto-server.js";
 
 // DynamoDB transactions are needed (dynalite has none): the suite runs against moto_server.
@@ -49,6 +49,34 @@ describe.skipIf(skipReason !== null)("dynamodb catalogue", () => {
   });
 
   runCatalogContract("dynamodb", freshStore, DYNAMODB_CAPABILITIES);
+
+  it("pages a search whose words are each on more photos than a page, from the longest word's items", async () => {
+    const store = await freshStore();
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const { image } = await store.catalog.insertImage(newImage());
+        const summary = i % 2 === 0 ? "A harbour crane at dusk." : "A harbour crane, idle.";
+        await store.catalog.saveAnalysis(
+          image.id,
+          analysis({ summary: i < 4 ? summary : "A harbour." }),
+          `j${i}`,
+        );
+        ids.push(image.id);
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await store.catalog.listImages({ limit: 1, q: "crane harbo", cursor });
+        seen.push(...page.items.map((i) => i.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen.sort()).toEqual(ids.slice(0, 4).sort());
+      expect((await store.catalog.listImages({ limit: 2, q: "harbour dusk" })).items).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+  });
 
   it("answers not_implemented for albums, naming what is missing", async () => {
     const store = await freshStore();

@@ -42,16 +42,19 @@ import {
   counterDeltas,
   deriveItem,
   foldWords,
+  fromStored,
   type ImageItem,
   imageKey,
   newImageRecord,
+  type StoredImageItem,
   shaKey,
   shardOf,
   storedAnalysis,
+  toStored,
   vocabularyKey,
   wordItems,
 } from "./items.js";
-import type { GsiName } from "./table.js";
+import { type GsiName, indexNameOf } from "./table.js";
 
 const MAX_ERROR_CHARS = 2000;
 const PROCESS_ID = `${hostname()}:${process.pid}`;
@@ -182,6 +185,8 @@ async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<
 }
 
 type Key = Record<string, string>;
+/** A word item as a search reads it: its sort key, photo and the photo's words (" a b c "). */
+type WordRow = { SK: string; id: string; ws: string };
 
 export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
   const TableName = options.table;
@@ -320,7 +325,8 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
   }
 
   async function getItem(id: string): Promise<ImageItem | null> {
-    return get<ImageItem>(imageKey(id));
+    const item = await get<StoredImageItem>(imageKey(id));
+    return item ? fromStored(item) : null;
   }
 
   /**
@@ -342,7 +348,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
           {
             Put: {
               TableName,
-              Item: after,
+              Item: toStored(after),
               ConditionExpression: "v = :v",
               ExpressionAttributeValues: { ":v": before.v },
             },
@@ -373,7 +379,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
   ): Promise<ImageItem[]> {
     const results: ImageItem[] = [];
     for (const group of chunks(ids, PHOTOS_PER_TRANSACTION)) {
-      const befores = await batchGet<ImageItem>(group.map(imageKey), true);
+      const befores = (await batchGet<StoredImageItem>(group.map(imageKey), true)).map(fromStored);
       const writes: { before: ImageItem; after: ImageItem }[] = [];
       for (const before of befores) {
         const patch = change(structuredClone(before.rec), before);
@@ -391,7 +397,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
             ...writes.map((w) => ({
               Put: {
                 TableName,
-                Item: w.after,
+                Item: toStored(w.after),
                 ConditionExpression: "v = :v",
                 ExpressionAttributeValues: { ":v": w.before.v },
               },
@@ -491,7 +497,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
   /** The stored records of `ids` (any order). */
   async function recordsOf(ids: readonly string[]): Promise<ImageRecord[]> {
-    const items = await batchGet<ImageItem>([...new Set(ids)].map(imageKey));
+    const items = (await batchGet<StoredImageItem>([...new Set(ids)].map(imageKey))).map(fromStored);
     return items.map((i) => i.rec);
   }
 
@@ -516,18 +522,29 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     return merged;
   }
 
-  /** How many live photos a counter holds (summed over its shards), to read a page from the smallest index. */
-  async function countersOf(keys: string[]): Promise<Map<string, number>> {
+  /**
+   * How many live photos each counter holds (summed over its shards), to read a page from the smallest
+   * index: `CAT#...` and `PLACE#...` items, and `st_<status>` on the TOTAL item. One BatchGetItem.
+   */
+  async function partitionSizes(counters: string[]): Promise<Map<string, number>> {
+    const keys = [...new Set(counters.map((c) => (c.startsWith("st_") ? "TOTAL" : c)))];
     const items = await batchGet<Record<string, unknown>>(
       keys.flatMap((SK) => Array.from({ length: COUNTER_SHARDS }, (_, s) => ({ PK: `STATS#${s}`, SK }))),
     );
-    const counts = new Map<string, number>(keys.map((k) => [k, 0]));
+    const sizes = new Map<string, number>(counters.map((c) => [c, 0]));
     for (const item of items) {
-      const sk = String(item.SK);
-      const n = Number(sk === "TOTAL" ? 0 : (item.n ?? 0));
-      counts.set(sk, (counts.get(sk) ?? 0) + n);
+      for (const counter of counters) {
+        const n = counter.startsWith("st_")
+          ? item.SK === "TOTAL"
+            ? item[counter]
+            : 0
+          : item.SK === counter
+            ? item.n
+            : 0;
+        sizes.set(counter, (sizes.get(counter) ?? 0) + Number(n ?? 0));
+      }
     }
-    return counts;
+    return sizes;
   }
 
   /**
@@ -567,8 +584,8 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
       : undefined;
     let limit = want;
     for (;;) {
-      const page = await query<ImageItem>({
-        IndexName: index,
+      const page = await query<StoredImageItem>({
+        IndexName: indexNameOf(index),
         KeyConditionExpression: condition,
         ExpressionAttributeNames: { ...names, ...filtering.ExpressionAttributeNames },
         ExpressionAttributeValues: { ...values, ...filtering.ExpressionAttributeValues },
@@ -577,21 +594,24 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         Limit: limit,
         ...(start ? { ExclusiveStartKey: start } : {}),
       });
-      items.push(...page.items);
+      items.push(...page.items.map(fromStored));
       if (items.length >= want || !page.last) return items.slice(0, want);
       start = page.last;
       limit = Math.min(1000, limit * 4);
     }
   }
 
-  /** Up to `want` word items of one word, newest added first, older than `before`, passing `filter`. */
+  /**
+   * Up to `want` word items of one word, newest added first, older than `before`, passing `filter`;
+   * `complete` when they are all there are.
+   */
   async function wordPage(word: string, filter: ItemFilter, before: string | null, want: number) {
     const filtering = filterExpression(filter);
-    const rows: { SK: string; id: string }[] = [];
+    const rows: WordRow[] = [];
     let start: Record<string, unknown> | undefined;
     let limit = want;
     for (;;) {
-      const page = await query<{ SK: string; id: string }>({
+      const page = await query<WordRow>({
         KeyConditionExpression: before ? "PK = :pk AND SK < :before" : "PK = :pk",
         ExpressionAttributeValues: {
           ":pk": `W#${word}`,
@@ -602,13 +622,14 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
           ? { ExpressionAttributeNames: filtering.ExpressionAttributeNames }
           : {}),
         ...(filtering.FilterExpression ? { FilterExpression: filtering.FilterExpression } : {}),
-        ProjectionExpression: "SK, id",
+        ProjectionExpression: "SK, id, ws",
         ScanIndexForward: false,
         Limit: limit,
         ...(start ? { ExclusiveStartKey: start } : {}),
       });
       rows.push(...page.items);
-      if (rows.length >= want || !page.last) return rows.slice(0, want);
+      if (!page.last) return { rows: rows.slice(0, want), complete: rows.length <= want };
+      if (rows.length >= want) return { rows: rows.slice(0, want), complete: false };
       start = page.last;
       limit = Math.min(1000, limit * 4);
     }
@@ -626,9 +647,10 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
   }
 
   /**
-   * A search page: the photos holding every word (the last one as a prefix), newest added first. With
-   * whole words, the longest one's items are read and the others filtered by each item's word list; with
-   * only a prefix, the items of each word it starts are merged.
+   * A search page: the photos holding every word (the last one as a prefix), newest added first. Each whole
+   * word's first items are read; a word with no more than a page of them gives the whole answer (its items
+   * hold the photo's word list to check the others against). Else the longest word's items are read on,
+   * filtered by their word lists; with only a prefix, the items of each word it starts are merged.
    */
   async function searchPage(
     terms: string[],
@@ -640,24 +662,28 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     const prefix = terms.at(-1) as string;
     const whole = [...new Set(terms.slice(0, -1))];
     const before = cursor ? cursor.sort : null;
-    let rows: { SK: string; id: string }[];
+    const holdsAll = (row: WordRow) =>
+      whole.every((w) => row.ws.includes(` ${w} `)) && row.ws.includes(` ${prefix}`);
+    let rows: WordRow[];
     if (whole.length > 0) {
-      const driver = [...whole].sort((a, b) => b.length - a.length)[0] as string;
-      rows = await wordPage(
-        driver,
-        { ...filter, words: whole.filter((w) => w !== driver), prefix },
-        before,
-        want,
-      );
+      const probes = await Promise.all(whole.map((w) => wordPage(w, filter, before, want)));
+      const complete = probes.filter((p) => p.complete).sort((a, b) => a.rows.length - b.rows.length)[0];
+      if (complete) {
+        rows = complete.rows.filter(holdsAll);
+      } else {
+        const driver = [...whole].sort((a, b) => b.length - a.length)[0] as string;
+        const others = { ...filter, words: whole.filter((w) => w !== driver), prefix };
+        rows = (await wordPage(driver, others, before, want)).rows;
+      }
     } else {
       const words = await wordsStartingWith(prefix);
       const runs = await Promise.all(words.map((w) => wordPage(w, filter, before, want)));
-      const byId = new Map<string, { SK: string; id: string }>();
-      for (const row of runs.flat()) byId.set(row.id, row);
+      const byId = new Map<string, WordRow>();
+      for (const row of runs.flatMap((r) => r.rows)) byId.set(row.id, row);
       rows = [...byId.values()].sort((a, b) => (a.SK < b.SK ? 1 : a.SK > b.SK ? -1 : 0)).slice(0, want);
     }
     const page = rows.slice(0, limit);
-    const items = await batchGet<ImageItem>(page.map((r) => imageKey(r.id)));
+    const items = (await batchGet<StoredImageItem>(page.map((r) => imageKey(r.id)))).map(fromStored);
     const byId = new Map(items.map((i) => [i.rec.id, i]));
     // The word index follows each write: an item a slower writer left behind is checked against the photo.
     const holds = (item: ImageItem) =>
@@ -763,19 +789,6 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     );
   }
 
-  /** Photos counted under each counter (status counters live on the TOTAL item). */
-  async function partitionSizes(counters: string[]): Promise<Map<string, number>> {
-    const status = counters.filter((c) => c.startsWith("st_"));
-    const others = counters.filter((c) => !c.startsWith("st_"));
-    const sizes = await countersOf([...others, ...(status.length ? ["TOTAL"] : [])]);
-    if (status.length) {
-      const total = await counterItems("TOTAL");
-      const sums = total.get("TOTAL") ?? {};
-      for (const s of status) sizes.set(s, sums[s] ?? 0);
-    }
-    return sizes;
-  }
-
   /** Every photo a listing's filters find (newest first), a page at a time: for timeline and places. */
   async function everyMatch(filters: ImageFilters, order: "added" | "taken"): Promise<ImageRecord[]> {
     const all: ImageRecord[] = [];
@@ -863,7 +876,8 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
   async function insertOnce(image: NewImage): Promise<{ image: ImageRecord; created: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const existing = await get<{ id: string }>(shaKey(image.sha256));
+      // New bytes are the common case: the pointer is read only once a write found it taken.
+      const existing = attempt === 0 ? null : await get<{ id: string }>(shaKey(image.sha256));
       if (existing) {
         const stored = await getImage(existing.id);
         if (stored) return { image: stored, created: false };
@@ -894,7 +908,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
                 : { ConditionExpression: "attribute_not_exists(PK)" }),
             },
           },
-          { Put: { TableName, Item: item, ConditionExpression: "attribute_not_exists(PK)" } },
+          { Put: { TableName, Item: toStored(item), ConditionExpression: "attribute_not_exists(PK)" } },
           { Put: { TableName, Item: { PK: item.PK, SK: "ID", G6PK: "ID", G6SK: image.id } } },
           ...(image.sharpness === null
             ? [{ Put: { TableName, Item: { PK: item.PK, SK: "NOFP", G6PK: "NOFP", G6SK: image.id } } }]
@@ -907,7 +921,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         if (reasons[1] === "ConditionalCheckFailed") {
           throw new PhotocatError("conflict", `a photo with id ${image.id} already exists`);
         }
-        await pause(attempt);
+        if (reasons[0] !== "ConditionalCheckFailed") await pause(attempt);
         continue;
       }
       await followUp([null, item]);
@@ -1229,7 +1243,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
           : (["G1", "ADDED"] as const);
       const filtering = filterExpression(filter.category && filter.status ? { status: filter.status } : {});
       const items = await queryAll<{ PK: string }>({
-        IndexName: index,
+        IndexName: indexNameOf(index),
         KeyConditionExpression: "#pk = :pk",
         ExpressionAttributeNames: { "#pk": `${index}PK`, ...filtering.ExpressionAttributeNames },
         ExpressionAttributeValues: { ":pk": partition, ...filtering.ExpressionAttributeValues },
@@ -1241,7 +1255,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
     async correctionExamples(embeddingModel: string) {
       const items = await queryAll<{ id: string; category: string; vector: Uint8Array }>({
-        IndexName: "G6",
+        IndexName: indexNameOf("G6"),
         KeyConditionExpression: "G6PK = :pk",
         ExpressionAttributeValues: { ":pk": `CORR#${embeddingModel}` },
       });
@@ -1256,7 +1270,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
     async createSession(session, now) {
       const expired = await queryAll<{ PK: string; SK: string }>({
-        IndexName: "G1",
+        IndexName: indexNameOf("G1"),
         KeyConditionExpression: "G1PK = :pk AND G1SK < :now",
         ExpressionAttributeValues: { ":pk": "SESSIONS", ":now": expiryKey(now) },
         ProjectionExpression: "PK, SK",
@@ -1303,7 +1317,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
     async revokeAllSessions(now) {
       const active = await queryAll<{ idHash: string }>({
-        IndexName: "G1",
+        IndexName: indexNameOf("G1"),
         KeyConditionExpression: "G1PK = :pk AND G1SK >= :now",
         FilterExpression: "attribute_not_exists(revokedAt)",
         ExpressionAttributeValues: { ":pk": "SESSIONS", ":now": expiryKey(now) },
@@ -1317,7 +1331,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
 
     async idsWithoutFingerprint(limit: number, after?: string | null) {
       const { items } = await query<{ G6SK: string }>({
-        IndexName: "G6",
+        IndexName: indexNameOf("G6"),
         KeyConditionExpression: after ? "G6PK = :pk AND G6SK > :after" : "G6PK = :pk",
         ExpressionAttributeValues: { ":pk": "NOFP", ...(after ? { ":after": after } : {}) },
         Limit: checkLimit(limit),
@@ -1329,7 +1343,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
       const found = new Map<string, string>();
       const runs = await inParallel([...new Set(keys)], (key) =>
         queryAll<{ id: string; ph: string }>({
-          IndexName: "G6",
+          IndexName: indexNameOf("G6"),
           KeyConditionExpression: "G6PK = :pk",
           ExpressionAttributeValues: { ":pk": `HASH#${key}` },
           ProjectionExpression: "id, ph",
@@ -1418,7 +1432,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     async findIdsByPrefix(prefix: string, limit: number) {
       if (!prefix) return [];
       const { items } = await query<{ G6SK: string }>({
-        IndexName: "G6",
+        IndexName: indexNameOf("G6"),
         KeyConditionExpression: "G6PK = :pk AND begins_with(G6SK, :prefix)",
         ExpressionAttributeValues: { ":pk": "ID", ":prefix": prefix },
         Limit: checkLimit(limit),

@@ -45,6 +45,21 @@ export interface ImageItem {
   G5SK?: string;
 }
 
+/**
+ * The record is kept as JSON text: one attribute instead of a deep map, cheaper to write, read and
+ * project into the indexes (its fields are never conditions or keys: those are the top-level attributes).
+ */
+export type StoredImageItem = Omit<ImageItem, "rec"> & { rec: string };
+
+export function toStored(item: ImageItem): StoredImageItem {
+  return { ...item, rec: JSON.stringify(item.rec) };
+}
+
+export function fromStored(item: StoredImageItem | Record<string, unknown>): ImageItem {
+  const stored = item as StoredImageItem;
+  return { ...stored, rec: JSON.parse(stored.rec) as ImageRecord };
+}
+
 export const imageKey = (id: string) => ({ PK: `IMG#${id}`, SK: "#" as const });
 export const shaKey = (sha256: string) => ({ PK: `SHA#${sha256}`, SK: "#" });
 

@@ -10,13 +10,16 @@
  * - `STATS`: counters (total, per status, category, model, month, place), kept in step by every write.
  * - `SESSION#<hash>`, `PROBE#<process>`.
  *
- * Indexes (all projecting every attribute: a page is read from the index alone):
+ * Indexes (named GSI1..GSI6, keyed G1PK/G1SK...; all projecting every attribute: a page is read from the index alone):
  * - G1: `ADDED` (newest added first) or `TRASH` (most recently trashed first) for photos; `SESSIONS` by expiry.
  * - G2: `TAKEN` (newest captured first). G3: `CAT#<category>`. G4: `ST#<status>`. G5: `PL#<place>`.
  * - G6: side items: `ID`, `NOFP`, `CORR#<model>`, `HASH#<key>`.
  */
 export const GSI_NAMES = ["G1", "G2", "G3", "G4", "G5", "G6"] as const;
 export type GsiName = (typeof GSI_NAMES)[number];
+
+/** DynamoDB wants index names of 3 characters or more: index G1 is named GSI1, and so on. */
+export const indexNameOf = (gsi: GsiName) => `GSI${gsi.slice(1)}`;
 
 const keyAttributes = ["PK", "SK", ...GSI_NAMES.flatMap((g) => [`${g}PK`, `${g}SK`])];
 
@@ -29,7 +32,7 @@ export const CATALOG_TABLE = {
   partitionKey: { name: "PK", type: "S" },
   sortKey: { name: "SK", type: "S" },
   globalSecondaryIndexes: GSI_NAMES.map((name) => ({
-    indexName: name,
+    indexName: indexNameOf(name),
     partitionKey: { name: `${name}PK`, type: "S" },
     sortKey: { name: `${name}SK`, type: "S" },
     projectionType: "ALL" as const,
