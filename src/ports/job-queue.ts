@@ -105,10 +105,11 @@ export interface JobQueue {
   claim(workerId: string, leaseMs: number, kinds?: readonly JobKind[]): Promise<Job | null>;
   /**
    * Takes one named job, as claim does: a job a queue delivered to a function (Lambda's event source).
-   * Null when it is finished, held by a live lease, or unknown: a second delivery of a message runs nothing.
-   * Unlike claim, it runs the job even past its attempts, so that its handler can record why it stops.
+   * "running" when another holder's lease is live (deliver the message again later: that holder may die);
+   * null when it is finished or unknown, so a second delivery of a message runs nothing. Unlike claim, it
+   * takes a job even past its attempts, so that its handler can record why it stops.
    */
-  claimJob(jobId: string, workerId: string, leaseMs: number): Promise<Job | null>;
+  claimJob(jobId: string, workerId: string, leaseMs: number): Promise<Job | "running" | null>;
   /** Keeps a long job's lease alive; false when the lease was lost. */
   extendLease(jobId: string, workerId: string, leaseMs: number): Promise<boolean>;
   complete(jobId: string, workerId: string): Promise<boolean>;

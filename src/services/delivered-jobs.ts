@@ -31,7 +31,8 @@ export function safetyMarginMs(remainingMs: number): number {
  * the worker's own handlers, and returns the ids of the messages to deliver again. A message is redelivered
  * only for a fault of ours (a handler that threw, a job still running at the function's time limit); the
  * job's own failures (a photo that cannot be described, a throttled provider) are recorded by its handler,
- * which queues the retries. A message delivered again while its job runs or after it finished runs nothing.
+ * which queues the retries. A message delivered after its job finished runs nothing; one delivered while its
+ * job runs elsewhere comes back later, in case that run dies.
  * On its last delivery a failing message's job is ended as failed with the reason, so its photo says why,
  * and the queue moves the message to its dead-letter queue.
  */
@@ -59,8 +60,14 @@ export async function runDeliveredJobs(
       continue;
     }
     const job = await deps.queue.claimJob(parsed.jobId, options.workerId, leaseMs);
+    if (job === "running") {
+      // Another delivery runs it now; should that one die, this message brings the job back.
+      log.info({ jobId: parsed.jobId }, "the job is running elsewhere; its message comes back later");
+      failed.push(message.id);
+      continue;
+    }
     if (!job) {
-      log.info({ jobId: parsed.jobId }, "the job is finished or running elsewhere; nothing to do");
+      log.info({ jobId: parsed.jobId }, "the job is finished; nothing to do");
       continue;
     }
     const handler = handlers[job.kind] as JobHandler<typeof job.kind> | undefined;

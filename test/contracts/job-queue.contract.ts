@@ -112,7 +112,8 @@ export function runJobQueueContract(name: string, makeStore: () => Promise<JobQu
       const [pending] = await queue.pendingJobs("analyse");
       const job = await queue.claimJob(pending!.id, "w1", SHORT);
       expect(job).toMatchObject({ id: pending!.id, state: "running", attempts: 1 });
-      expect(await queue.claimJob(pending!.id, "w2", LONG)).toBeNull(); // held by a live lease
+      // Held by a live lease: the message is to come back later (that holder may die).
+      expect(await queue.claimJob(pending!.id, "w2", LONG)).toBe("running");
       await sleep(PAST_SHORT);
       // Taken again when the lease ran out, even past its attempts: its handler records why it stops.
       expect(await queue.claimJob(pending!.id, "w2", LONG)).toMatchObject({ attempts: 2, maxAttempts: 1 });

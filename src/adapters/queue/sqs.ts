@@ -510,9 +510,9 @@ export function createSqsJobQueue(options: SqsJobQueueOptions): JobQueue {
       const lease = checkMs(leaseMs, "leaseMs");
       const item = await load(jobId);
       if (!item) return null;
-      if (item.state === "running" && (item.leaseUntil ?? 0) > Date.now()) return null;
+      if (item.state === "running" && (item.leaseUntil ?? 0) > Date.now()) return "running";
       if (item.state !== "queued" && item.state !== "running") return null;
-      return take(item, workerId, lease);
+      return (await take(item, workerId, lease)) ?? "running";
     },
 
     async extendLease(jobId, workerId, leaseMs) {

@@ -158,7 +158,14 @@ export function createSqlJobQueue(
         )
         .returningAll()
         .executeTakeFirst();
-      return row ? toJob(row) : null;
+      if (row) return toJob(row);
+      const held = await db
+        .selectFrom("jobs")
+        .select("id")
+        .where("id", "=", jobId)
+        .where("state", "=", "running")
+        .executeTakeFirst();
+      return held ? "running" : null;
     },
 
     async extendLease(jobId: string, workerId: string, leaseMs: number) {
