@@ -315,6 +315,66 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
         expect(paged.slice(1).sort()).toEqual([...many].sort());
       });
 
+      describe("by meaning", () => {
+        /** Photos described without the general word, each added a minute after the one before. */
+        async function seedMeanings(descriptions: Record<string, string>) {
+          const ids: Record<string, string> = {};
+          let minute = 0;
+          for (const [name, summary] of Object.entries(descriptions)) {
+            const [id] = await insertAtSameInstant(
+              1,
+              `2025-02-01T12:${String(minute++).padStart(2, "0")}:00.000Z`,
+            );
+            await catalog.saveAnalysis(
+              id!,
+              analysis({ summary, category: "other", tags: [] }),
+              `job-${name}`,
+            );
+            ids[name] = id!;
+          }
+          return ids;
+        }
+
+        it("finds narrower words and synonyms that exact words missed", async () => {
+          const s = await seedMeanings({
+            dog: "A dog running on the beach.",
+            kitten: "Two kittens asleep on a sofa.",
+            horse: "A horse in a paddock.",
+            car: "A red car parked in the street.",
+            lemon: "Lemons in a blue bowl.",
+            guy: "A guy reading on a bench.",
+          });
+          expect(await search("animal")).toEqual([s.dog, s.kitten, s.horse].sort());
+          expect(await search("animals")).toEqual([s.dog, s.kitten, s.horse].sort());
+          expect(await search("automobile")).toEqual([s.car]);
+          expect(await search("fruit")).toEqual([s.lemon]);
+          expect(await search("cat")).toEqual([s.kitten]);
+          expect(await search("kitten")).toEqual([s.kitten]);
+          // Several words: all of them, each widened.
+          expect(await search("animal beach")).toEqual([s.dog]);
+          expect(await search("animal street")).toEqual([]);
+          // The usual senses only: "cat" is not "guy".
+          expect(await search("cat bench")).toEqual([]);
+          expect(await catalog.timeline({ q: "fruit" })).toEqual([{ month: "2025-02", count: 1 }]);
+        });
+
+        it("ranks exact words above synonyms above narrower words, newest first in each, across pages", async () => {
+          // Added oldest first: newest-first order alone would show the dog first.
+          const s = await seedMeanings({
+            exact: "An animal at the edge of the wood.",
+            older: "Another animal, seen from far away.",
+            synonym: "A creature in the garden.",
+            narrower: "A dog asleep by the fire.",
+          });
+          const order = [s.exact, s.older, s.synonym, s.narrower];
+          const ranked = (await catalog.listImages({ limit: 10, q: "animal" })).items.map((i) => i.id);
+          expect(ranked).toEqual([s.older, s.exact, s.synonym, s.narrower]);
+          expect(await allPages({ limit: 1, q: "animal" })).toEqual(ranked);
+          expect(await allPages({ limit: 3, q: "animal" })).toEqual(ranked);
+          expect(ranked.sort()).toEqual(order.sort());
+        });
+      });
+
       it("finds the words a photo came with, kept apart from the analysis and the edits", async () => {
         const { image } = await catalog.insertImage(
           newImage({

@@ -5,7 +5,7 @@ import { Kysely, type Migration, type SqlBool, SqliteDialect, sql } from "kysely
 import { PhotocatError } from "../../domain/errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { createSqlCatalog } from "../sql/catalog.js";
-import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
+import { FEW_MATCHES, type SearchMatch, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
@@ -20,6 +20,7 @@ import {
   migrate,
   typedJobs,
 } from "../sql/migrations.js";
+import { type SearchAlternative, searchGroups } from "../sql/query.js";
 import type { Database } from "../sql/schema.js";
 
 export type { SqlStore };
@@ -100,11 +101,17 @@ export const migrations: Record<string, Migration> = {
 /** Albums larger than this are paged by walking the ordered index (see inAlbum). */
 const ALBUM_WALK_FROM = 300;
 
-/** FTS5 syntax from plain words: each quoted, the last one a prefix. */
-export function ftsQuery(terms: readonly string[]): string {
-  return terms
-    .map((term, i) => `"${term.replaceAll('"', '""')}"${i === terms.length - 1 ? "*" : ""}`)
-    .join(" ");
+/** FTS5 syntax for a search: each word or phrase quoted, alternatives OR-ed, every word required. */
+export function ftsQuery(search: SearchMatch): string {
+  const render = (groups: SearchAlternative[][]) =>
+    groups
+      .map(
+        (group) =>
+          `(${group.map((a) => `"${a.tokens.join(" ").replaceAll('"', '""')}"${a.prefix ? "*" : ""}`).join(" OR ")})`,
+      )
+      .join(" AND ");
+  const { include, exclude } = searchGroups(search);
+  return exclude ? `(${render(include)}) NOT (${render(exclude)})` : render(include);
 }
 
 function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Database>): SqlDialect {
@@ -118,8 +125,8 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
     name: "sqlite",
     // One machine shares a SQLite file, so its clock is the database clock.
     nowMs: () => sql<number>`${Date.now()}`,
-    matchesSearch: async (terms) => {
-      const query = ftsQuery(terms);
+    matchesSearch: async (search) => {
+      const query = ftsQuery(search);
       countMatches ??= database.prepare(
         "select count(*) as n from (select rowid from images_fts where images_fts match ? limit ?)",
       );
@@ -167,8 +174,8 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
       }),
     // The index keeps each photo's words under its seq, which grows with every photo added: reading matches
     // by descending rowid is reading them newest added first, a chunk at a time, with no sort of them all.
-    searchPage: async (filtered, terms, after, count) => {
-      const query = ftsQuery(terms);
+    searchPage: async (filtered, search, after, count) => {
+      const query = ftsQuery(search);
       let below = Number.MAX_SAFE_INTEGER;
       if (after) {
         seqOf ??= database.prepare("select seq from images where id = ?");
