@@ -8,6 +8,7 @@ import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addAlbums,
+  addEmbeddingChanges,
   addHealthProbes,
   addOwnWords,
   addPerceptualHashes,
@@ -65,6 +66,7 @@ export const migrations: Record<string, Migration> = {
       await addSearchColumn(db, SEARCH_DOCUMENT);
     },
   },
+  "0011_embedding_changes": { up: (db) => addEmbeddingChanges(db, "postgres") },
 };
 
 /** tsquery syntax for a search: each word quoted, phrases with <->, alternatives OR-ed, every word required. */

@@ -18,6 +18,7 @@ import type {
   CatalogStats,
   CorrectionExample,
   DuplicatePair,
+  EmbeddingChange,
   ImageFilters,
   ImageOrder,
   ImagePage,
@@ -31,6 +32,7 @@ import type {
 import type { SqlDialect } from "./dialect.js";
 import {
   analysisColumns,
+  decodeFloats,
   decodeVector,
   encodeVector,
   IMAGE_COLUMNS,
@@ -418,9 +420,12 @@ export function createSqlCatalog(
         try {
           await db
             .insertInto("embeddings")
-            .values({ image_id: id, model, vector: encodeVector(vector) })
+            .values({ image_id: id, model, vector: encodeVector(vector), changed_ms: dialect.nowMs() })
             .onConflict((oc) =>
-              oc.columns(["image_id", "model"]).doUpdateSet((eb) => ({ vector: eb.ref("excluded.vector") })),
+              oc.columns(["image_id", "model"]).doUpdateSet((eb) => ({
+                vector: eb.ref("excluded.vector"),
+                changed_ms: eb.ref("excluded.changed_ms"),
+              })),
             )
             .execute();
         } catch (error) {
@@ -807,6 +812,53 @@ export function createSqlCatalog(
         category: String(r.edit_category),
         vector: decodeVector(r.vector),
       }));
+    },
+
+    async embeddingsOf(id: string) {
+      const rows = await db
+        .selectFrom("embeddings")
+        .select(["model", "vector"])
+        .where("image_id", "=", id)
+        .orderBy("changed_ms", "desc")
+        .orderBy("model")
+        .execute();
+      return rows.map((r) => ({ model: r.model, vector: decodeFloats(r.vector) }));
+    },
+
+    async changedEmbeddings(model: string, since: EmbeddingChange | null, limit: number) {
+      let select = db
+        .selectFrom("embeddings")
+        .select(["image_id", "vector", "changed_ms"])
+        .where("model", "=", model);
+      if (since) {
+        select = select.where(({ eb, refTuple, tuple }) =>
+          eb(refTuple("changed_ms", "image_id"), ">", tuple(since.changedMs, since.imageId)),
+        );
+      }
+      const rows = await select
+        .orderBy("changed_ms")
+        .orderBy("image_id")
+        .limit(Math.max(1, Math.floor(limit)))
+        .execute();
+      return rows.map((r) => ({
+        imageId: r.image_id,
+        changedMs: Number(r.changed_ms),
+        vector: decodeFloats(r.vector),
+      }));
+    },
+
+    async embeddingVectors(model: string, ids: readonly string[]) {
+      const vectors = new Map<string, Float32Array>();
+      for (const part of chunks(ids)) {
+        const rows = await db
+          .selectFrom("embeddings")
+          .select(["image_id", "vector"])
+          .where("model", "=", model)
+          .where("image_id", "in", part)
+          .execute();
+        for (const r of rows) vectors.set(r.image_id, decodeFloats(r.vector));
+      }
+      return vectors;
     },
 
     async probeWrite() {

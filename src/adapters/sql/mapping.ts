@@ -260,6 +260,14 @@ export function encodeVector(vector: readonly number[]): Buffer {
   return bytes;
 }
 
+/** The stored values as a Float32Array of their own (no copy of the row's buffer is kept). */
+export function decodeFloats(bytes: Uint8Array): Float32Array {
+  const values = new Float32Array(Math.floor(bytes.byteLength / 4));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
+  return values;
+}
+
 export function decodeVector(bytes: Uint8Array): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values: number[] = [];

@@ -10,6 +10,7 @@ import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addAlbums,
+  addEmbeddingChanges,
   addHealthProbes,
   addOwnWords,
   addPerceptualHashes,
@@ -96,6 +97,7 @@ export const migrations: Record<string, Migration> = {
       );
     },
   },
+  "0011_embedding_changes": { up: (db) => addEmbeddingChanges(db, "sqlite") },
 };
 
 /** Albums larger than this are paged by walking the ordered index (see inAlbum). */
