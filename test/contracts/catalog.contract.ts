@@ -552,6 +552,34 @@ export function runCatalogContract(name: string, makeStore: () => Promise<Catalo
         );
         expect((await catalog.correctionExamples("mobilenet"))[0]?.vector).toEqual([1, 2, 3]);
       });
+
+      it("reads embeddings by photo, by model and as changed since a point, for the similar-photo index", async () => {
+        const [a, b, c] = await insertAtSameInstant(3);
+        for (const [i, id] of [a, b, c].entries()) {
+          await catalog.saveAnalysis(id!, analysis({ embedding: { model: "m", vector: [i, 0.5] } }), `e${i}`);
+        }
+        await catalog.saveAnalysis(c!, analysis({ embedding: { model: "n", vector: [9] } }), "e-n");
+        expect((await catalog.embeddingsOf(a!)).map((e) => [e.model, [...e.vector]])).toEqual([
+          ["m", [0, 0.5]],
+        ]);
+        expect((await catalog.embeddingsOf(c!)).map((e) => e.model).sort()).toEqual(["m", "n"]);
+        expect(await catalog.embeddingsOf(newImage().id)).toEqual([]);
+        const vectors = await catalog.embeddingVectors("m", [a!, c!, newImage().id]);
+        expect([...vectors.keys()].sort()).toEqual([a, c].sort());
+        expect([...vectors.get(c!)!]).toEqual([2, 0.5]);
+
+        const all = await catalog.changedEmbeddings("m", null, 10);
+        expect(all.map((e) => e.imageId).sort()).toEqual([a, b, c].sort());
+        const firstTwo = await catalog.changedEmbeddings("m", null, 2);
+        const rest = await catalog.changedEmbeddings("m", firstTwo.at(-1)!, 10);
+        expect([...firstTwo, ...rest].map((e) => e.imageId)).toEqual(all.map((e) => e.imageId));
+        // A rewrite comes after everything read so far.
+        await new Promise((r) => setTimeout(r, 5));
+        await catalog.saveAnalysis(a!, analysis({ embedding: { model: "m", vector: [7, 7] } }), "e-again");
+        const changed = await catalog.changedEmbeddings("m", all.at(-1)!, 10);
+        expect(changed.map((e) => [e.imageId, [...e.vector]])).toEqual([[a, [7, 7]]]);
+        expect(changed[0]!.changedMs).toBeGreaterThanOrEqual(all.at(-1)!.changedMs);
+      });
     });
 
     describe("trash", () => {
