@@ -23,9 +23,12 @@ export const MAX_SIMILAR = 100;
  */
 const SKETCH_SIZE = 128;
 const SKETCH_SPREAD = 4;
-const CANDIDATES = 200;
-/** Embeddings written this long before the last one seen are read again: writers' clocks and commits lag. */
-const CHANGE_LAG_MS = 10_000;
+const CANDIDATES = 300;
+/**
+ * Embeddings written this long before the last one seen are read again: a write stamped earlier may commit
+ * after a later one (the stamps come from one clock: the database's, or the one machine's with SQLite).
+ */
+const CHANGE_LAG_MS = 2_000;
 const LOAD_PAGE = 2_000;
 
 /** Which sketch values each input value goes to, and with which sign: fixed, so every process agrees. */
@@ -61,7 +64,83 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
-/** The sketches of one embedding model's vectors, by photo; loaded on first use, then kept in step. */
+/** A fixed-size min-heap of the best (highest) scores seen, for picking the nearest few of many. */
+class TopScores {
+  readonly scores: Float32Array;
+  readonly items: Int32Array;
+  size = 0;
+  constructor(readonly capacity: number) {
+    this.scores = new Float32Array(capacity);
+    this.items = new Int32Array(capacity);
+  }
+
+  get floor(): number {
+    return this.size < this.capacity ? Number.NEGATIVE_INFINITY : this.scores[0]!;
+  }
+
+  offer(score: number, item: number): void {
+    const { scores, items, capacity } = this;
+    if (this.size < capacity) {
+      let at = this.size++;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (scores[parent]! <= score) break;
+        scores[at] = scores[parent]!;
+        items[at] = items[parent]!;
+        at = parent;
+      }
+      scores[at] = score;
+      items[at] = item;
+      return;
+    }
+    if (score <= scores[0]!) return;
+    let at = 0;
+    for (;;) {
+      const left = 2 * at + 1;
+      if (left >= capacity) break;
+      const right = left + 1;
+      const child = right < capacity && scores[right]! < scores[left]! ? right : left;
+      if (scores[child]! >= score) break;
+      scores[at] = scores[child]!;
+      items[at] = items[child]!;
+      at = child;
+    }
+    scores[at] = score;
+    items[at] = item;
+  }
+
+  /** The items, best first. */
+  sorted(): number[] {
+    return [...this.items.subarray(0, this.size)]
+      .map((item, i) => ({ item, score: this.scores[i]! }))
+      .sort((a, b) => b.score - a.score)
+      .map(({ item }) => item);
+  }
+}
+
+/** Below this many photos a scan of every sketch is fast enough; above it, the sketches are grouped. */
+const GROUP_FROM = 8_000;
+/**
+ * Groups, and how much a query reads: the groups nearest it until it has read PROBE_SHARE of all. More groups
+ * would read less per query but take longer to form (every sketch is compared with every centre).
+ */
+const GROUPS = 64;
+const PROBE_SHARE = 0.1;
+const MIN_PROBED_GROUPS = 8;
+const TRAINING_SAMPLE = 6_000;
+const TRAINING_ROUNDS = 6;
+
+const dot = (a: Float32Array, aBase: number, b: Float32Array, bBase: number, size: number) => {
+  let sum = 0;
+  for (let j = 0; j < size; j++) sum += a[aBase + j]! * b[bBase + j]!;
+  return sum;
+};
+
+/**
+ * The sketches of one embedding model's vectors, by photo; loaded on first use, then kept in step. Past
+ * GROUP_FROM photos the sketches are grouped around centres found by k-means (an inverted file, as vector
+ * databases do): a query reads only the groups nearest it, about PROBE_SHARE of the catalogue.
+ */
 class SketchIndex {
   #ids: string[] = [];
   #slotOf = new Map<string, number>();
@@ -69,6 +148,11 @@ class SketchIndex {
   #plan: ReturnType<typeof sketchPlan> | null = null;
   #seen: EmbeddingChange | null = null;
   #refreshing: Promise<void> | null = null;
+  /** Group centres (unit length), each group's slots, and each slot's group; null while ungrouped. */
+  #centres: Float32Array | null = null;
+  #groups: number[][] = [];
+  #groupOf: Int32Array = new Int32Array(0);
+  #groupedAt = 0;
 
   constructor(
     private readonly model: string,
@@ -96,9 +180,11 @@ class SketchIndex {
       for (const change of changes) this.#put(change.imageId, change.vector);
       const last = changes.at(-1);
       if (last && (!this.#seen || last.changedMs >= this.#seen.changedMs)) this.#seen = last;
-      if (changes.length < LOAD_PAGE || !last) return;
+      if (changes.length < LOAD_PAGE || !last) break;
       since = last;
     }
+    // Grouped anew when the catalogue has doubled since: the centres follow what it holds.
+    if (this.size >= GROUP_FROM && this.size >= 2 * this.#groupedAt) this.#group();
   }
 
   sketch(vector: Float32Array): Float32Array {
@@ -130,53 +216,98 @@ class SketchIndex {
       }
     }
     this.#sketches.set(this.sketch(vector), slot * SKETCH_SIZE);
+    if (this.#centres) this.#assign(slot);
   }
 
-  /** The `count` photos whose sketches are nearest `query`'s, nearest first (`exclude` left out). */
-  nearest(query: Float32Array, count: number, exclude: string): string[] {
-    const sketch = this.sketch(query);
-    // A min-heap of the best scores so far.
-    const heapScores = new Float32Array(count);
-    const heapSlots = new Int32Array(count);
-    let filled = 0;
-    const sketches = this.#sketches;
-    const skip = this.#slotOf.get(exclude) ?? -1;
-    for (let slot = 0; slot < this.#ids.length; slot++) {
-      if (slot === skip) continue;
-      let score = 0;
-      const base = slot * SKETCH_SIZE;
-      for (let j = 0; j < SKETCH_SIZE; j++) score += sketch[j]! * sketches[base + j]!;
-      if (filled < count) {
-        let at = filled++;
-        while (at > 0) {
-          const parent = (at - 1) >> 1;
-          if (heapScores[parent]! <= score) break;
-          heapScores[at] = heapScores[parent]!;
-          heapSlots[at] = heapSlots[parent]!;
-          at = parent;
-        }
-        heapScores[at] = score;
-        heapSlots[at] = slot;
-      } else if (score > heapScores[0]!) {
-        let at = 0;
-        for (;;) {
-          const left = 2 * at + 1;
-          if (left >= count) break;
-          const right = left + 1;
-          const child = right < count && heapScores[right]! < heapScores[left]! ? right : left;
-          if (heapScores[child]! >= score) break;
-          heapScores[at] = heapScores[child]!;
-          heapSlots[at] = heapSlots[child]!;
-          at = child;
-        }
-        heapScores[at] = score;
-        heapSlots[at] = slot;
+  #nearestCentre(slot: number): number {
+    const centres = this.#centres!;
+    let best = 0;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < this.#groups.length; c++) {
+      const score = dot(this.#sketches, slot * SKETCH_SIZE, centres, c * SKETCH_SIZE, SKETCH_SIZE);
+      if (score > bestScore) {
+        bestScore = score;
+        best = c;
       }
     }
-    return [...heapSlots.subarray(0, filled)]
-      .map((slot, i) => ({ slot, score: heapScores[i]! }))
-      .sort((a, b) => b.score - a.score)
-      .map(({ slot }) => this.#ids[slot]!);
+    return best;
+  }
+
+  /** Puts a slot in its nearest group (moving it out of the one it was in). */
+  #assign(slot: number): void {
+    if (slot >= this.#groupOf.length) {
+      const grown = new Int32Array(Math.max(1024, this.#groupOf.length * 2)).fill(-1);
+      grown.set(this.#groupOf);
+      this.#groupOf = grown;
+    }
+    const group = this.#nearestCentre(slot);
+    const previous = this.#groupOf[slot]!;
+    if (previous === group) return;
+    if (previous >= 0) {
+      const members = this.#groups[previous]!;
+      members.splice(members.indexOf(slot), 1);
+    }
+    this.#groups[group]!.push(slot);
+    this.#groupOf[slot] = group;
+  }
+
+  /** k-means over a sample of the sketches (spherical: centres of unit length), then every slot assigned. */
+  #group(): void {
+    const count = GROUPS;
+    const step = Math.max(1, Math.floor(this.size / TRAINING_SAMPLE));
+    const sample: number[] = [];
+    for (let slot = 0; slot < this.size; slot += step) sample.push(slot);
+    const centres = new Float32Array(count * SKETCH_SIZE);
+    for (let c = 0; c < count; c++) {
+      const slot = sample[Math.floor((c * sample.length) / count)]!;
+      centres.set(this.#sketches.subarray(slot * SKETCH_SIZE, (slot + 1) * SKETCH_SIZE), c * SKETCH_SIZE);
+    }
+    this.#centres = centres;
+    this.#groups = Array.from({ length: count }, () => []);
+    for (let round = 0; round < TRAINING_ROUNDS; round++) {
+      const sums = new Float32Array(count * SKETCH_SIZE);
+      for (const slot of sample) {
+        const c = this.#nearestCentre(slot);
+        for (let j = 0; j < SKETCH_SIZE; j++)
+          sums[c * SKETCH_SIZE + j]! += this.#sketches[slot * SKETCH_SIZE + j]!;
+      }
+      for (let c = 0; c < count; c++) {
+        const norm = Math.sqrt(dot(sums, c * SKETCH_SIZE, sums, c * SKETCH_SIZE, SKETCH_SIZE));
+        // An empty group keeps its centre.
+        if (norm > 0)
+          for (let j = 0; j < SKETCH_SIZE; j++)
+            centres[c * SKETCH_SIZE + j] = sums[c * SKETCH_SIZE + j]! / norm;
+      }
+    }
+    this.#groupOf = new Int32Array(Math.max(1024, this.size * 2)).fill(-1);
+    for (let slot = 0; slot < this.size; slot++) this.#assign(slot);
+    this.#groupedAt = this.size;
+  }
+
+  /** About the `count` photos whose sketches are nearest `query`'s, nearest first (`exclude` left out). */
+  nearest(query: Float32Array, count: number, exclude: string): string[] {
+    const sketch = this.sketch(query);
+    const best = new TopScores(count);
+    const skip = this.#slotOf.get(exclude) ?? -1;
+    const consider = (slot: number) => {
+      if (slot !== skip) best.offer(dot(sketch, 0, this.#sketches, slot * SKETCH_SIZE, SKETCH_SIZE), slot);
+    };
+    const centres = this.#centres;
+    if (!centres) {
+      for (let slot = 0; slot < this.size; slot++) consider(slot);
+    } else {
+      const order = this.#groups
+        .map((_, c) => ({ c, score: dot(sketch, 0, centres, c * SKETCH_SIZE, SKETCH_SIZE) }))
+        .sort((a, b) => b.score - a.score);
+      const enough = Math.max(count * 2, this.size * PROBE_SHARE);
+      let read = 0;
+      for (const [n, { c }] of order.entries()) {
+        if (n >= MIN_PROBED_GROUPS && read >= enough) break;
+        for (const slot of this.#groups[c]!) consider(slot);
+        read += this.#groups[c]!.length;
+      }
+    }
+    return best.sorted().map((slot) => this.#ids[slot]!);
   }
 }
 
