@@ -25,8 +25,6 @@ const catalog = {
   getImage: async (id: string) => ({ id, status: "done" }) as ImageRecord,
   getImages: async (wanted: readonly string[]) => wanted.map((id) => ({ id }) as ImageRecord),
   embeddingsOf: async (id: string) => [{ model: "m", vector: byId.get(id)! }],
-  embeddingVectors: async (_model: string, wanted: readonly string[]) =>
-    new Map(wanted.map((id) => [id, byId.get(id)!])),
   changedEmbeddings: async (_model: string, since: EmbeddingChange | null, limit: number) => {
     // One embedding a minute: (changedMs, imageId) grow together.
     const from = since ? Math.max(0, Math.floor(since.changedMs / 60_000) + (since.imageId ? 1 : 0)) : 0;

@@ -116,6 +116,16 @@ export interface SearchExpander {
   expand(terms: readonly string[]): ExpandedWord[];
 }
 
+/**
+ * Basic colour words: in a photo's words they name its tones ("in orange and olive tones") far more often than
+ * the thing, so they are never taken as narrower words ("fruit" finds lemons, not every orange-toned photo).
+ */
+const COLOUR_WORDS = new Set(
+  "black white grey gray red pink orange brown beige yellow olive green teal turquoise blue purple magenta violet cream gold silver navy tan".split(
+    " ",
+  ),
+);
+
 export function createSearchExpander(wordnet: WordNet): SearchExpander {
   const youngOf = youngOfKinds(wordnet);
   const cache = new Map<string, Omit<ExpandedWord, "prefix">>();
@@ -139,7 +149,8 @@ export function createSearchExpander(wordnet: WordNet): SearchExpander {
           next.push(child);
           const synset = wordnet.synset(child);
           for (const word of synset.words) {
-            if (exclude.has(word) || found.has(word)) continue;
+            // "fruit" should not find every photo "in orange tones".
+            if (exclude.has(word) || found.has(word) || COLOUR_WORDS.has(word)) continue;
             const count = wordnet.frequency(word, child);
             if (count === 0) rare.push([word, child]);
             // Familiar words in their usual sense: "game" is no animal to most people.
@@ -193,6 +204,18 @@ export function createSearchExpander(wordnet: WordNet): SearchExpander {
     expand: (terms) => terms.map((term, i) => ({ ...expandWord(term), prefix: i === terms.length - 1 })),
   };
 }
+
+/** Each word only as typed (the last also as a prefix): search as it was before meaning, for comparisons. */
+export const exactWordsOnly: SearchExpander = {
+  expand: (terms) =>
+    terms.map((word, i) => ({
+      word,
+      prefix: i === terms.length - 1,
+      forms: [word],
+      synonyms: [],
+      narrower: [],
+    })),
+};
 
 let shared: Promise<SearchExpander> | null = null;
 

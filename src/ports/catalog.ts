@@ -220,8 +220,6 @@ export interface Catalog {
     since: EmbeddingChange | null,
     limit: number,
   ): Promise<(EmbeddingChange & { vector: Float32Array })[]>;
-  /** The embeddings of `model` of these photos that have one. */
-  embeddingVectors(model: string, ids: readonly string[]): Promise<Map<string, Float32Array>>;
   /** Writes a tiny row: throws when the database cannot record anything (full disk, read-only). */
   probeWrite(): Promise<void>;
   /** Records a new session, and forgets sessions that expired before `now`. */

@@ -3,10 +3,7 @@ import type { ImageRecord } from "../domain/image.js";
 import type { Catalog, EmbeddingChange } from "../ports/catalog.js";
 
 export type SimilarDeps = {
-  catalog: Pick<
-    Catalog,
-    "getImage" | "getImages" | "embeddingsOf" | "changedEmbeddings" | "embeddingVectors"
-  >;
+  catalog: Pick<Catalog, "getImage" | "getImages" | "embeddingsOf" | "changedEmbeddings">;
 };
 
 export interface SimilarPhoto {
@@ -18,8 +15,8 @@ export interface SimilarPhoto {
 export const MAX_SIMILAR = 100;
 /**
  * The index keeps a sketch of each embedding: SKETCH_SIZE values, each input value added (with a sign) to
- * SKETCH_SPREAD of them (a sparse random projection). Cosines of sketches rank the whole catalogue in a few
- * milliseconds at 100,000 photos; the best CANDIDATES are then ranked again on their full embeddings.
+ * SKETCH_SPREAD of them (a sparse random projection). Cosines of sketches pick the CANDIDATES, which are then
+ * ranked on their full embeddings (kept in memory as bytes).
  */
 const SKETCH_SIZE = 128;
 const SKETCH_SPREAD = 4;
@@ -48,20 +45,6 @@ function sketchPlan(inputs: number): { slots: Uint16Array; signs: Float32Array }
     signs[i] = next() & 1 ? 1 : -1;
   }
   return { slots, signs };
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
 /** A fixed-size min-heap of the best (highest) scores seen, for picking the nearest few of many. */
@@ -145,6 +128,10 @@ class SketchIndex {
   #ids: string[] = [];
   #slotOf = new Map<string, number>();
   #sketches = new Float32Array(1024 * SKETCH_SIZE);
+  /** Each embedding in full, quantised to bytes (a quarter of its floats' memory), for the final ranking. */
+  #vectors = new Int8Array(0);
+  #vectorNorms = new Float32Array(1024);
+  #dimensions = 0;
   #plan: ReturnType<typeof sketchPlan> | null = null;
   #seen: EmbeddingChange | null = null;
   #refreshing: Promise<void> | null = null;
@@ -216,7 +203,49 @@ class SketchIndex {
       }
     }
     this.#sketches.set(this.sketch(vector), slot * SKETCH_SIZE);
+    this.#storeVector(slot, vector);
     if (this.#centres) this.#assign(slot);
+  }
+
+  #storeVector(slot: number, vector: Float32Array): void {
+    if (this.#dimensions === 0) this.#dimensions = vector.length;
+    const size = this.#dimensions;
+    if ((slot + 1) * size > this.#vectors.length) {
+      const grown = new Int8Array(Math.max(1024 * size, this.#vectors.length * 2));
+      grown.set(this.#vectors);
+      this.#vectors = grown;
+      const norms = new Float32Array(grown.length / size);
+      norms.set(this.#vectorNorms.subarray(0, Math.min(this.#vectorNorms.length, norms.length)));
+      this.#vectorNorms = norms;
+    }
+    let largest = 0;
+    for (let i = 0; i < Math.min(size, vector.length); i++) largest = Math.max(largest, Math.abs(vector[i]!));
+    const scale = largest > 0 ? 127 / largest : 0;
+    let norm = 0;
+    for (let i = 0; i < size; i++) {
+      const q = Math.round((vector[i] ?? 0) * scale);
+      this.#vectors[slot * size + i] = q;
+      norm += q * q;
+    }
+    this.#vectorNorms[slot] = Math.sqrt(norm);
+  }
+
+  /** The cosine of `query` with the stored embedding of each id (quantised: within about 0.01). */
+  rank(query: Float32Array, ids: readonly string[]): { id: string; similarity: number }[] {
+    const size = this.#dimensions;
+    let queryNorm = 0;
+    for (let i = 0; i < Math.min(size, query.length); i++) queryNorm += query[i]! * query[i]!;
+    queryNorm = Math.sqrt(queryNorm);
+    return ids
+      .flatMap((id) => {
+        const slot = this.#slotOf.get(id);
+        if (slot === undefined || queryNorm === 0 || this.#vectorNorms[slot] === 0) return [];
+        let sum = 0;
+        const base = slot * size;
+        for (let i = 0; i < Math.min(size, query.length); i++) sum += query[i]! * this.#vectors[base + i]!;
+        return [{ id, similarity: sum / (queryNorm * this.#vectorNorms[slot]!) }];
+      })
+      .sort((a, b) => b.similarity - a.similarity);
   }
 
   #nearestCentre(slot: number): number {
@@ -340,13 +369,7 @@ export class SimilarPhotos {
     const index = this.#index(embedding.model);
     await index.refresh();
     const candidates = index.nearest(embedding.vector, Math.max(CANDIDATES, wanted * 4), id);
-    const vectors = await catalog.embeddingVectors(embedding.model, candidates);
-    const ranked = candidates
-      .flatMap((other) => {
-        const vector = vectors.get(other);
-        return vector ? [{ id: other, similarity: cosine(embedding.vector, vector) }] : [];
-      })
-      .sort((a, b) => b.similarity - a.similarity);
+    const ranked = index.rank(embedding.vector, candidates);
     // Deleted photos may linger in the index, and trashed ones stay there: both are left out here.
     const shown: SimilarPhoto[] = [];
     for (let start = 0; start < ranked.length && shown.length < wanted; start += wanted * 2) {

@@ -49,6 +49,7 @@ import {
   encodeCursor,
   fromBound,
   type ListCursor,
+  phraseTokens,
   searchTerms,
   tierAddsWords,
   toBoundExclusive,
@@ -198,7 +199,12 @@ export function createSqlCatalog(
   /** The query's words with their synonyms and narrower words (WordNet, loaded on the first search). */
   async function expandTerms(terms: readonly string[]): Promise<ExpandedWord[]> {
     const expander = await (options.expander ?? loadSearchExpander)();
-    return expander.expand(terms);
+    const words = expander.expand(terms);
+    if (!dialect.indexedWords) return words;
+    const tokens = new Set(words.flatMap((w) => [...w.synonyms, ...w.narrower].flatMap(phraseTokens)));
+    const indexed = await dialect.indexedWords([...tokens]);
+    const used = (word: string) => phraseTokens(word).every((t) => indexed.has(t));
+    return words.map((w) => ({ ...w, synonyms: w.synonyms.filter(used), narrower: w.narrower.filter(used) }));
   }
 
   async function albumRow(id: string): Promise<AlbumsTable | undefined> {
@@ -845,20 +851,6 @@ export function createSqlCatalog(
         changedMs: Number(r.changed_ms),
         vector: decodeFloats(r.vector),
       }));
-    },
-
-    async embeddingVectors(model: string, ids: readonly string[]) {
-      const vectors = new Map<string, Float32Array>();
-      for (const part of chunks(ids)) {
-        const rows = await db
-          .selectFrom("embeddings")
-          .select(["image_id", "vector"])
-          .where("model", "=", model)
-          .where("image_id", "in", part)
-          .execute();
-        for (const r of rows) vectors.set(r.image_id, decodeFloats(r.vector));
-      }
-      return vectors;
     },
 
     async probeWrite() {

@@ -62,5 +62,11 @@ export interface SqlDialect {
     after: { id: string } | null,
     count: number,
   ): Promise<string[] | null>;
+  /**
+   * Of these words (single tokens), those the search index holds at all: a search leaves out the synonyms and
+   * narrower words no photo uses, so "animal" asks for the few kinds of animal present, not 150 words.
+   * Absent: every word is kept.
+   */
+  indexedWords?(words: readonly string[]): Promise<Set<string>>;
   isForeignKeyViolation(error: unknown): boolean;
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, type Migration, type SqlBool, SqliteDialect, sql } from "kysely";
 import { PhotocatError } from "../../domain/errors.js";
+import type { SearchExpander } from "../../lexicon/search-expansion.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { createSqlCatalog } from "../sql/catalog.js";
 import { FEW_MATCHES, type SearchMatch, type SqlDialect } from "../sql/dialect.js";
@@ -123,6 +124,7 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
   let seqOf: BetterSqlite3.Statement<[string], { seq: number }> | undefined;
   let matchesBelow: BetterSqlite3.Statement<[string, number, number], number> | undefined;
   let countInAlbum: BetterSqlite3.Statement<[string, number], { n: number }> | undefined;
+  let indexedTerm: BetterSqlite3.Statement<[string], number> | undefined;
   return {
     name: "sqlite",
     // One machine shares a SQLite file, so its clock is the database clock.
@@ -204,6 +206,20 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
       }
       return ids;
     },
+    indexedWords: async (words) => {
+      if (!indexedTerm) {
+        // A view of the index's terms, for this connection only: nothing to migrate, nothing to keep in step.
+        database.exec(
+          "create virtual table if not exists temp.images_fts_terms using fts5vocab(main, images_fts, row)",
+        );
+        indexedTerm = database
+          .prepare<[string], number>("select 1 from temp.images_fts_terms where term = ?")
+          .pluck();
+      }
+      // The index keeps words without diacritics (remove_diacritics 2).
+      const fold = (w: string) => w.normalize("NFKD").replace(/\p{M}/gu, "");
+      return new Set(words.filter((w) => indexedTerm!.get(fold(w)) !== undefined));
+    },
     isForeignKeyViolation: (error) =>
       error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY",
   };
@@ -245,7 +261,12 @@ async function migrateLocked(database: BetterSqlite3.Database, run: () => Promis
  * may open the same file: WAL lets readers run beside the writer, busy_timeout makes writers wait.
  * Opening is synchronous; migrations run at once and every call waits for them (await `ready` to fail fast).
  */
-export function openSqliteStore(options: { path: string; logger?: Logger }): SqlStore & {
+export function openSqliteStore(options: {
+  path: string;
+  logger?: Logger;
+  /** How search words are widened (default: WordNet's synonyms and narrower words). */
+  expander?: () => Promise<SearchExpander>;
+}): SqlStore & {
   ready: Promise<void>;
 } {
   if (!options.path) throw new PhotocatError("configuration", "[catalog:sqlite] missing option path");
@@ -277,7 +298,10 @@ export function openSqliteStore(options: { path: string; logger?: Logger }): Sql
     await db.destroy();
   });
   return {
-    catalog: afterReady(createSqlCatalog(db, sqliteDialect, { kind: "sqlite", close: closer.part }), ready),
+    catalog: afterReady(
+      createSqlCatalog(db, sqliteDialect, { kind: "sqlite", close: closer.part, expander: options.expander }),
+      ready,
+    ),
     queue: afterReady(createSqlJobQueue(db, sqliteDialect, { kind: "sqlite", close: closer.part }), ready),
     close: closer.all,
     ready,
