@@ -126,6 +126,9 @@ const COLOUR_WORDS = new Set(
   ),
 );
 
+/** A colour word, or a phrase ending in one ("black olive" would match tags "black, olive"). */
+const namesColour = (word: string) => COLOUR_WORDS.has(word.split(/[ -]/).at(-1) ?? "");
+
 export function createSearchExpander(wordnet: WordNet): SearchExpander {
   const youngOf = youngOfKinds(wordnet);
   const cache = new Map<string, Omit<ExpandedWord, "prefix">>();
@@ -150,7 +153,7 @@ export function createSearchExpander(wordnet: WordNet): SearchExpander {
           const synset = wordnet.synset(child);
           for (const word of synset.words) {
             // "fruit" should not find every photo "in orange tones".
-            if (exclude.has(word) || found.has(word) || COLOUR_WORDS.has(word)) continue;
+            if (exclude.has(word) || found.has(word) || namesColour(word)) continue;
             const count = wordnet.frequency(word, child);
             if (count === 0) rare.push([word, child]);
             // Familiar words in their usual sense: "game" is no animal to most people.

@@ -20,7 +20,7 @@ export const MAX_SIMILAR = 100;
  */
 const SKETCH_SIZE = 128;
 const SKETCH_SPREAD = 4;
-const CANDIDATES = 300;
+const CANDIDATES = 1000;
 /**
  * Embeddings written this long before the last one seen are read again: a write stamped earlier may commit
  * after a later one (the stamps come from one clock: the database's, or the one machine's with SQLite).
