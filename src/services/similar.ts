@@ -20,7 +20,7 @@ export const MAX_SIMILAR = 100;
  */
 const SKETCH_SIZE = 128;
 const SKETCH_SPREAD = 4;
-const CANDIDATES = 1000;
+const CANDIDATES = 500;
 /**
  * Embeddings written this long before the last one seen are read again: a write stamped earlier may commit
  * after a later one (the stamps come from one clock: the database's, or the one machine's with SQLite).
@@ -233,17 +233,20 @@ class SketchIndex {
   /** The cosine of `query` with the stored embedding of each id (quantised: within about 0.01). */
   rank(query: Float32Array, ids: readonly string[]): { id: string; similarity: number }[] {
     const size = this.#dimensions;
+    const length = Math.min(size, query.length);
+    const vectors = this.#vectors;
+    const norms = this.#vectorNorms;
     let queryNorm = 0;
-    for (let i = 0; i < Math.min(size, query.length); i++) queryNorm += query[i]! * query[i]!;
+    for (let i = 0; i < length; i++) queryNorm += query[i]! * query[i]!;
     queryNorm = Math.sqrt(queryNorm);
     return ids
       .flatMap((id) => {
         const slot = this.#slotOf.get(id);
-        if (slot === undefined || queryNorm === 0 || this.#vectorNorms[slot] === 0) return [];
+        if (slot === undefined || queryNorm === 0 || norms[slot] === 0) return [];
         let sum = 0;
         const base = slot * size;
-        for (let i = 0; i < Math.min(size, query.length); i++) sum += query[i]! * this.#vectors[base + i]!;
-        return [{ id, similarity: sum / (queryNorm * this.#vectorNorms[slot]!) }];
+        for (let i = 0; i < length; i++) sum += query[i]! * vectors[base + i]!;
+        return [{ id, similarity: sum / (queryNorm * norms[slot]!) }];
       })
       .sort((a, b) => b.similarity - a.similarity);
   }
@@ -318,8 +321,9 @@ class SketchIndex {
     const sketch = this.sketch(query);
     const best = new TopScores(count);
     const skip = this.#slotOf.get(exclude) ?? -1;
+    const sketches = this.#sketches;
     const consider = (slot: number) => {
-      if (slot !== skip) best.offer(dot(sketch, 0, this.#sketches, slot * SKETCH_SIZE, SKETCH_SIZE), slot);
+      if (slot !== skip) best.offer(dot(sketch, 0, sketches, slot * SKETCH_SIZE, SKETCH_SIZE), slot);
     };
     const centres = this.#centres;
     if (!centres) {
