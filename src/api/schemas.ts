@@ -149,7 +149,16 @@ const SEARCH_FIELDS = {
   status: ImageStatus.optional(),
   from: z.string().regex(DATE_PATTERN, "from must be a date such as 2024-05-01").optional(),
   to: z.string().regex(DATE_PATTERN, "to must be a date such as 2024-05-31").optional(),
-  q: z.string().max(200, "q (the search text) must be at most 200 characters").optional(),
+  q: z
+    .string()
+    .max(200, "q (the search text) must be at most 200 characters")
+    .optional()
+    .openapi({
+      description:
+        "Search words, all required; each also matches its plurals, synonyms and more specific words " +
+        '(WordNet: "animal" finds dogs, "automobile" cars). Exact matches come first, then synonyms, then ' +
+        "more specific words, each newest first; the last word also matches as a prefix",
+    }),
   place: z
     .string()
     .max(200, "place must be at most 200 characters")
@@ -275,6 +284,20 @@ export const DeleteQuery = z.strictObject({
   }),
 });
 export const TrashEmptied = z.strictObject({ deleted: z.number().int() }).openapi("TrashEmptied");
+
+export const SimilarQuery = z.object({
+  limit: z.coerce
+    .number({ error: "limit must be a whole number from 1 to 100" })
+    .int({ error: "limit must be a whole number from 1 to 100" })
+    .min(1, "limit must be a whole number from 1 to 100")
+    .max(100, "limit must be a whole number from 1 to 100")
+    .default(12),
+});
+export const SimilarImages = z
+  .strictObject({
+    items: z.array(Image).openapi({ description: "Nearest first; the photo itself is not one" }),
+  })
+  .openapi("SimilarImages");
 
 export const DuplicateGroup = z
   .strictObject({

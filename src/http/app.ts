@@ -40,6 +40,8 @@ import {
   RejectionsQuery,
   Session,
   SignIn,
+  SimilarImages,
+  SimilarQuery,
   Stats,
   ThumbnailParams,
   Timeline,
@@ -107,6 +109,7 @@ const ERROR_MEANINGS = {
   403: "A cross-site request: its Origin is not this server's",
   404: "No such photo, file or route",
   408: "The upload sent nothing for too long",
+  409: "The photo is not ready for this (for similar photos: it has no embedding until it is analysed)",
   413: "The body is too large",
   415: "The body's type is not accepted",
   422: "The file could not be stored (or, for a download, its format cannot carry the metadata)",
@@ -727,6 +730,23 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   app.openapi(dismissDuplicates, async (c) => {
     const ids = c.req.valid("json").ids.map((id) => id.toLowerCase());
     return c.json({ dismissed: await gallery.dismissDuplicates(ids) }, 200);
+  });
+
+  const similarImages = createRoute({
+    method: "get",
+    path: "/api/images/{id}/similar",
+    summary:
+      "More like this: the photos whose stored image embedding is nearest (cosine), nearest first, " +
+      "without the photo itself or the trash; 409 while the photo has no embedding (not analysed yet)",
+    request: { params: ImageIdParams, query: SimilarQuery },
+    responses: {
+      200: json(SimilarImages, "The nearest photos"),
+      ...errors(400, 404, 409, ...PROTECTED),
+    },
+  });
+  app.openapi(similarImages, async (c) => {
+    const found = await gallery.similar(c.req.valid("param").id.toLowerCase(), c.req.valid("query").limit);
+    return c.json({ items: found.map((f) => presentImage(f.image)) }, 200);
   });
 
   const reanalyseImage = createRoute({

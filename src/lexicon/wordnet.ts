@@ -41,6 +41,16 @@ export interface WordNet {
   /** The synsets a noun names, most frequent sense first; plural and inflected forms are accepted. */
   senses(word: string): Synset[];
   synset(id: number): Synset;
+  /**
+   * How often `word` was seen meaning synset `id` in WordNet's sense-tagged texts (SemCor counts, from
+   * index.sense); 0 when never tagged or not one of its senses.
+   */
+  frequency(word: string, id: number): number;
+  /**
+   * The senses people usually mean by a noun: the most frequent one, and those tagged at least twice and a
+   * third as often, or the first sense alone when none was ever tagged ("cat" is the animal, not "guy" or "vomit").
+   */
+  usualSenses(word: string): Synset[];
   /** The most frequent sense of a noun within one lexicographer file (LEX_FILES), else its first sense. */
   sense(word: string, lexFile?: number): Synset | undefined;
   /** Every synset more general than `id`, nearest first (not `id` itself). */
@@ -102,13 +112,28 @@ export function loadWordNet(dictionary = wordnetDictionary()): Promise<WordNet> 
 }
 
 async function readWordNet(dictionary: string): Promise<WordNet> {
-  const [indexText, dataText] = await Promise.all([
+  const [indexText, dataText, senseText] = await Promise.all([
     readFile(path.join(dictionary, "index.noun"), "latin1"),
     readFile(path.join(dictionary, "data.noun"), "latin1"),
+    readFile(path.join(dictionary, "index.sense"), "latin1"),
   ]);
   const index = parseIndex(indexText);
   const synsets = parseData(dataText);
-  return createWordNet(index, synsets);
+  return createWordNet(index, synsets, parseSenseCounts(senseText));
+}
+
+/** "lemma synsetId" -> tag count, for the noun senses tagged at least once. */
+function parseSenseCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    // sense_key synset_offset sense_number tag_cnt; a noun's key is lemma%1:...
+    const percent = line.indexOf("%1:");
+    if (percent < 0) continue;
+    const fields = line.split(" ");
+    const count = Number(fields[3]);
+    if (count > 0) counts.set(`${line.slice(0, percent)} ${Number(fields[1])}`, count);
+  }
+  return counts;
 }
 
 /** lemma -> synset ids, most frequent sense first. */
@@ -170,7 +195,11 @@ function indexKey(word: string): string {
   return word.trim().toLowerCase().replace(/\s+/g, "_");
 }
 
-function createWordNet(index: Map<string, number[]>, synsets: Map<number, Synset>): WordNet {
+function createWordNet(
+  index: Map<string, number[]>,
+  synsets: Map<number, Synset>,
+  senseCounts: Map<string, number>,
+): WordNet {
   const lemmas = (word: string): string[] => {
     const key = indexKey(word);
     if (!key) return [];
@@ -235,5 +264,22 @@ function createWordNet(index: Map<string, number[]>, synsets: Map<number, Synset
     return all.find((s) => s.lexFile === lexFile) ?? all[0];
   };
 
-  return { lemmas, senses, synset, sense, ancestors, descendants, isKindOf };
+  const frequency = (word: string, id: number): number => senseCounts.get(`${indexKey(word)} ${id}`) ?? 0;
+
+  const usualSenses = (word: string): Synset[] => {
+    const usual: Synset[] = [];
+    for (const lemma of lemmas(word)) {
+      const all = (index.get(indexKey(lemma)) ?? []).map(synset);
+      const counts = all.map((s) => frequency(lemma, s.id));
+      const top = Math.max(0, ...counts);
+      if (top === 0) usual.push(...all.slice(0, 1));
+      else
+        usual.push(
+          ...all.filter((_, i) => (counts[i] ?? 0) === top || (counts[i]! >= 2 && counts[i]! * 3 >= top)),
+        );
+    }
+    return [...new Map(usual.map((s) => [s.id, s])).values()];
+  };
+
+  return { lemmas, senses, synset, sense, frequency, usualSenses, ancestors, descendants, isKindOf };
 }

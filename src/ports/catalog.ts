@@ -135,6 +135,13 @@ export interface SelectFilter {
   category?: string;
 }
 
+/** Where a reader of changed embeddings got to: the last change it saw. */
+export interface EmbeddingChange {
+  imageId: string;
+  /** Epoch milliseconds by the database clock. */
+  changedMs: number;
+}
+
 /** A sign-in session as stored: times are epoch milliseconds; the id is kept only as a hash. */
 export interface SessionRecord {
   idHash: string;
@@ -202,6 +209,17 @@ export interface Catalog {
   /** Ids of the photos a bulk re-analysis should touch. */
   selectIds(filter: SelectFilter): Promise<string[]>;
   correctionExamples(embeddingModel: string): Promise<CorrectionExample[]>;
+  /** The photo's stored embeddings, most recently written first (trashed photos too). */
+  embeddingsOf(id: string): Promise<{ model: string; vector: Float32Array }[]>;
+  /**
+   * Up to `limit` embeddings of `model` written after `since` (all when null), in the order written: how an
+   * index of similar photos loads and then keeps in step. Trashed photos are included.
+   */
+  changedEmbeddings(
+    model: string,
+    since: EmbeddingChange | null,
+    limit: number,
+  ): Promise<(EmbeddingChange & { vector: Float32Array })[]>;
   /** Writes a tiny row: throws when the database cannot record anything (full disk, read-only). */
   probeWrite(): Promise<void>;
   /** Records a new session, and forgets sessions that expired before `now`. */

@@ -19,6 +19,7 @@ import type { JobQueue } from "../ports/job-queue.js";
 import { queueAnalysis } from "./analysis-status.js";
 import { type DuplicateGroup, dismissDuplicates, listDuplicateGroups } from "./duplicates.js";
 import type { ImageEvents } from "./events.js";
+import { type SimilarPhoto, SimilarPhotos } from "./similar.js";
 import { keysToDelete } from "./storage-keys.js";
 
 export interface GalleryDeps {
@@ -100,10 +101,14 @@ export interface EditRequest {
 
 /** What people do with the catalogue: browse, search, correct, re-analyse, delete. */
 export class GalleryService {
+  readonly #similar: SimilarPhotos;
+
   constructor(
     private readonly deps: GalleryDeps,
     private readonly taxonomy: Taxonomy,
-  ) {}
+  ) {
+    this.#similar = new SimilarPhotos(deps);
+  }
 
   /** A page of photos. */
   async list(query: ImageQuery): Promise<ImagePage> {
@@ -347,6 +352,11 @@ export class GalleryService {
   }
 
   /** Marks photos as "not duplicates" of each other; returns how many pairs were dismissed. */
+  /** "More like this": the photos nearest `id` by their stored embeddings, nearest first, trash left out. */
+  similar(id: string, limit: number): Promise<SimilarPhoto[]> {
+    return this.#similar.similar(id, limit);
+  }
+
   dismissDuplicates(ids: readonly string[]): Promise<number> {
     return dismissDuplicates(this.deps, ids);
   }

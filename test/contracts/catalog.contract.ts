@@ -327,6 +327,66 @@ export function runCatalogContract(
         expect(paged.slice(1).sort()).toEqual([...many].sort());
       });
 
+      describe("by meaning", () => {
+        /** Photos described without the general word, each added a minute after the one before. */
+        async function seedMeanings(descriptions: Record<string, string>) {
+          const ids: Record<string, string> = {};
+          let minute = 0;
+          for (const [name, summary] of Object.entries(descriptions)) {
+            const [id] = await insertAtSameInstant(
+              1,
+              `2025-02-01T12:${String(minute++).padStart(2, "0")}:00.000Z`,
+            );
+            await catalog.saveAnalysis(
+              id!,
+              analysis({ summary, category: "other", tags: [] }),
+              `job-${name}`,
+            );
+            ids[name] = id!;
+          }
+          return ids;
+        }
+
+        it("finds narrower words and synonyms that exact words missed", async () => {
+          const s = await seedMeanings({
+            dog: "A dog running on the beach.",
+            kitten: "Two kittens asleep on a sofa.",
+            horse: "A horse in a paddock.",
+            car: "A red car parked in the street.",
+            lemon: "Lemons in a blue bowl.",
+            guy: "A guy reading on a bench.",
+          });
+          expect(await search("animal")).toEqual([s.dog, s.kitten, s.horse].sort());
+          expect(await search("animals")).toEqual([s.dog, s.kitten, s.horse].sort());
+          expect(await search("automobile")).toEqual([s.car]);
+          expect(await search("fruit")).toEqual([s.lemon]);
+          expect(await search("cat")).toEqual([s.kitten]);
+          expect(await search("kitten")).toEqual([s.kitten]);
+          // Several words: all of them, each widened.
+          expect(await search("animal beach")).toEqual([s.dog]);
+          expect(await search("animal street")).toEqual([]);
+          // The usual senses only: "cat" is not "guy".
+          expect(await search("cat bench")).toEqual([]);
+          expect(await catalog.timeline({ q: "fruit" })).toEqual([{ month: "2025-02", count: 1 }]);
+        });
+
+        it("ranks exact words above synonyms above narrower words, newest first in each, across pages", async () => {
+          // Added oldest first: newest-first order alone would show the dog first.
+          const s = await seedMeanings({
+            exact: "An animal at the edge of the wood.",
+            older: "Another animal, seen from far away.",
+            synonym: "A creature in the garden.",
+            narrower: "A dog asleep by the fire.",
+          });
+          const order = [s.exact, s.older, s.synonym, s.narrower];
+          const ranked = (await catalog.listImages({ limit: 10, q: "animal" })).items.map((i) => i.id);
+          expect(ranked).toEqual([s.older, s.exact, s.synonym, s.narrower]);
+          expect(await allPages({ limit: 1, q: "animal" })).toEqual(ranked);
+          expect(await allPages({ limit: 3, q: "animal" })).toEqual(ranked);
+          expect(ranked.sort()).toEqual(order.sort());
+        });
+      });
+
       it("finds the words a photo came with, kept apart from the analysis and the edits", async () => {
         const { image } = await catalog.insertImage(
           newImage({
@@ -503,6 +563,31 @@ export function runCatalogContract(
           "j-again",
         );
         expect((await catalog.correctionExamples("mobilenet"))[0]?.vector).toEqual([1, 2, 3]);
+      });
+
+      it("reads embeddings by photo and as changed since a point, for the similar-photo index", async () => {
+        const [a, b, c] = await insertAtSameInstant(3);
+        for (const [i, id] of [a, b, c].entries()) {
+          await catalog.saveAnalysis(id!, analysis({ embedding: { model: "m", vector: [i, 0.5] } }), `e${i}`);
+        }
+        await catalog.saveAnalysis(c!, analysis({ embedding: { model: "n", vector: [9] } }), "e-n");
+        expect((await catalog.embeddingsOf(a!)).map((e) => [e.model, [...e.vector]])).toEqual([
+          ["m", [0, 0.5]],
+        ]);
+        expect((await catalog.embeddingsOf(c!)).map((e) => e.model).sort()).toEqual(["m", "n"]);
+        expect(await catalog.embeddingsOf(newImage().id)).toEqual([]);
+
+        const all = await catalog.changedEmbeddings("m", null, 10);
+        expect(all.map((e) => e.imageId).sort()).toEqual([a, b, c].sort());
+        const firstTwo = await catalog.changedEmbeddings("m", null, 2);
+        const rest = await catalog.changedEmbeddings("m", firstTwo.at(-1)!, 10);
+        expect([...firstTwo, ...rest].map((e) => e.imageId)).toEqual(all.map((e) => e.imageId));
+        // A rewrite comes after everything read so far.
+        await new Promise((r) => setTimeout(r, 5));
+        await catalog.saveAnalysis(a!, analysis({ embedding: { model: "m", vector: [7, 7] } }), "e-again");
+        const changed = await catalog.changedEmbeddings("m", all.at(-1)!, 10);
+        expect(changed.map((e) => [e.imageId, [...e.vector]])).toEqual([[a, [7, 7]]]);
+        expect(changed[0]!.changedMs).toBeGreaterThanOrEqual(all.at(-1)!.changedMs);
       });
     });
 

@@ -36,6 +36,10 @@ function analyserWithDetails(): Analyser {
       return {
         ...analysis,
         extras: { objects: [{ label: "car", score: 0.8, box: [1, 2, 3, 4] }], faces: 0 },
+        // Grey pictures get no embedding, so "similar" can answer 409 for them.
+        ...(analysis.category === "other"
+          ? {}
+          : { embedding: { model: "fake-embedding", vector: [1, 0, 0] } }),
       };
     },
   };
@@ -432,6 +436,13 @@ describe("the served OpenAPI document describes every real answer", () => {
     const dismissed = await call("POST", "/api/duplicates/dismiss", json({ ids: [sceneId, copyId] }));
     expect(dismissed.body).toEqual({ dismissed: 1 });
     expect((await call("GET", "/api/duplicates", { headers: auth })).body).toEqual({ groups: [] });
+
+    // Similar photos.
+    await call("GET", `/api/images/${id}/similar?limit=3`, { headers: auth });
+    await call("GET", `/api/images/${id}/similar?limit=0`, { headers: auth });
+    await call("GET", `/api/images/${id0}/similar`, { headers: auth });
+    await call("GET", `/api/images/${bmp}/similar`, { headers: auth });
+    await call("GET", `/api/images/${id}/similar`);
 
     // The trash.
     await call("DELETE", `/api/images/${id}`);

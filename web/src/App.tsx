@@ -605,6 +605,10 @@ function Gallery({ onSignOut }: { onSignOut: (() => void) | null }) {
             refreshCategories(300);
           }}
           onTrashed={onTrashed}
+          onOpenPhoto={(photo) => {
+            setLinked(photo);
+            openPhotoById(photo.id);
+          }}
           announce={announce}
         />
       )}

@@ -149,6 +149,12 @@ export async function changeAlbumPhotos(
 
 export const getPhoto = (id: string) => request<Photo>(`/api/images/${encodeURIComponent(id)}`);
 
+/** "More like this": the photos nearest this one by their image embeddings, nearest first. */
+export const similarPhotos = (id: string, limit = 8) =>
+  request<{ items: Photo[] }>(`/api/images/${encodeURIComponent(id)}/similar?limit=${limit}`).then(
+    (r) => r.items,
+  );
+
 export const updatePhoto = (id: string, fields: EditableFields) =>
   request<Photo>(`/api/images/${encodeURIComponent(id)}`, { method: "PATCH", body: JSON.stringify(fields) });
 

@@ -20,6 +20,7 @@ import type {
   Catalog,
   CatalogStats,
   DuplicatePair,
+  EmbeddingChange,
   ImageFilters,
   ImagePage,
   ImageQuery,
@@ -28,7 +29,7 @@ import type {
   NewImage,
   SessionRecord,
 } from "../../ports/catalog.js";
-import { decodeVector, encodeVector, storableText } from "../sql/mapping.js";
+import { decodeFloats, decodeVector, encodeVector, storableText } from "../sql/mapping.js";
 import {
   checkLimit,
   checkStatus,
@@ -55,6 +56,11 @@ import {
   wordItems,
 } from "./items.js";
 import { type GsiName, indexNameOf } from "./table.js";
+
+/** Sort key of an embedding in its model's change order: the time written (zero-padded), then the photo. */
+function embeddingChangeKey(change: EmbeddingChange): string {
+  return `${String(change.changedMs).padStart(15, "0")}#${change.imageId}`;
+}
 
 const MAX_ERROR_CHARS = 2000;
 const PROCESS_ID = `${hostname()}:${process.pid}`;
@@ -805,6 +811,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     Boolean(f.category || f.status || f.place || f.from || f.to || f.q?.trim() || f.album);
 
   async function saveEmbedding(item: ImageItem, model: string, vector: number[]) {
+    const changedMs = Date.now();
     const category = !item.rec.trashedAt ? item.rec.edits?.category : undefined;
     await doc.send(
       new PutCommand({
@@ -814,6 +821,11 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
           SK: `EMB#${model}`,
           id: item.rec.id,
           vector: encodeVector(vector),
+          changedMs,
+          // The similar-photo index reads a model's embeddings in the order written (GSI5 holds places
+          // for photo items; embedding items use it under their own partition).
+          G5PK: `EMBCHG#${model}`,
+          G5SK: embeddingChangeKey({ imageId: item.rec.id, changedMs }),
           ...(category
             ? { G6PK: `CORR#${model}`, G6SK: `${item.rec.createdAt}#${item.rec.id}`, category }
             : {}),
@@ -1260,6 +1272,30 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
         ExpressionAttributeValues: { ":pk": `CORR#${embeddingModel}` },
       });
       return items.map((i) => ({ imageId: i.id, category: i.category, vector: decodeVector(i.vector) }));
+    },
+
+    async embeddingsOf(id: string) {
+      const items = await queryAll<{ SK: string; vector: Uint8Array; changedMs?: number }>({
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :emb)",
+        ExpressionAttributeValues: { ":pk": `IMG#${id}`, ":emb": "EMB#" },
+        ConsistentRead: true,
+      });
+      return items
+        .sort((a, b) => (b.changedMs ?? 0) - (a.changedMs ?? 0))
+        .map((i) => ({ model: i.SK.slice("EMB#".length), vector: decodeFloats(i.vector) }));
+    },
+
+    async changedEmbeddings(model: string, since: EmbeddingChange | null, limit: number) {
+      const { items } = await query<{ id: string; vector: Uint8Array; changedMs: number }>({
+        IndexName: indexNameOf("G5"),
+        KeyConditionExpression: since ? "G5PK = :pk AND G5SK > :since" : "G5PK = :pk",
+        ExpressionAttributeValues: {
+          ":pk": `EMBCHG#${model}`,
+          ...(since ? { ":since": embeddingChangeKey(since) } : {}),
+        },
+        Limit: limit,
+      });
+      return items.map((i) => ({ imageId: i.id, changedMs: i.changedMs, vector: decodeFloats(i.vector) }));
     },
 
     async probeWrite() {

@@ -3,11 +3,12 @@ import pg from "pg";
 import { PhotocatError } from "../../domain/errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { createSqlCatalog } from "../sql/catalog.js";
-import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
+import { FEW_MATCHES, type SearchMatch, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addAlbums,
+  addEmbeddingChanges,
   addHealthProbes,
   addOwnWords,
   addPerceptualHashes,
@@ -18,6 +19,7 @@ import {
   migrate,
   typedJobs,
 } from "../sql/migrations.js";
+import { type SearchAlternative, searchGroups } from "../sql/query.js";
 import type { Database } from "../sql/schema.js";
 
 /** The first search document: the effective description, visible text and file name, punctuation as spaces. */
@@ -64,13 +66,25 @@ export const migrations: Record<string, Migration> = {
       await addSearchColumn(db, SEARCH_DOCUMENT);
     },
   },
+  "0011_embedding_changes": { up: (db) => addEmbeddingChanges(db, "postgres") },
 };
 
-/** tsquery syntax from plain words: each quoted, all required, the last one a prefix. */
-export function tsQuery(terms: readonly string[]): string {
-  return terms
-    .map((term, i) => `'${term.replaceAll("'", "''")}'${i === terms.length - 1 ? ":*" : ""}`)
-    .join(" & ");
+/** tsquery syntax for a search: each word quoted, phrases with <->, alternatives OR-ed, every word required. */
+export function tsQuery(search: SearchMatch): string {
+  const render = (groups: SearchAlternative[][]) =>
+    groups
+      .map(
+        (group) =>
+          `(${group
+            .map(
+              (a) =>
+                a.tokens.map((t) => `'${t.replaceAll("'", "''")}'`).join(" <-> ") + (a.prefix ? ":*" : ""),
+            )
+            .join(" | ")})`,
+      )
+      .join(" & ");
+  const { include, exclude } = searchGroups(search);
+  return exclude ? `(${render(include)}) & !(${render(exclude)})` : render(include);
 }
 
 function createPostgresDialect(db: Kysely<Database>): SqlDialect {
@@ -78,8 +92,8 @@ function createPostgresDialect(db: Kysely<Database>): SqlDialect {
     name: "postgres",
     // The database clock: workers on many machines agree on when a lease runs out.
     nowMs: () => sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`,
-    matchesSearch: async (terms) => {
-      const query = sql`to_tsquery('simple', ${tsQuery(terms)})`;
+    matchesSearch: async (search) => {
+      const query = sql`to_tsquery('simple', ${tsQuery(search)})`;
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from (
         select 1 from images where search @@ ${query} limit ${FEW_MATCHES + 1}) as capped`.execute(db);
       if ((rows[0]?.n ?? 0) > FEW_MATCHES) return sql<SqlBool>`"images"."search" @@ ${query}`;

@@ -4,6 +4,13 @@ import { type Analysis, addTags } from "../../domain/analysis.js";
 import { PhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageRecord, type ImageStatus } from "../../domain/image.js";
 import { hashKeys } from "../../domain/near-duplicates.js";
+import {
+  type ExpandedWord,
+  lastTier,
+  loadSearchExpander,
+  type SearchExpander,
+  type SearchTier,
+} from "../../lexicon/search-expansion.js";
 import type {
   AlbumRecord,
   AlbumSummary,
@@ -11,6 +18,7 @@ import type {
   CatalogStats,
   CorrectionExample,
   DuplicatePair,
+  EmbeddingChange,
   ImageFilters,
   ImageOrder,
   ImagePage,
@@ -24,6 +32,7 @@ import type {
 import type { SqlDialect } from "./dialect.js";
 import {
   analysisColumns,
+  decodeFloats,
   decodeVector,
   encodeVector,
   IMAGE_COLUMNS,
@@ -39,7 +48,10 @@ import {
   decodeCursor,
   encodeCursor,
   fromBound,
+  type ListCursor,
+  phraseTokens,
   searchTerms,
+  tierAddsWords,
   toBoundExclusive,
 } from "./query.js";
 import type { AlbumsTable, Database } from "./schema.js";
@@ -50,6 +62,7 @@ const PROCESS_ID = `${hostname()}:${process.pid}`;
 const notFound = (id: string) => new PhotocatError("not_found", `no photo with id ${id}`);
 
 type Images = SelectQueryBuilder<Database, "images", object>;
+type PageRow = ImageRow & { captured_at: string };
 type SavedFilters = AlbumRecord["filters"];
 
 /** Ids per statement: well under SQLite's and PostgreSQL's limits on bound values. */
@@ -118,7 +131,12 @@ function chunks<T>(items: readonly T[], size = IDS_PER_STATEMENT): T[][] {
 export function createSqlCatalog(
   db: Kysely<Database>,
   dialect: SqlDialect,
-  options: { kind: string; close: () => Promise<void> },
+  options: {
+    kind: string;
+    close: () => Promise<void>;
+    /** How search words are widened (default: WordNet, loaded on the first search). */
+    expander?: () => Promise<SearchExpander>;
+  },
 ): Catalog {
   const nowIso = () => new Date().toISOString();
 
@@ -136,16 +154,57 @@ export function createSqlCatalog(
     return row ? toImageRecord(row) : null;
   }
 
-  /** The records of `ids` in that order; the one past `limit`, when there, says another page follows. */
-  async function pageOfIds(ids: readonly string[], limit: number): Promise<ImagePage> {
-    if (ids.length === 0) return { items: [], nextCursor: null };
-    const rows = await db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", ids).execute();
+  /** The rows of `ids` in that order (those that still exist). */
+  async function rowsOfIds(ids: readonly string[]): Promise<PageRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom("images")
+      .select([...IMAGE_COLUMNS, "captured_at"])
+      .where("id", "in", ids)
+      .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
-    return toPage(
-      ids.flatMap((id) => byId.get(id) ?? []),
-      limit,
-      (row) => row.created_at,
-    );
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /**
+   * Up to `count` rows of a listing, newest first by `key`, after `cursor`. `search`: the listing holds a
+   * search condition, so the page's keys are sorted first and only then are the page's rows read.
+   */
+  async function pageRows(
+    filtered: Images,
+    key: "created_at" | "captured_at",
+    cursor: ListCursor | null,
+    count: number,
+    search = false,
+  ): Promise<PageRow[]> {
+    let select = filtered.select(IMAGE_COLUMNS);
+    if (cursor) {
+      select = select.where(({ eb, refTuple, tuple }) =>
+        eb(refTuple(key, "id"), "<", tuple(cursor.createdAt, cursor.id)),
+      );
+    }
+    if (search) {
+      // Sorting up to thousands of matches is cheaper on their keys alone; then only the page's rows are read.
+      const pageKeys = select
+        .clearSelect()
+        .select("id")
+        .orderBy(key, "desc")
+        .orderBy("id", "desc")
+        .limit(count);
+      select = db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", pageKeys);
+    }
+    return select.select("captured_at").orderBy(key, "desc").orderBy("id", "desc").limit(count).execute();
+  }
+
+  /** The query's words with their synonyms and narrower words (WordNet, loaded on the first search). */
+  async function expandTerms(terms: readonly string[]): Promise<ExpandedWord[]> {
+    const expander = await (options.expander ?? loadSearchExpander)();
+    const words = expander.expand(terms);
+    if (!dialect.indexedWords) return words;
+    const tokens = new Set(words.flatMap((w) => [...w.synonyms, ...w.narrower].flatMap(phraseTokens)));
+    const indexed = await dialect.indexedWords([...tokens]);
+    const used = (word: string) => phraseTokens(word).every((t) => indexed.has(t));
+    return words.map((w) => ({ ...w, synonyms: w.synonyms.filter(used), narrower: w.narrower.filter(used) }));
   }
 
   async function albumRow(id: string): Promise<AlbumsTable | undefined> {
@@ -172,7 +231,8 @@ export function createSqlCatalog(
     if (filters.q?.trim()) {
       const terms = searchTerms(filters.q);
       if (terms.length === 0) return null;
-      select = select.where(await dialect.matchesSearch(terms));
+      const words = await expandTerms(terms);
+      select = select.where(await dialect.matchesSearch({ words, tier: lastTier(words), onlyNew: false }));
     }
     if (filters.album) {
       const album = await albumRow(filters.album);
@@ -302,35 +362,47 @@ export function createSqlCatalog(
       const terms = query.q?.trim() ? searchTerms(query.q) : null;
       // Only punctuation: no word to look for, so nothing matches.
       if (!filtered || terms?.length === 0) return { items: [], nextCursor: null };
-      if (terms && dialect.searchPage && order === "added") {
-        const ids = await dialect.searchPage(filtered, terms, cursor, limit + 1);
-        if (ids) return pageOfIds(ids, limit);
-      }
       const key = order === "taken" ? "captured_at" : "created_at";
-      let select = filtered.select(IMAGE_COLUMNS);
-      if (cursor) {
-        select = select.where(({ eb, refTuple, tuple }) =>
-          eb(refTuple(key, "id"), "<", tuple(cursor.createdAt, cursor.id)),
+      if (!terms) {
+        const rows = await pageRows(filtered, key, cursor, limit + 1);
+        return toPage(rows, limit, (row) => row[key], order === "taken");
+      }
+      // Exact words first, then synonyms, then narrower words, each tier newest first: a page may span tiers.
+      const words = await expandTerms(terms);
+      const rows: (PageRow & { tier: SearchTier })[] = [];
+      for (let tier = cursor?.tier ?? 0; tier <= lastTier(words) && rows.length <= limit; tier++) {
+        if (!tierAddsWords(words, tier as SearchTier)) continue;
+        const search = { words, tier: tier as SearchTier, onlyNew: true };
+        const after = tier === (cursor?.tier ?? 0) ? cursor : null;
+        const wanted = limit + 1 - rows.length;
+        let found: PageRow[] | null = null;
+        if (dialect.searchPage && order === "added") {
+          const ids = await dialect.searchPage(filtered, search, after, wanted);
+          if (ids) found = await rowsOfIds(ids);
+        }
+        found ??= await pageRows(
+          filtered.where(await dialect.matchesSearch(search)),
+          key,
+          after,
+          wanted,
+          true,
         );
+        rows.push(...found.map((row) => ({ ...row, tier: tier as SearchTier })));
       }
-      if (terms) {
-        select = select.where(await dialect.matchesSearch(terms));
-        // Sorting up to thousands of matches is cheaper on their keys alone; then only the page's rows are read.
-        const pageKeys = select
-          .clearSelect()
-          .select("id")
-          .orderBy(key, "desc")
-          .orderBy("id", "desc")
-          .limit(limit + 1);
-        select = db.selectFrom("images").select(IMAGE_COLUMNS).where("id", "in", pageKeys);
-      }
-      const rows = await select
-        .select("captured_at")
-        .orderBy(key, "desc")
-        .orderBy("id", "desc")
-        .limit(limit + 1)
-        .execute();
-      return toPage(rows, limit, (row) => row[key], order === "taken");
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toImageRecord),
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor({
+                createdAt: last[key],
+                id: last.id,
+                ...(order === "taken" ? { taken: true } : {}),
+                tier: last.tier,
+              })
+            : null,
+      };
     },
 
     async setStatus(id: string, status: ImageStatus, error?: string | null) {
@@ -354,9 +426,12 @@ export function createSqlCatalog(
         try {
           await db
             .insertInto("embeddings")
-            .values({ image_id: id, model, vector: encodeVector(vector) })
+            .values({ image_id: id, model, vector: encodeVector(vector), changed_ms: dialect.nowMs() })
             .onConflict((oc) =>
-              oc.columns(["image_id", "model"]).doUpdateSet((eb) => ({ vector: eb.ref("excluded.vector") })),
+              oc.columns(["image_id", "model"]).doUpdateSet((eb) => ({
+                vector: eb.ref("excluded.vector"),
+                changed_ms: eb.ref("excluded.changed_ms"),
+              })),
             )
             .execute();
         } catch (error) {
@@ -742,6 +817,39 @@ export function createSqlCatalog(
         imageId: r.image_id,
         category: String(r.edit_category),
         vector: decodeVector(r.vector),
+      }));
+    },
+
+    async embeddingsOf(id: string) {
+      const rows = await db
+        .selectFrom("embeddings")
+        .select(["model", "vector"])
+        .where("image_id", "=", id)
+        .orderBy("changed_ms", "desc")
+        .orderBy("model")
+        .execute();
+      return rows.map((r) => ({ model: r.model, vector: decodeFloats(r.vector) }));
+    },
+
+    async changedEmbeddings(model: string, since: EmbeddingChange | null, limit: number) {
+      let select = db
+        .selectFrom("embeddings")
+        .select(["image_id", "vector", "changed_ms"])
+        .where("model", "=", model);
+      if (since) {
+        select = select.where(({ eb, refTuple, tuple }) =>
+          eb(refTuple("changed_ms", "image_id"), ">", tuple(since.changedMs, since.imageId)),
+        );
+      }
+      const rows = await select
+        .orderBy("changed_ms")
+        .orderBy("image_id")
+        .limit(Math.max(1, Math.floor(limit)))
+        .execute();
+      return rows.map((r) => ({
+        imageId: r.image_id,
+        changedMs: Number(r.changed_ms),
+        vector: decodeFloats(r.vector),
       }));
     },
 

@@ -1,5 +1,17 @@
 import type { Expression, Kysely, RawBuilder, SelectQueryBuilder, SqlBool } from "kysely";
+import type { ExpandedWord, SearchTier } from "../../lexicon/search-expansion.js";
 import type { Database } from "./schema.js";
+
+/**
+ * What a search looks for: every word (each as itself or, from tier 1, a synonym, from tier 2, a narrower
+ * word; the last word also as a prefix). `onlyNew`: leave out what the tier before finds, so a page shows
+ * each tier's photos once, exact matches first.
+ */
+export interface SearchMatch {
+  words: readonly ExpandedWord[];
+  tier: SearchTier;
+  onlyNew: boolean;
+}
 
 /**
  * Up to this many matches (of a search or a date range), a page is best built from the matches,
@@ -14,10 +26,10 @@ export interface SqlDialect {
   /** The current time in epoch milliseconds, as SQL (the database clock where many machines share it). */
   nowMs(): RawBuilder<number>;
   /**
-   * Restricts `images` to rows matching every term (the last one as a prefix). Terms are plain words.
-   * Async so a dialect may look at how many rows match before it picks the fastest form.
+   * Restricts `images` to rows matching the search. Async so a dialect may look at how many rows match
+   * before it picks the fastest form.
    */
-  matchesSearch(terms: readonly string[]): Promise<Expression<SqlBool>>;
+  matchesSearch(search: SearchMatch): Promise<Expression<SqlBool>>;
   /**
    * Restricts `images` to capture times in [from, toExclusive) (UTC ISO text; either may be absent).
    * `byCaptureTime`: the rows are read in capture-time order, so the range should seek that index.
@@ -46,9 +58,15 @@ export interface SqlDialect {
    */
   searchPage?(
     filtered: SelectQueryBuilder<Database, "images", object>,
-    terms: readonly string[],
+    search: SearchMatch,
     after: { id: string } | null,
     count: number,
   ): Promise<string[] | null>;
+  /**
+   * Of these words (single tokens), those the search index holds at all: a search leaves out the synonyms and
+   * narrower words no photo uses, so "animal" asks for the few kinds of animal present, not 150 words.
+   * Absent: every word is kept.
+   */
+  indexedWords?(words: readonly string[]): Promise<Set<string>>;
   isForeignKeyViolation(error: unknown): boolean;
 }

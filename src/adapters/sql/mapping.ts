@@ -1,3 +1,4 @@
+import { endianness } from "node:os";
 import type { Selectable } from "kysely";
 import type { Analysis } from "../../domain/analysis.js";
 import type {
@@ -258,6 +259,20 @@ export function encodeVector(vector: readonly number[]): Buffer {
     bytes.writeFloatLE(value, i * 4);
   });
   return bytes;
+}
+
+const LITTLE_ENDIAN = endianness() === "LE";
+
+/** The stored values as a Float32Array of their own (no copy of the row's buffer is kept). */
+export function decodeFloats(bytes: Uint8Array): Float32Array {
+  const length = Math.floor(bytes.byteLength / 4);
+  // Stored little-endian, as this machine keeps them: one copy of the bytes.
+  if (LITTLE_ENDIAN)
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + length * 4));
+  const values = new Float32Array(length);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
+  return values;
 }
 
 export function decodeVector(bytes: Uint8Array): number[] {

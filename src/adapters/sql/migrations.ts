@@ -261,6 +261,24 @@ export async function addPerceptualHashes(db: AnyDb, dialect: "sqlite" | "postgr
   await db.schema.createIndex("duplicate_pairs_b").on("duplicate_pairs").column("image_b").execute();
 }
 
+/**
+ * When each embedding was last written (epoch milliseconds, database clock), so an in-memory index of
+ * similar photos reads only what changed since it last looked. Older rows count as written at 0.
+ */
+export async function addEmbeddingChanges(db: AnyDb, dialect: "sqlite" | "postgres"): Promise<void> {
+  const big = dialect === "postgres" ? sql`bigint` : sql`integer`;
+  await db.schema
+    .alterTable("embeddings")
+    .addColumn("changed_ms", big, (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .createIndex("embeddings_changes")
+    .on("embeddings")
+    .columns(["model", "changed_ms", "image_id"])
+    .execute();
+  await db.schema.dropIndex("embeddings_model").execute();
+}
+
 /** Applies in-code migrations (nothing is read from disk, so dist/ works the same). */
 export async function migrate(
   db: AnyDb,

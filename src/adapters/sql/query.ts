@@ -1,5 +1,7 @@
 import { PhotocatError } from "../../domain/errors.js";
 import { IMAGE_STATUSES, type ImageStatus } from "../../domain/image.js";
+import { type ExpandedWord, type SearchTier, wordsAtTier } from "../../lexicon/search-expansion.js";
+import type { SearchMatch } from "./dialect.js";
 
 export const MAX_PAGE_SIZE = 500;
 const MAX_SEARCH_TERMS = 16;
@@ -11,24 +13,35 @@ export interface ListCursor {
   id: string;
   /** Set for pages in capture-time order, so a cursor is never read in the other order. */
   taken?: boolean;
+  /** A search's tier (exact, synonym, narrower) of the last row: the next page goes on from there. */
+  tier?: SearchTier;
 }
 
 /** Opaque to clients: base64url of the last row's sort key. */
 export function encodeCursor(cursor: ListCursor): string {
-  const key = cursor.taken ? [cursor.createdAt, cursor.id, "taken"] : [cursor.createdAt, cursor.id];
+  const key: (string | number)[] = [cursor.createdAt, cursor.id];
+  if (cursor.taken) key.push("taken");
+  if (cursor.tier !== undefined) key.push(cursor.tier);
   return Buffer.from(JSON.stringify(key)).toString("base64url");
 }
 
 export function decodeCursor(value: string): ListCursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
-    if (
-      Array.isArray(parsed) &&
-      (parsed.length === 2 || (parsed.length === 3 && parsed[2] === "taken")) &&
-      typeof parsed[0] === "string" &&
-      typeof parsed[1] === "string"
-    ) {
-      return { createdAt: parsed[0], id: parsed[1], ...(parsed.length === 3 ? { taken: true } : {}) };
+    if (Array.isArray(parsed) && typeof parsed[0] === "string" && typeof parsed[1] === "string") {
+      const [createdAt, id, ...rest] = parsed as [string, string, ...unknown[]];
+      const taken = rest[0] === "taken";
+      if (taken) rest.shift();
+      const tier = rest.shift();
+      const validTier = tier === undefined || tier === 0 || tier === 1 || tier === 2;
+      if (rest.length === 0 && validTier) {
+        return {
+          createdAt,
+          id,
+          ...(taken ? { taken } : {}),
+          ...(tier !== undefined ? { tier: tier as SearchTier } : {}),
+        };
+      }
     }
   } catch {
     // Reported below.
@@ -96,4 +109,54 @@ export function searchTerms(q: string): string[] {
       .toLowerCase()
       .match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
   return words.slice(0, MAX_SEARCH_TERMS).map((w) => w.slice(0, MAX_TERM_CHARS));
+}
+
+/** A word or phrase of a search as the indexes split it: letters, digits and marks ("kitty-cat" -> kitty cat). */
+export function phraseTokens(words: string): string[] {
+  return (
+    words
+      .normalize("NFKC")
+      .toLowerCase()
+      .match(/[\p{L}\p{N}\p{M}]+/gu) ?? []
+  );
+}
+
+/** One way a search word may appear in a photo's words: a word or phrase, the typed word also as a prefix. */
+export interface SearchAlternative {
+  tokens: string[];
+  prefix: boolean;
+}
+
+function alternativesAt(word: ExpandedWord, tier: SearchTier): SearchAlternative[] {
+  const seen = new Set<string>();
+  const out: SearchAlternative[] = [];
+  for (const words of wordsAtTier(word, tier)) {
+    const tokens = phraseTokens(words);
+    const key = tokens.join(" ");
+    if (tokens.length === 0 || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ tokens, prefix: word.prefix && words === word.word && tokens.length === 1 });
+  }
+  return out;
+}
+
+/**
+ * A search as groups of alternatives, every group required: `include` at the search's tier, and `exclude`
+ * (when only what is new at the tier is wanted) at the tier before.
+ */
+export function searchGroups(search: SearchMatch): {
+  include: SearchAlternative[][];
+  exclude: SearchAlternative[][] | null;
+} {
+  const at = (tier: SearchTier) => search.words.map((w) => alternativesAt(w, tier));
+  return {
+    include: at(search.tier),
+    exclude: search.onlyNew && search.tier > 0 ? at((search.tier - 1) as SearchTier) : null,
+  };
+}
+
+/** Whether a tier finds anything the tier before does not (some word has words of that tier). */
+export function tierAddsWords(words: readonly ExpandedWord[], tier: SearchTier): boolean {
+  if (tier === 0) return true;
+  return words.some((w) => (tier === 1 ? w.synonyms : w.narrower).length > 0);
 }

@@ -83,6 +83,8 @@ export interface EmbeddingsTable {
   model: string;
   /** Float32 little-endian values. */
   vector: Uint8Array;
+  /** When it was last written, epoch milliseconds by the database clock. */
+  changed_ms: Generated<number>;
 }
 
 export interface JobsTable {

@@ -3,13 +3,15 @@ import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, type Migration, type SqlBool, SqliteDialect, sql } from "kysely";
 import { PhotocatError } from "../../domain/errors.js";
+import type { SearchExpander } from "../../lexicon/search-expansion.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { createSqlCatalog } from "../sql/catalog.js";
-import { FEW_MATCHES, type SqlDialect } from "../sql/dialect.js";
+import { FEW_MATCHES, type SearchMatch, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
 import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addAlbums,
+  addEmbeddingChanges,
   addHealthProbes,
   addOwnWords,
   addPerceptualHashes,
@@ -20,6 +22,7 @@ import {
   migrate,
   typedJobs,
 } from "../sql/migrations.js";
+import { type SearchAlternative, searchGroups } from "../sql/query.js";
 import type { Database } from "../sql/schema.js";
 
 export type { SqlStore };
@@ -95,16 +98,23 @@ export const migrations: Record<string, Migration> = {
       );
     },
   },
+  "0011_embedding_changes": { up: (db) => addEmbeddingChanges(db, "sqlite") },
 };
 
 /** Albums larger than this are paged by walking the ordered index (see inAlbum). */
 const ALBUM_WALK_FROM = 300;
 
-/** FTS5 syntax from plain words: each quoted, the last one a prefix. */
-export function ftsQuery(terms: readonly string[]): string {
-  return terms
-    .map((term, i) => `"${term.replaceAll('"', '""')}"${i === terms.length - 1 ? "*" : ""}`)
-    .join(" ");
+/** FTS5 syntax for a search: each word or phrase quoted, alternatives OR-ed, every word required. */
+export function ftsQuery(search: SearchMatch): string {
+  const render = (groups: SearchAlternative[][]) =>
+    groups
+      .map(
+        (group) =>
+          `(${group.map((a) => `"${a.tokens.join(" ").replaceAll('"', '""')}"${a.prefix ? "*" : ""}`).join(" OR ")})`,
+      )
+      .join(" AND ");
+  const { include, exclude } = searchGroups(search);
+  return exclude ? `(${render(include)}) NOT (${render(exclude)})` : render(include);
 }
 
 function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Database>): SqlDialect {
@@ -114,12 +124,13 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
   let seqOf: BetterSqlite3.Statement<[string], { seq: number }> | undefined;
   let matchesBelow: BetterSqlite3.Statement<[string, number, number], number> | undefined;
   let countInAlbum: BetterSqlite3.Statement<[string, number], { n: number }> | undefined;
+  let indexedTerm: BetterSqlite3.Statement<[string], number> | undefined;
   return {
     name: "sqlite",
     // One machine shares a SQLite file, so its clock is the database clock.
     nowMs: () => sql<number>`${Date.now()}`,
-    matchesSearch: async (terms) => {
-      const query = ftsQuery(terms);
+    matchesSearch: async (search) => {
+      const query = ftsQuery(search);
       countMatches ??= database.prepare(
         "select count(*) as n from (select rowid from images_fts where images_fts match ? limit ?)",
       );
@@ -167,8 +178,8 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
       }),
     // The index keeps each photo's words under its seq, which grows with every photo added: reading matches
     // by descending rowid is reading them newest added first, a chunk at a time, with no sort of them all.
-    searchPage: async (filtered, terms, after, count) => {
-      const query = ftsQuery(terms);
+    searchPage: async (filtered, search, after, count) => {
+      const query = ftsQuery(search);
       let below = Number.MAX_SAFE_INTEGER;
       if (after) {
         seqOf ??= database.prepare("select seq from images where id = ?");
@@ -194,6 +205,20 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
         below = seqs.at(-1)!;
       }
       return ids;
+    },
+    indexedWords: async (words) => {
+      if (!indexedTerm) {
+        // A view of the index's terms, for this connection only: nothing to migrate, nothing to keep in step.
+        database.exec(
+          "create virtual table if not exists temp.images_fts_terms using fts5vocab(main, images_fts, row)",
+        );
+        indexedTerm = database
+          .prepare<[string], number>("select 1 from temp.images_fts_terms where term = ?")
+          .pluck();
+      }
+      // The index keeps words without diacritics (remove_diacritics 2).
+      const fold = (w: string) => w.normalize("NFKD").replace(/\p{M}/gu, "");
+      return new Set(words.filter((w) => indexedTerm!.get(fold(w)) !== undefined));
     },
     isForeignKeyViolation: (error) =>
       error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY",
@@ -236,7 +261,12 @@ async function migrateLocked(database: BetterSqlite3.Database, run: () => Promis
  * may open the same file: WAL lets readers run beside the writer, busy_timeout makes writers wait.
  * Opening is synchronous; migrations run at once and every call waits for them (await `ready` to fail fast).
  */
-export function openSqliteStore(options: { path: string; logger?: Logger }): SqlStore & {
+export function openSqliteStore(options: {
+  path: string;
+  logger?: Logger;
+  /** How search words are widened (default: WordNet's synonyms and narrower words). */
+  expander?: () => Promise<SearchExpander>;
+}): SqlStore & {
   ready: Promise<void>;
 } {
   if (!options.path) throw new PhotocatError("configuration", "[catalog:sqlite] missing option path");
@@ -268,7 +298,10 @@ export function openSqliteStore(options: { path: string; logger?: Logger }): Sql
     await db.destroy();
   });
   return {
-    catalog: afterReady(createSqlCatalog(db, sqliteDialect, { kind: "sqlite", close: closer.part }), ready),
+    catalog: afterReady(
+      createSqlCatalog(db, sqliteDialect, { kind: "sqlite", close: closer.part, expander: options.expander }),
+      ready,
+    ),
     queue: afterReady(createSqlJobQueue(db, sqliteDialect, { kind: "sqlite", close: closer.part }), ready),
     close: closer.all,
     ready,

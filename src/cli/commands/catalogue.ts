@@ -190,7 +190,10 @@ export function catalogueCommands(program: Command): void {
 
   const search = program
     .command("search")
-    .description("full-text search over descriptions, tags, text and names");
+    .description(
+      "search descriptions, tags, text and names by meaning: each word also finds its synonyms and more " +
+        "specific words (animal finds dogs), exact matches first",
+    );
   listingOptions(search.argument("<query...>", "words to find"))
     .addOption(formatOption(["table", "json", "csv"], "table"))
     .option("-n, --limit <n>", "at most this many", positiveInteger, 50)
@@ -380,6 +383,41 @@ export function catalogueCommands(program: Command): void {
       }),
     );
   addSettingFlags(duplicates, CATALOGUE_SETTINGS);
+
+  const similar = program
+    .command("similar")
+    .description("more like this: the photos whose image embedding is nearest the photo's, nearest first")
+    .argument("<id>", "photo id (or a unique prefix)")
+    .addOption(formatOption(["table", "json", "csv"], "table"))
+    .option("-n, --limit <n>", "at most this many (up to 100)", positiveInteger, 12)
+    .action((id: string, options: Options) =>
+      withContainer(options, async (container) => {
+        const found = await container.gallery.similar(await container.gallery.resolveId(id), options.limit);
+        if (options.format !== "table") {
+          for (const line of formatImages(
+            found.map((f) => f.image),
+            options.format,
+          ))
+            console.log(line);
+          return EXIT.ok;
+        }
+        if (found.length === 0) {
+          console.error("no other photo has an embedding yet");
+          return EXIT.ok;
+        }
+        const [header, ...rows] = formatImages(
+          found.map((f) => f.image),
+          "table",
+          (process.stdout.columns ?? 100) - 8,
+        );
+        console.log(`${"COSINE".padEnd(6)}  ${header}`);
+        for (const [i, row] of rows.entries()) {
+          console.log(`${found[i]!.similarity.toFixed(3).padStart(6)}  ${row}`);
+        }
+        return EXIT.ok;
+      }),
+    );
+  addSettingFlags(similar, CATALOGUE_SETTINGS);
 
   const stats = program
     .command("stats")

@@ -1,6 +1,6 @@
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, reanalysePhoto, trashPhoto, updatePhoto } from "../api.js";
+import { ApiError, reanalysePhoto, similarPhotos, trashPhoto, updatePhoto } from "../api.js";
 import {
   altFor,
   categoryLabel,
@@ -37,6 +37,8 @@ interface PhotoDialogProps {
   onChanged: (photo: Photo) => void;
   /** Moved to the trash: the gallery closes the dialog and offers Undo. */
   onTrashed: (photo: Photo) => void;
+  /** Shows another photo in the dialog (one of "More like this"). */
+  onOpenPhoto: (photo: Photo) => void;
   announce: (message: string) => void;
 }
 
@@ -338,6 +340,8 @@ export function PhotoDialog(props: PhotoDialogProps) {
             </div>
           )}
 
+          {!pending && <MoreLikeThis photo={photo} onOpen={props.onOpenPhoto} />}
+
           <dl class="fields">
             {!editing && (
               <Field label="Tags">
@@ -458,6 +462,81 @@ export function PhotoDialog(props: PhotoDialogProps) {
         </div>
       </dialog>
     </dialog>
+  );
+}
+
+type Similar =
+  | { state: "idle" | "loading" }
+  | { state: "shown"; photos: Photo[] }
+  | { state: "failed"; message: string };
+
+/** "More like this": on request, the photos nearest this one, as thumbnails that open them here. */
+function MoreLikeThis({ photo, onOpen }: { photo: Photo; onOpen: (photo: Photo) => void }) {
+  const [similar, setSimilar] = useState<Similar>({ state: "idle" });
+  const listId = `similar-${photo.id}`;
+  // Another photo: its own neighbours, when asked.
+  useEffect(() => setSimilar({ state: "idle" }), [photo.id]);
+
+  const show = async () => {
+    if (similar.state === "shown") {
+      setSimilar({ state: "idle" });
+      return;
+    }
+    setSimilar({ state: "loading" });
+    try {
+      setSimilar({ state: "shown", photos: await similarPhotos(photo.id) });
+    } catch (reason) {
+      setSimilar({
+        state: "failed",
+        message:
+          reason instanceof ApiError && reason.status === 409
+            ? "No similar photos yet: this photo has no image embedding (it gets one when the offline analyser describes it)."
+            : reason instanceof ApiError
+              ? reason.message
+              : "Similar photos could not be loaded.",
+      });
+    }
+  };
+
+  return (
+    <section class="similar" aria-labelledby={`${listId}-title`}>
+      <h3 id={`${listId}-title`} class="visually-hidden">
+        More like this
+      </h3>
+      <button
+        type="button"
+        class="button"
+        onClick={show}
+        aria-expanded={similar.state === "shown"}
+        aria-controls={listId}
+        disabled={similar.state === "loading"}
+      >
+        {similar.state === "loading" ? "Finding similar photos…" : "More like this"}
+      </button>
+      <div id={listId} role="status">
+        {similar.state === "failed" && <p class="muted">{similar.message}</p>}
+        {similar.state === "shown" && similar.photos.length === 0 && (
+          <p class="muted">No other photo is like this one yet.</p>
+        )}
+      </div>
+      {similar.state === "shown" && similar.photos.length > 0 && (
+        <ul class="similar-list" aria-label="Similar photos">
+          {similar.photos.map((other) => (
+            <li key={other.id}>
+              <button
+                type="button"
+                class="similar-item"
+                onClick={() => onOpen(other)}
+                aria-label={`Open ${altFor(other)}`}
+                title={other.summary ?? other.original_name}
+              >
+                <img class="similar-thumb" src={other.thumbnails.small} alt="" loading="lazy" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 

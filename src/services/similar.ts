@@ -1,0 +1,398 @@
+import { PhotocatError } from "../domain/errors.js";
+import type { ImageRecord } from "../domain/image.js";
+import type { Catalog, EmbeddingChange } from "../ports/catalog.js";
+
+export type SimilarDeps = {
+  catalog: Pick<Catalog, "getImage" | "getImages" | "embeddingsOf" | "changedEmbeddings">;
+};
+
+export interface SimilarPhoto {
+  image: ImageRecord;
+  /** Cosine similarity of the two embeddings, -1..1. */
+  similarity: number;
+}
+
+export const MAX_SIMILAR = 100;
+/**
+ * The index keeps a sketch of each embedding: SKETCH_SIZE values, each input value added (with a sign) to
+ * SKETCH_SPREAD of them (a sparse random projection). Cosines of sketches pick the CANDIDATES, which are then
+ * ranked on their full embeddings (kept in memory as bytes).
+ */
+const SKETCH_SIZE = 128;
+const SKETCH_SPREAD = 4;
+const CANDIDATES = 500;
+/**
+ * Embeddings written this long before the last one seen are read again: a write stamped earlier may commit
+ * after a later one (the stamps come from one clock: the database's, or the one machine's with SQLite).
+ */
+const CHANGE_LAG_MS = 2_000;
+const LOAD_PAGE = 2_000;
+
+/** Which sketch values each input value goes to, and with which sign: fixed, so every process agrees. */
+function sketchPlan(inputs: number): { slots: Uint16Array; signs: Float32Array } {
+  const slots = new Uint16Array(inputs * SKETCH_SPREAD);
+  const signs = new Float32Array(inputs * SKETCH_SPREAD);
+  let state = 0x9e3779b9;
+  const next = () => {
+    // xorshift32: deterministic, good enough to scatter inputs.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  for (let i = 0; i < inputs * SKETCH_SPREAD; i++) {
+    slots[i] = next() % SKETCH_SIZE;
+    signs[i] = next() & 1 ? 1 : -1;
+  }
+  return { slots, signs };
+}
+
+/** A fixed-size min-heap of the best (highest) scores seen, for picking the nearest few of many. */
+class TopScores {
+  readonly scores: Float32Array;
+  readonly items: Int32Array;
+  size = 0;
+  constructor(readonly capacity: number) {
+    this.scores = new Float32Array(capacity);
+    this.items = new Int32Array(capacity);
+  }
+
+  get floor(): number {
+    return this.size < this.capacity ? Number.NEGATIVE_INFINITY : this.scores[0]!;
+  }
+
+  offer(score: number, item: number): void {
+    const { scores, items, capacity } = this;
+    if (this.size < capacity) {
+      let at = this.size++;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (scores[parent]! <= score) break;
+        scores[at] = scores[parent]!;
+        items[at] = items[parent]!;
+        at = parent;
+      }
+      scores[at] = score;
+      items[at] = item;
+      return;
+    }
+    if (score <= scores[0]!) return;
+    let at = 0;
+    for (;;) {
+      const left = 2 * at + 1;
+      if (left >= capacity) break;
+      const right = left + 1;
+      const child = right < capacity && scores[right]! < scores[left]! ? right : left;
+      if (scores[child]! >= score) break;
+      scores[at] = scores[child]!;
+      items[at] = items[child]!;
+      at = child;
+    }
+    scores[at] = score;
+    items[at] = item;
+  }
+
+  /** The items, best first. */
+  sorted(): number[] {
+    return [...this.items.subarray(0, this.size)]
+      .map((item, i) => ({ item, score: this.scores[i]! }))
+      .sort((a, b) => b.score - a.score)
+      .map(({ item }) => item);
+  }
+}
+
+/** Below this many photos a scan of every sketch is fast enough; above it, the sketches are grouped. */
+const GROUP_FROM = 8_000;
+/**
+ * Groups, and how much a query reads: the groups nearest it until it has read PROBE_SHARE of all. More groups
+ * would read less per query but take longer to form (every sketch is compared with every centre).
+ */
+const GROUPS = 64;
+const PROBE_SHARE = 0.1;
+const MIN_PROBED_GROUPS = 8;
+const TRAINING_SAMPLE = 6_000;
+const TRAINING_ROUNDS = 6;
+
+const dot = (a: Float32Array, aBase: number, b: Float32Array, bBase: number, size: number) => {
+  let sum = 0;
+  for (let j = 0; j < size; j++) sum += a[aBase + j]! * b[bBase + j]!;
+  return sum;
+};
+
+/**
+ * The sketches of one embedding model's vectors, by photo; loaded on first use, then kept in step. Past
+ * GROUP_FROM photos the sketches are grouped around centres found by k-means (an inverted file, as vector
+ * databases do): a query reads only the groups nearest it, about PROBE_SHARE of the catalogue.
+ */
+class SketchIndex {
+  #ids: string[] = [];
+  #slotOf = new Map<string, number>();
+  #sketches = new Float32Array(1024 * SKETCH_SIZE);
+  /** Each embedding in full, quantised to bytes (a quarter of its floats' memory), for the final ranking. */
+  #vectors = new Int8Array(0);
+  #vectorNorms = new Float32Array(1024);
+  #dimensions = 0;
+  #plan: ReturnType<typeof sketchPlan> | null = null;
+  #seen: EmbeddingChange | null = null;
+  #refreshing: Promise<void> | null = null;
+  /** Group centres (unit length), each group's slots, and each slot's group; null while ungrouped. */
+  #centres: Float32Array | null = null;
+  #groups: number[][] = [];
+  #groupOf: Int32Array = new Int32Array(0);
+  #groupedAt = 0;
+
+  constructor(
+    private readonly model: string,
+    private readonly catalog: SimilarDeps["catalog"],
+  ) {}
+
+  get size(): number {
+    return this.#ids.length;
+  }
+
+  /** Reads the embeddings written since the last look (all of them the first time). */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#readChanges().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async #readChanges(): Promise<void> {
+    let since: EmbeddingChange | null = this.#seen
+      ? { changedMs: this.#seen.changedMs - CHANGE_LAG_MS, imageId: "" }
+      : null;
+    for (;;) {
+      const changes = await this.catalog.changedEmbeddings(this.model, since, LOAD_PAGE);
+      for (const change of changes) this.#put(change.imageId, change.vector);
+      const last = changes.at(-1);
+      if (last && (!this.#seen || last.changedMs >= this.#seen.changedMs)) this.#seen = last;
+      if (changes.length < LOAD_PAGE || !last) break;
+      since = last;
+    }
+    // Grouped anew when the catalogue has doubled since: the centres follow what it holds.
+    if (this.size >= GROUP_FROM && this.size >= 2 * this.#groupedAt) this.#group();
+  }
+
+  sketch(vector: Float32Array): Float32Array {
+    if (!this.#plan || this.#plan.slots.length !== vector.length * SKETCH_SPREAD) {
+      this.#plan = sketchPlan(vector.length);
+    }
+    const { slots, signs } = this.#plan;
+    const out = new Float32Array(SKETCH_SIZE);
+    for (let i = 0, k = 0; i < vector.length; i++) {
+      const value = vector[i]!;
+      for (let h = 0; h < SKETCH_SPREAD; h++, k++) out[slots[k]!]! += signs[k]! * value;
+    }
+    let norm = 0;
+    for (const v of out) norm += v * v;
+    if (norm > 0) for (let j = 0; j < SKETCH_SIZE; j++) out[j]! /= Math.sqrt(norm);
+    return out;
+  }
+
+  #put(id: string, vector: Float32Array): void {
+    let slot = this.#slotOf.get(id);
+    if (slot === undefined) {
+      slot = this.#ids.length;
+      this.#ids.push(id);
+      this.#slotOf.set(id, slot);
+      if ((slot + 1) * SKETCH_SIZE > this.#sketches.length) {
+        const grown = new Float32Array(this.#sketches.length * 2);
+        grown.set(this.#sketches);
+        this.#sketches = grown;
+      }
+    }
+    this.#sketches.set(this.sketch(vector), slot * SKETCH_SIZE);
+    this.#storeVector(slot, vector);
+    if (this.#centres) this.#assign(slot);
+  }
+
+  #storeVector(slot: number, vector: Float32Array): void {
+    if (this.#dimensions === 0) this.#dimensions = vector.length;
+    const size = this.#dimensions;
+    if ((slot + 1) * size > this.#vectors.length) {
+      const grown = new Int8Array(Math.max(1024 * size, this.#vectors.length * 2));
+      grown.set(this.#vectors);
+      this.#vectors = grown;
+      const norms = new Float32Array(grown.length / size);
+      norms.set(this.#vectorNorms.subarray(0, Math.min(this.#vectorNorms.length, norms.length)));
+      this.#vectorNorms = norms;
+    }
+    let largest = 0;
+    for (let i = 0; i < Math.min(size, vector.length); i++) largest = Math.max(largest, Math.abs(vector[i]!));
+    const scale = largest > 0 ? 127 / largest : 0;
+    let norm = 0;
+    for (let i = 0; i < size; i++) {
+      const q = Math.round((vector[i] ?? 0) * scale);
+      this.#vectors[slot * size + i] = q;
+      norm += q * q;
+    }
+    this.#vectorNorms[slot] = Math.sqrt(norm);
+  }
+
+  /** The cosine of `query` with the stored embedding of each id (quantised: within about 0.01). */
+  rank(query: Float32Array, ids: readonly string[]): { id: string; similarity: number }[] {
+    const size = this.#dimensions;
+    const length = Math.min(size, query.length);
+    const vectors = this.#vectors;
+    const norms = this.#vectorNorms;
+    let queryNorm = 0;
+    for (let i = 0; i < length; i++) queryNorm += query[i]! * query[i]!;
+    queryNorm = Math.sqrt(queryNorm);
+    return ids
+      .flatMap((id) => {
+        const slot = this.#slotOf.get(id);
+        if (slot === undefined || queryNorm === 0 || norms[slot] === 0) return [];
+        let sum = 0;
+        const base = slot * size;
+        for (let i = 0; i < length; i++) sum += query[i]! * vectors[base + i]!;
+        return [{ id, similarity: sum / (queryNorm * norms[slot]!) }];
+      })
+      .sort((a, b) => b.similarity - a.similarity);
+  }
+
+  #nearestCentre(slot: number): number {
+    const centres = this.#centres!;
+    let best = 0;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < this.#groups.length; c++) {
+      const score = dot(this.#sketches, slot * SKETCH_SIZE, centres, c * SKETCH_SIZE, SKETCH_SIZE);
+      if (score > bestScore) {
+        bestScore = score;
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  /** Puts a slot in its nearest group (moving it out of the one it was in). */
+  #assign(slot: number): void {
+    if (slot >= this.#groupOf.length) {
+      const grown = new Int32Array(Math.max(1024, this.#groupOf.length * 2)).fill(-1);
+      grown.set(this.#groupOf);
+      this.#groupOf = grown;
+    }
+    const group = this.#nearestCentre(slot);
+    const previous = this.#groupOf[slot]!;
+    if (previous === group) return;
+    if (previous >= 0) {
+      const members = this.#groups[previous]!;
+      members.splice(members.indexOf(slot), 1);
+    }
+    this.#groups[group]!.push(slot);
+    this.#groupOf[slot] = group;
+  }
+
+  /** k-means over a sample of the sketches (spherical: centres of unit length), then every slot assigned. */
+  #group(): void {
+    const count = GROUPS;
+    const step = Math.max(1, Math.floor(this.size / TRAINING_SAMPLE));
+    const sample: number[] = [];
+    for (let slot = 0; slot < this.size; slot += step) sample.push(slot);
+    const centres = new Float32Array(count * SKETCH_SIZE);
+    for (let c = 0; c < count; c++) {
+      const slot = sample[Math.floor((c * sample.length) / count)]!;
+      centres.set(this.#sketches.subarray(slot * SKETCH_SIZE, (slot + 1) * SKETCH_SIZE), c * SKETCH_SIZE);
+    }
+    this.#centres = centres;
+    this.#groups = Array.from({ length: count }, () => []);
+    for (let round = 0; round < TRAINING_ROUNDS; round++) {
+      const sums = new Float32Array(count * SKETCH_SIZE);
+      for (const slot of sample) {
+        const c = this.#nearestCentre(slot);
+        for (let j = 0; j < SKETCH_SIZE; j++)
+          sums[c * SKETCH_SIZE + j]! += this.#sketches[slot * SKETCH_SIZE + j]!;
+      }
+      for (let c = 0; c < count; c++) {
+        const norm = Math.sqrt(dot(sums, c * SKETCH_SIZE, sums, c * SKETCH_SIZE, SKETCH_SIZE));
+        // An empty group keeps its centre.
+        if (norm > 0)
+          for (let j = 0; j < SKETCH_SIZE; j++)
+            centres[c * SKETCH_SIZE + j] = sums[c * SKETCH_SIZE + j]! / norm;
+      }
+    }
+    this.#groupOf = new Int32Array(Math.max(1024, this.size * 2)).fill(-1);
+    for (let slot = 0; slot < this.size; slot++) this.#assign(slot);
+    this.#groupedAt = this.size;
+  }
+
+  /** About the `count` photos whose sketches are nearest `query`'s, nearest first (`exclude` left out). */
+  nearest(query: Float32Array, count: number, exclude: string): string[] {
+    const sketch = this.sketch(query);
+    const best = new TopScores(count);
+    const skip = this.#slotOf.get(exclude) ?? -1;
+    const sketches = this.#sketches;
+    const consider = (slot: number) => {
+      if (slot !== skip) best.offer(dot(sketch, 0, sketches, slot * SKETCH_SIZE, SKETCH_SIZE), slot);
+    };
+    const centres = this.#centres;
+    if (!centres) {
+      for (let slot = 0; slot < this.size; slot++) consider(slot);
+    } else {
+      const order = this.#groups
+        .map((_, c) => ({ c, score: dot(sketch, 0, centres, c * SKETCH_SIZE, SKETCH_SIZE) }))
+        .sort((a, b) => b.score - a.score);
+      const enough = Math.max(count * 2, this.size * PROBE_SHARE);
+      let read = 0;
+      for (const [n, { c }] of order.entries()) {
+        if (n >= MIN_PROBED_GROUPS && read >= enough) break;
+        for (const slot of this.#groups[c]!) consider(slot);
+        read += this.#groups[c]!.length;
+      }
+    }
+    return best.sorted().map((slot) => this.#ids[slot]!);
+  }
+}
+
+/**
+ * "More like this": the photos whose stored embedding (the local analyser's, or whichever model the photo
+ * has) is nearest, by cosine, from an in-memory index per model that loads on first use and reads only
+ * what changed on each later call, so every process serving the catalogue keeps in step with the others.
+ */
+export class SimilarPhotos {
+  readonly #indexes = new Map<string, SketchIndex>();
+
+  constructor(private readonly deps: SimilarDeps) {}
+
+  async similar(id: string, limit: number): Promise<SimilarPhoto[]> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new PhotocatError("invalid_request", "limit must be a whole number of at least 1");
+    }
+    const wanted = Math.min(limit, MAX_SIMILAR);
+    const { catalog } = this.deps;
+    const image = await catalog.getImage(id);
+    if (!image) throw new PhotocatError("not_found", `no photo with id ${id}`);
+    const [embedding] = await catalog.embeddingsOf(id);
+    if (!embedding) {
+      throw new PhotocatError(
+        "conflict",
+        `the photo ${id} has no embedding yet (status ${image.status}): similar photos are found once ` +
+          "the local analyser has described it (photocat reanalyse)",
+      );
+    }
+    const index = this.#index(embedding.model);
+    await index.refresh();
+    const candidates = index.nearest(embedding.vector, Math.max(CANDIDATES, wanted * 4), id);
+    const ranked = index.rank(embedding.vector, candidates);
+    // Deleted photos may linger in the index, and trashed ones stay there: both are left out here.
+    const shown: SimilarPhoto[] = [];
+    for (let start = 0; start < ranked.length && shown.length < wanted; start += wanted * 2) {
+      const part = ranked.slice(start, start + wanted * 2);
+      const records = new Map((await catalog.getImages(part.map((r) => r.id))).map((r) => [r.id, r]));
+      for (const { id: other, similarity } of part) {
+        const record = records.get(other);
+        if (record && !record.trashedAt && shown.length < wanted) shown.push({ image: record, similarity });
+      }
+    }
+    return shown;
+  }
+
+  #index(model: string): SketchIndex {
+    let index = this.#indexes.get(model);
+    if (!index) {
+      index = new SketchIndex(model, this.deps.catalog);
+      this.#indexes.set(model, index);
+    }
+    return index;
+  }
+}

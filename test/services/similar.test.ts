@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openSqliteStore } from "../../src/adapters/sqlite/index.js";
+import type { Catalog } from "../../src/ports/catalog.js";
+import { SimilarPhotos } from "../../src/services/similar.js";
+import { analysis, newImage } from "../contracts/fixtures.js";
+
+const DIMS = 720;
+
+/** A deterministic pseudo-random generator (mulberry32). */
+function random(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Clustered vectors like a catalogue's: photos of a few kinds of thing, each photo its kind plus noise. */
+function clusteredVectors(count: number, clusters: number, seed = 1): number[][] {
+  const next = random(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+  const centres = Array.from({ length: clusters }, () => Array.from({ length: DIMS }, gauss));
+  return Array.from({ length: count }, (_, i) => centres[i % clusters]!.map((c) => c + 1.2 * gauss()));
+}
+
+function cosine(a: number[], b: number[]) {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+describe("similar photos", () => {
+  let store: ReturnType<typeof openSqliteStore>;
+  let catalog: Catalog;
+  beforeEach(() => {
+    store = openSqliteStore({ path: ":memory:" });
+    catalog = store.catalog;
+  });
+  afterEach(() => store.close());
+
+  async function add(vector: number[] | null, model = "local-test") {
+    const { image } = await catalog.insertImage(newImage());
+    await catalog.saveAnalysis(
+      image.id,
+      analysis(vector ? { embedding: { model, vector } } : {}),
+      `job-${image.id}`,
+    );
+    return image.id;
+  }
+
+  it("finds the exact nearest photos by cosine, nearest first, the photo itself left out", async () => {
+    const vectors = clusteredVectors(600, 30);
+    const ids: string[] = [];
+    for (const vector of vectors) ids.push(await add(vector));
+    const similar = new SimilarPhotos({ catalog });
+    let agreed = 0;
+    for (const q of [0, 17, 123, 301, 599]) {
+      const exact = ids
+        .map((id, i) => ({ id, score: cosine(vectors[q]!, vectors[i]!) }))
+        .filter((r) => r.id !== ids[q])
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 5);
+      const found = await similar.similar(ids[q]!, 5);
+      expect(found.map((f) => f.image.id)).not.toContain(ids[q]);
+      expect(found.map((f) => f.similarity)).toEqual(
+        [...found.map((f) => f.similarity)].sort((a, b) => b - a),
+      );
+      agreed += found.filter((f) => exact.some((e) => e.id === f.image.id)).length;
+    }
+    // The sketch only picks candidates; the full embeddings rank them: the same five as an exact scan.
+    expect(agreed).toBe(25);
+  });
+
+  it("keeps in step with embeddings written after it loaded, and leaves out the trash and other models", async () => {
+    const similar = new SimilarPhotos({ catalog });
+    const [a, b, c] = clusteredVectors(3, 3, 7);
+    const first = await add(a!);
+    const far = await add(c!);
+    await add(a!, "another-model");
+    expect((await similar.similar(first, 10)).map((f) => f.image.id)).toEqual([far]);
+    const twin = await add(a!.map((v) => v * 2));
+    const found = await similar.similar(first, 10);
+    expect(found.map((f) => f.image.id)).toEqual([twin, far]);
+    expect(found[0]!.similarity).toBeCloseTo(1, 2);
+    // A re-analysis that changes the embedding moves the photo.
+    await catalog.saveAnalysis(
+      twin,
+      analysis({ embedding: { model: "local-test", vector: b! } }),
+      "job-again",
+    );
+    expect((await similar.similar(first, 10)).map((f) => f.image.id)).toEqual(
+      cosine(a!, b!) > cosine(a!, c!) ? [twin, far] : [far, twin],
+    );
+    expect((await similar.similar(first, 10))[0]!.similarity).toBeLessThan(0.99);
+    await catalog.trashImage(far);
+    expect((await similar.similar(first, 10)).map((f) => f.image.id)).toEqual([twin]);
+    await catalog.deleteImage(twin);
+    expect(await similar.similar(first, 10)).toEqual([]);
+  });
+
+  it("says why it cannot answer", async () => {
+    const similar = new SimilarPhotos({ catalog });
+    const bare = await add(null);
+    await expect(similar.similar(bare, 5)).rejects.toMatchObject({ code: "conflict", status: 409 });
+    await expect(similar.similar("00000000-0000-4000-8000-000000000000", 5)).rejects.toMatchObject({
+      code: "not_found",
+    });
+    await expect(similar.similar(bare, 0)).rejects.toMatchObject({ code: "invalid_request" });
+  });
+});
