@@ -73,9 +73,13 @@ const PHOTOS_PER_TRANSACTION = 25;
 /** Writes to many photos (bulk changes) run this many at once. */
 const PARALLEL_WRITES = 8;
 
-/** What the catalogue cannot do on DynamoDB yet; each such method throws a not_implemented error. */
+/**
+ * What the catalogue cannot do on DynamoDB yet. Album methods throw a not_implemented error; a search matches
+ * the words given (and, for the last, words it begins), not their WordNet synonyms and narrower words.
+ */
 export const DYNAMODB_CAPABILITIES = {
   albums: false,
+  meaningSearch: false,
 } as const;
 
 const notFound = (id: string) => new PhotocatError("not_found", `no photo with id ${id}`);
