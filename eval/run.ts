@@ -18,7 +18,15 @@ import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { buildVocabulary, caption, captionFacts } from "../src/analysers/local/caption.js";
+import {
+  buildVocabulary,
+  CAPTION_THRESHOLDS,
+  type CaptionFacts,
+  type CaptionThresholds,
+  caption,
+  captionFacts,
+  type Vocabulary,
+} from "../src/analysers/local/caption.js";
 import { decideDefault, type Ranked } from "../src/analysers/local/category.js";
 import { type HeadWeights, headInput, predict, softmax } from "../src/analysers/local/classifier.js";
 import { createLocalAnalyser } from "../src/analysers/local/index.js";
@@ -33,6 +41,7 @@ import { duplicates } from "./duplicates.js";
 import { crossValidate, DEFAULT_CV_SETTINGS, type Example, type Scored } from "./lib/cv.js";
 import { labelledRows, ocrRows, TESTDATA_DIR } from "./lib/dataset.js";
 import {
+  alsoVisible,
   type Described,
   type EvalFigures,
   evaluateDescriptions,
@@ -45,6 +54,7 @@ import {
 import { kindLabel } from "./lib/kinds.js";
 import { characterAccuracy, median, pct, quantile, table } from "./lib/report.js";
 import { mediaTypeOf, signalsFor } from "./lib/signals.js";
+import { judgeSummary } from "./lib/subject-truth.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -332,6 +342,7 @@ async function descriptions(folds: number): Promise<void> {
   const vocabulary = buildVocabulary(wordnet);
   const reader = new TextReader();
   const described: Described[] = [];
+  const allFacts: { e: Example; facts: CaptionFacts }[] = [];
   for (const e of examples) {
     const ranking = rankings.get(e.row.path)!;
     const modelView = decideDefault(ranking, e.cues.signals, e.cues.colours);
@@ -345,7 +356,9 @@ async function descriptions(folds: number): Promise<void> {
           )
         : null;
     const kinds = kindRankings.get(e.row.path);
-    const out = caption(captionFacts(e.cues.signals, e.cues.colours, ranking, kinds, text), vocabulary);
+    const facts = captionFacts(e.cues.signals, e.cues.colours, ranking, kinds, text);
+    allFacts.push({ e, facts });
+    const out = caption(facts, vocabulary);
     described.push({ row: e.row, summary: out.summary, altText: out.altText, tags: out.tags });
   }
   await reader.close();
@@ -357,6 +370,52 @@ async function descriptions(folds: number): Promise<void> {
     : before.descriptions;
   printDescriptionFigures(figures.descriptions, judgedBefore);
   writeSentences(`${args.save ?? "latest"}-sentences.tsv`, described);
+  tradeOff(wordnet, vocabulary, allFacts);
+}
+
+/**
+ * The trade-off between naming specific things and naming wrong ones, on the ImageNet rows with out-of-fold
+ * heads: each threshold of the caption swept alone around the shipped ones (CAPTION_THRESHOLDS).
+ */
+function tradeOff(
+  wordnet: Awaited<ReturnType<typeof loadWordNet>>,
+  vocabulary: Vocabulary,
+  allFacts: readonly { e: Example; facts: CaptionFacts }[],
+): void {
+  const imagenet = allFacts.filter(({ e }) => e.row.path.startsWith("imagenet-samples/"));
+  const judge = (t: CaptionThresholds) => {
+    const judged = imagenet.map(({ e, facts }) =>
+      judgeSummary(
+        wordnet,
+        caption(facts, vocabulary, t).summary,
+        e.row.fineLabel,
+        e.row.category,
+        visible.get(e.row.path),
+      ),
+    );
+    const share = (v: string) => pct(judged.filter((j) => j.verdict === v).length / (judged.length || 1));
+    return [share("wrong"), share("specific")];
+  };
+  const visible = alsoVisible();
+  const sweeps: [keyof CaptionThresholds, number[]][] = [
+    ["kindSure", [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]],
+    ["nameScore", [0.3, 0.35, 0.4, 0.5, 0.6, 0.7]],
+    ["kindInMind", [0.05, 0.1, 0.2, 0.3, 0.5, 1]],
+    ["kindAgree", [0.2, 0.3, 0.4, 0.5, 1]],
+    ["sure", [0.5, 0.6, 0.7, 0.8, 0.9]],
+  ];
+  console.log(
+    `\nTrade-off (${imagenet.length} ImageNet rows, heads out of fold): each threshold swept alone, the others as shipped`,
+  );
+  const rows: string[][] = [];
+  for (const [name, values] of sweeps) {
+    for (const value of values) {
+      const [wrong, specific] = judge({ ...CAPTION_THRESHOLDS, [name]: value });
+      const shipped = CAPTION_THRESHOLDS[name] === value ? " (shipped)" : "";
+      rows.push([`${name} = ${value}${shipped}`, wrong!, specific!]);
+    }
+  }
+  console.log(table(["threshold", "wrong subject", "specific and right"], rows));
 }
 
 // ---------- 3. OCR ----------
