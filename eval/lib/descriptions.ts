@@ -189,7 +189,7 @@ export interface EvalFigures {
   descriptions?: DescriptionFigures;
   categories?: { highRows: number; highRight: number; perCategory: Record<string, [number, number]> };
   ocr?: { images: number; accuracy: number };
-  speed?: { medianMs: number; p95Ms: number; loadMs: number; load: string };
+  speed?: { medianMs: number; p95Ms: number; medianCpuMs?: number; loadMs: number; load: string };
 }
 
 export function readFigures(file: string): EvalFigures {
