@@ -2,7 +2,7 @@ import { cleanText, LIMITS, normaliseSummary, normaliseTags } from "../../domain
 import { LEX_FILES, type WordNet } from "../../lexicon/wordnet.js";
 import { decideDefault, type Ranked } from "./category.js";
 import type { ColourStats } from "./colours.js";
-import { KINDS, kindByConcept, kindOfSynset, kindParents } from "./kinds.js";
+import { KINDS, type Kind, kindByConcept, kindOfSynset, kindParents } from "./kinds.js";
 import { CAPTION_NOUN, OBJECT_CLASSES, type ObjectClass } from "./labels.js";
 import type { DetectedObject, ModelSignals } from "./models.js";
 
@@ -195,6 +195,8 @@ export const CAPTION_THRESHOLDS: CaptionThresholds = {
   kindInMind: 0.1,
   kindAgree: 0.3,
 };
+/** A detection this weak still backs a kind the kind head names, and makes a named word more general (a cat box at 0.22 beside a dog box: "a mammal"). */
+const KIND_BACKING_SCORE = 0.2;
 const NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 
 function classOf(label: string): ObjectClass | undefined {
@@ -383,13 +385,24 @@ function chooseSubject(facts: CaptionFacts, vocabulary: Vocabulary, t: CaptionTh
   };
   const strong: string[][] = [];
   const weak: string[][] = [];
-  const sureKind = deepest(t.kindSure);
+  // A kind the detector has a class for (dog, bird, car, truck) is named from the kind head only when a
+  // detection of it agrees, however weakly: the kind head alone takes cats for dogs. Else its parent kind is.
+  const seen = new Set(agreeing.filter((o) => o.score >= KIND_BACKING_SCORE).map((o) => o.label));
+  const backedKind = (kind: Kind | undefined): Kind | undefined => {
+    let k = kind;
+    while (k && classOf(k.concept) && !seen.has(k.concept)) {
+      const parent = vocabulary.kindParent.get(k.concept);
+      k = parent ? kindByConcept(parent) : undefined;
+    }
+    return k;
+  };
+  const sureKind = backedKind(deepest(t.kindSure));
   const kindInMind = sureKind ?? deepest(t.kindInMind);
   if (kindInMind) (sureKind ? strong : weak).push(lineage(kindInMind.concept, vocabulary.kindParent));
   if (SUBJECT_CATEGORIES.has(category)) {
     for (const o of agreeing) {
       if (o.score >= t.nameScore) strong.push(labelLineage(o.label));
-      else if (o.score >= t.agreeScore) weak.push(labelLineage(o.label));
+      else if (o.score >= KIND_BACKING_SCORE) weak.push(labelLineage(o.label));
     }
   }
   // Two weak signals of different models agreeing count as evidence (a dog box at 0.43, the kind head 0.4 "dog").
