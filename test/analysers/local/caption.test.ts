@@ -112,6 +112,19 @@ describe("offline captions: never a subject the models are not sure of", () => {
     expect(out.summary).toMatch(/^An animal\b/);
   });
 
+  it("never names a dog the detector does not see, nor when it also sees a cat there", () => {
+    const unseen = caption(
+      facts({ category: "animals", confidence: 0.95, kinds: kinds("dog", 0.9) }),
+      vocabulary,
+    );
+    expect(unseen.summary).toMatch(/^A mammal\b/);
+    const doubtful = caption(
+      facts({ category: "animals", confidence: 0.95, objects: [box("dog", 0.48), box("cat", 0.22)] }),
+      vocabulary,
+    );
+    expect(doubtful.summary).toMatch(/^A mammal\b/);
+  });
+
   it("names the kind when a weak detection and a middling kind head agree", () => {
     const out = caption(
       facts({ category: "animals", confidence: 0.95, objects: [box("dog", 0.3)], kinds: kinds("dog", 0.45) }),
