@@ -40,7 +40,7 @@ export function handSample(rows: readonly LabelledRow[]): LabelledRow[] {
 }
 
 /** Things a person saw prominent in an ImageNet photo beside its class ("person" on a tandem). */
-function alsoVisible(): Map<string, string[]> {
+export function alsoVisible(): Map<string, string[]> {
   const file = path.resolve(import.meta.dirname, "../imagenet-visible.tsv");
   const out = new Map<string, string[]>();
   for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
@@ -189,7 +189,7 @@ export interface EvalFigures {
   descriptions?: DescriptionFigures;
   categories?: { highRows: number; highRight: number; perCategory: Record<string, [number, number]> };
   ocr?: { images: number; accuracy: number };
-  speed?: { medianMs: number; p95Ms: number; loadMs: number; load: string };
+  speed?: { medianMs: number; p95Ms: number; medianCpuMs?: number; loadMs: number; load: string };
 }
 
 export function readFigures(file: string): EvalFigures {

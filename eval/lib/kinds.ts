@@ -16,7 +16,7 @@ export function kindLabel(wordnet: WordNet, row: LabelledRow): string {
   const anchors = new Set(anchor ? wordnet.senses(anchor).map((s) => s.id) : []);
   for (const id of ids) {
     if (id === undefined) continue;
-    const kind = kindOfSynset(wordnet, id);
+    const kind = kindOfSynset(wordnet, id, true);
     if (kind && kind.category === row.category) return kind.concept;
     // The first noun of the category's own sort is the subject: "rocket launch" is a rocket, not a launch.
     if (wordnet.ancestors(id).some((a) => anchors.has(a))) break;

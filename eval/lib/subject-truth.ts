@@ -105,9 +105,24 @@ export const CATEGORY_ANCHOR: Record<string, string> = {
   architecture: "structure",
 };
 
+/**
+ * ImageNet classes whose synset is not the one the rules below pick, by a phrase of ImageNet's gloss
+ * (ImageNet's cab is the taxi, not the hansom; its vault the arched roof, not the burial chamber).
+ */
+const IMAGENET_SENSE: Record<string, string> = {
+  cab: "take passengers",
+  wooden_spoon: "a spoon made of wood",
+  vault: "arched brick",
+  mortarboard: "academic cap",
+  plate: "main course",
+};
+
 /** The sense of an ImageNet class that fits its row's category (pickup the truck, not the pickup the device). */
 export function classSense(wordnet: WordNet, className: string, category: string): Synset | undefined {
   const senses = wordnet.senses(className.replace(/_/g, " "));
+  const glossed = IMAGENET_SENSE[className];
+  const chosen = glossed && senses.find((s) => s.gloss.includes(glossed));
+  if (chosen) return chosen;
   const wanted: Record<string, number[]> = {
     animals: [LEX_FILES.animal],
     food: [LEX_FILES.food, LEX_FILES.plant],

@@ -2,7 +2,7 @@ import { cleanText, LIMITS, normaliseSummary, normaliseTags } from "../../domain
 import { LEX_FILES, type WordNet } from "../../lexicon/wordnet.js";
 import { decideDefault, type Ranked } from "./category.js";
 import type { ColourStats } from "./colours.js";
-import { KINDS, kindByConcept, kindOfSynset } from "./kinds.js";
+import { KINDS, type Kind, kindByConcept, kindOfSynset, kindParents } from "./kinds.js";
 import { CAPTION_NOUN, OBJECT_CLASSES, type ObjectClass } from "./labels.js";
 import type { DetectedObject, ModelSignals } from "./models.js";
 
@@ -70,10 +70,17 @@ export interface Caption {
 export interface Vocabulary {
   /** By COCO label and by kind concept. */
   general: ReadonlyMap<string, readonly string[]>;
+  /** A detector label's most specific kind of the label's own category (dog -> dog, cat -> mammal). */
   kindOfLabel: ReadonlyMap<string, string>;
+  /** Each kind's nearest more general kind (dog -> mammal, car -> motor vehicle). */
+  kindParent: ReadonlyMap<string, string>;
 }
 
-export const EMPTY_VOCABULARY: Vocabulary = { general: new Map(), kindOfLabel: new Map() };
+export const EMPTY_VOCABULARY: Vocabulary = {
+  general: new Map(),
+  kindOfLabel: new Map(),
+  kindParent: new Map(),
+};
 
 /** General words worth a tag: the ones people search with, not WordNet's inner nodes ("placental"). */
 const USEFUL_GENERAL = new Set([
@@ -149,25 +156,47 @@ export function buildVocabulary(wordnet: WordNet): Vocabulary {
     if (!sense) continue;
     general.set(c.label, generalOf(sense.id));
     const kind = kindOfSynset(wordnet, sense.id);
-    if (kind) kindOfLabel.set(c.label, kind.concept);
+    if (kind && kind.category === c.category) kindOfLabel.set(c.label, kind.concept);
   }
   for (const kind of KINDS) {
     const sense = wordnet.senses(kind.concept)[0];
     if (sense) general.set(kind.concept, generalOf(sense.id));
   }
-  return { general, kindOfLabel };
+  return { general, kindOfLabel, kindParent: kindParents(wordnet) };
 }
 
-/** The category is named when the head is this sure, or this sure and the detector agrees. */
-const SURE = 0.8;
-const LIKELY = 0.55;
-/** A detection agreeing with a likely category is named from this score (a dog in an animal photo). */
-const NAME_SCORE = 0.5;
-/** The kind head names a kind from this calibrated probability; below KIND_IN_MIND it has no opinion. */
-const KIND_SURE = 0.7;
-const KIND_IN_MIND = 0.3;
-/** A detection this strong counts as agreement with the category. */
-const AGREE_SCORE = 0.4;
+/**
+ * How sure the models must be before a caption names something. Chosen on the evaluation's trade-off curve
+ * (`npm run eval -- --only descriptions`: wrong-subject share against specific-right share, out of fold).
+ */
+export interface CaptionThresholds {
+  /** The category's own word is named when the head is this sure... */
+  sure: number;
+  /** ...or this sure and a detection of that category agrees. */
+  likely: number;
+  /** A detection this strong counts as agreement with the category. */
+  agreeScore: number;
+  /** A detection this strong is evidence for its label (a dog); weaker agreeing ones can only generalise. */
+  nameScore: number;
+  /** The kind head's evidence: a kind it gives this much (with the kinds under it)... */
+  kindSure: number;
+  /** ...and its opinion, which can only generalise the word (a dog box, the kind head thinking "bird"). */
+  kindInMind: number;
+  /** Without strong evidence, a kind head opinion this strong and a weaker detection agreeing name their word. */
+  kindAgree: number;
+}
+
+export const CAPTION_THRESHOLDS: CaptionThresholds = {
+  sure: 0.8,
+  likely: 0.55,
+  agreeScore: 0.4,
+  nameScore: 0.4,
+  kindSure: 0.7,
+  kindInMind: 0.1,
+  kindAgree: 0.3,
+};
+/** A detection this weak still backs a kind the kind head names, and makes a named word more general (a cat box at 0.22 beside a dog box: "a mammal"). */
+const KIND_BACKING_SCORE = 0.2;
 const NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 
 function classOf(label: string): ObjectClass | undefined {
@@ -272,12 +301,38 @@ const CATEGORY_PHRASE: Record<string, string> = {
   documents: "a document",
 };
 
+/** A kind and every kind more general than it (dog, mammal). */
+function lineage(concept: string, parents: ReadonlyMap<string, string>): string[] {
+  const out = [concept];
+  for (let c = parents.get(concept); c && !out.includes(c); c = parents.get(c)) out.push(c);
+  return out;
+}
+
+/**
+ * The kind head's probability of each kind of a category, a kind counting the kinds under it (a motor
+ * vehicle = car + truck + motor vehicles of no finer kind).
+ */
+function kindMass(facts: CaptionFacts, vocabulary: Vocabulary): Map<string, number> {
+  const mass = new Map<string, number>();
+  for (const { label, p } of facts.kinds ?? []) {
+    if (!kindByConcept(label)) continue;
+    for (const concept of lineage(label, vocabulary.kindParent))
+      mass.set(concept, (mass.get(concept) ?? 0) + p);
+  }
+  return mass;
+}
+
+/** How deep a kind is in the tree of kinds (mammal 0, dog 1). */
+const depth = (concept: string, vocabulary: Vocabulary) => lineage(concept, vocabulary.kindParent).length;
+
 /**
  * What the photo shows, said only as far as the models agree: the detector's label when the category head is
- * likely right and the detection is strong and of that category; the category's own word when the head is sure
- * (or likely and backed by a detection); nothing otherwise. A label of another subject category is never named.
+ * likely right, the detection is strong and of that category, and the kind head does not have another kind of
+ * the category in mind; else the most specific kind the kind head is sure of (a bird, a motor vehicle); else
+ * the category's own word when the head is sure (or likely and backed by a detection); nothing otherwise.
+ * A label of another subject category is never named.
  */
-function chooseSubject(facts: CaptionFacts, vocabulary: Vocabulary): Subject {
+function chooseSubject(facts: CaptionFacts, vocabulary: Vocabulary, t: CaptionThresholds): Subject {
   const { category, confidence: p } = facts;
   const agreeing = facts.objects.filter(
     (o) => classOf(o.label)?.category === category && o.label !== "person",
@@ -286,13 +341,13 @@ function chooseSubject(facts: CaptionFacts, vocabulary: Vocabulary): Subject {
     (a, o) => (!a || o.score > a.score ? o : a),
     undefined,
   );
-  const backed = (strongest?.score ?? 0) >= AGREE_SCORE;
-  const categoryNamed = p >= SURE || (p >= LIKELY && backed);
+  const backed = (strongest?.score ?? 0) >= t.agreeScore;
+  const categoryNamed = p >= t.sure || (p >= t.likely && backed);
   const none: Subject = { phrase: null, level: "none", labels: [], closeUp: false };
 
   // People: a confirmed face and either the head or a strong person box agreeing.
-  const personBoxes = facts.objects.filter((o) => o.label === "person" && o.score >= NAME_SCORE);
-  if (facts.faces > 0 && ((category === "people" && p >= LIKELY) || personBoxes.length > 0)) {
+  const personBoxes = facts.objects.filter((o) => o.label === "person" && o.score >= t.nameScore);
+  if (facts.faces > 0 && ((category === "people" && p >= t.likely) || personBoxes.length > 0)) {
     const count = Math.max(facts.faces, personBoxes.length);
     const area = Math.max(0, ...personBoxes.map((o) => o.box[2] * o.box[3]));
     if (count === 1)
@@ -310,50 +365,91 @@ function chooseSubject(facts: CaptionFacts, vocabulary: Vocabulary): Subject {
     };
   }
   if (category === "people")
-    return p >= SURE ? { ...none, phrase: "a person", level: "category", labels: ["person"] } : none;
+    return p >= t.sure ? { ...none, phrase: "a person", level: "category", labels: ["person"] } : none;
 
   if (!categoryNamed) return none;
-  // The kind head (a bird, a car, fruit) and the detector must not disagree: a detector label is named only
-  // when the kind head has no other kind of this category in mind.
-  const topKind = facts.kinds?.[0];
-  const kind = topKind && kindByConcept(topKind.label);
-  const kindSure = kind && kind.category === category && topKind.p >= KIND_SURE ? kind : undefined;
-  const kindInMind = kind && kind.category === category && topKind.p >= KIND_IN_MIND ? kind : undefined;
-  if (strongest && strongest.score >= NAME_SCORE && p >= SURE && SUBJECT_CATEGORIES.has(category)) {
-    const labelKind = vocabulary.kindOfLabel.get(strongest.label);
-    if (!kindInMind || labelKind === kindInMind.concept) {
-      const count = agreeing.filter((o) => o.label === strongest.label && o.score >= AGREE_SCORE).length;
-      const area = strongest.box[2] * strongest.box[3];
-      return {
-        phrase: countPhrase(strongest.label, Math.max(1, count)),
-        level: "specific",
-        labels: [strongest.label],
-        closeUp: count === 1 && area >= 0.45,
-      };
+  // Each signal names a word of the category: the kind head its deepest kind, each agreeing detection its
+  // label. The caption names the most specific word all of them support: their nearest common word (a car
+  // box and a kind head sure of "truck" make "a motor vehicle"). Weak signals can only make the word more
+  // general; a word needs at least one strong one.
+  const mass = kindMass(facts, vocabulary);
+  const deepest = (threshold: number) =>
+    KINDS.filter((k) => k.category === category && (mass.get(k.concept) ?? 0) >= threshold).sort(
+      (a, b) =>
+        depth(b.concept, vocabulary) - depth(a.concept, vocabulary) ||
+        (mass.get(b.concept) ?? 0) - (mass.get(a.concept) ?? 0),
+    )[0];
+  const labelLineage = (label: string) => {
+    const kind = vocabulary.kindOfLabel.get(label);
+    return [`label:${label}`, ...(kind ? lineage(kind, vocabulary.kindParent) : [])];
+  };
+  const strong: string[][] = [];
+  const weak: string[][] = [];
+  // A kind the detector has a class for (dog, bird, car, truck) is named from the kind head only when a
+  // detection of it agrees, however weakly: the kind head alone takes cats for dogs. Else its parent kind is.
+  const seen = new Set(agreeing.filter((o) => o.score >= KIND_BACKING_SCORE).map((o) => o.label));
+  const backedKind = (kind: Kind | undefined): Kind | undefined => {
+    let k = kind;
+    while (k && classOf(k.concept) && !seen.has(k.concept)) {
+      const parent = vocabulary.kindParent.get(k.concept);
+      k = parent ? kindByConcept(parent) : undefined;
+    }
+    return k;
+  };
+  const sureKind = backedKind(deepest(t.kindSure));
+  const kindInMind = sureKind ?? deepest(t.kindInMind);
+  if (kindInMind) (sureKind ? strong : weak).push(lineage(kindInMind.concept, vocabulary.kindParent));
+  if (SUBJECT_CATEGORIES.has(category)) {
+    for (const o of agreeing) {
+      if (o.score >= t.nameScore) strong.push(labelLineage(o.label));
+      else if (o.score >= KIND_BACKING_SCORE) weak.push(labelLineage(o.label));
     }
   }
-  if (kindSure)
-    return { phrase: kindSure.phrase, level: "specific", labels: [kindSure.concept], closeUp: false };
+  // Two weak signals of different models agreeing count as evidence (a dog box at 0.43, the kind head 0.4 "dog").
+  const agreeingKind = deepest(t.kindAgree);
+  const weakAgreement =
+    !sureKind &&
+    agreeingKind &&
+    weak.length > 1 &&
+    kindInMind &&
+    (mass.get(kindInMind.concept) ?? 0) >= t.kindAgree;
+  const word =
+    strong.length > 0 || weakAgreement
+      ? [...strong, ...weak].reduce((common, next) => common.filter((w) => next.includes(w)))[0]
+      : undefined;
+  if (word?.startsWith("label:")) {
+    const label = word.slice("label:".length);
+    const boxes = agreeing.filter((o) => o.label === label && o.score >= t.agreeScore);
+    const largest = Math.max(0, ...boxes.map((o) => o.box[2] * o.box[3]));
+    return {
+      phrase: countPhrase(label, Math.max(1, boxes.length)),
+      level: "specific",
+      labels: [label],
+      closeUp: boxes.length === 1 && largest >= 0.45,
+    };
+  }
+  const kind = word ? kindByConcept(word) : undefined;
+  if (kind) return { phrase: kind.phrase, level: "specific", labels: [kind.concept], closeUp: false };
   const phrase = CATEGORY_PHRASE[category];
   return phrase ? { phrase, level: "category", labels: [], closeUp: false } : none;
 }
 
 /** The main clause, without date and place. Never names anyone. */
-function mainClause(facts: CaptionFacts, subject: Subject, setting: Setting): string {
+function mainClause(facts: CaptionFacts, subject: Subject, setting: Setting, t: CaptionThresholds): string {
   const { category, confidence: p } = facts;
   const where = settingPhrase(setting);
   const colours = colourPhrase(facts.colours.dominant);
-  if (category === "documents" && (p >= LIKELY || facts.text)) {
+  if (category === "documents" && (p >= t.likely || facts.text)) {
     return facts.text ? `text reading "${quote(facts.text, 8)}"` : "a document";
   }
-  if (category === "art" && p >= LIKELY) {
+  if (category === "art" && p >= t.likely) {
     return facts.drawing >= 0.5 ? "an illustration" : "an artwork";
   }
-  if (category === "other" && p >= LIKELY) {
+  if (category === "other" && p >= t.likely) {
     const dominant = facts.colours.dominant[0];
     return dominant ? `an abstract picture, mostly ${dominant}` : "an abstract picture";
   }
-  if (category === "nature" && p >= LIKELY && !subject.phrase) {
+  if (category === "nature" && p >= t.likely && !subject.phrase) {
     // A landscape shows sky; without it, plants or rocks close up are a nature scene, never "a landscape".
     return setting.sky || facts.colours.skyTop >= 0.5
       ? `a landscape${where ? `, ${where}` : ""}`
@@ -382,10 +478,14 @@ const CATEGORY_TAG: Record<string, string> = {
   other: "abstract",
 };
 
-export function caption(facts: CaptionFacts, vocabulary: Vocabulary = EMPTY_VOCABULARY): Caption {
+export function caption(
+  facts: CaptionFacts,
+  vocabulary: Vocabulary = EMPTY_VOCABULARY,
+  thresholds: CaptionThresholds = CAPTION_THRESHOLDS,
+): Caption {
   const setting = settingOf(facts.colours, facts.category);
-  const subject = chooseSubject(facts, vocabulary);
-  const main = mainClause(facts, subject, setting);
+  const subject = chooseSubject(facts, vocabulary, thresholds);
+  const main = mainClause(facts, subject, setting, thresholds);
   const date = when(facts.takenAt);
   const place = facts.place ? cleanText(facts.place, 80) : null;
   let context = "";
@@ -411,7 +511,7 @@ export function caption(facts: CaptionFacts, vocabulary: Vocabulary = EMPTY_VOCA
   }
   const altText = cleanText(normaliseSummary(`${alt}.`), LIMITS.altTextChars);
 
-  const categoryNamed = facts.confidence >= LIKELY || subject.level !== "none";
+  const categoryNamed = facts.confidence >= thresholds.likely || subject.level !== "none";
   const tags = [
     facts.category,
     categoryNamed ? (CATEGORY_TAG[facts.category] ?? "") : "",

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   buildVocabulary,
+  CAPTION_THRESHOLDS,
   type CaptionFacts,
   caption,
   type Vocabulary,
@@ -88,7 +89,7 @@ describe("offline captions: never a subject the models are not sure of", () => {
     expect(out.subject.level).toBe("specific");
   });
 
-  it("does not name a detector label the kind head contradicts, but the kind it is sure of", () => {
+  it("names the word a contradicting detector and kind head share, never either one", () => {
     const out = caption(
       facts({
         category: "vehicles",
@@ -98,8 +99,44 @@ describe("offline captions: never a subject the models are not sure of", () => {
       }),
       vocabulary,
     );
-    expect(out.summary).toMatch(/^A car\b/);
-    expect(out.summary).not.toMatch(/truck/);
+    expect(out.summary).toMatch(/^A motor vehicle\b/);
+    expect(out.summary).not.toMatch(/truck|car\b/);
+    expect(out.subject.level).toBe("specific");
+  });
+
+  it("falls back to the category word when the signals share no word below it", () => {
+    const out = caption(
+      facts({ category: "animals", confidence: 0.95, objects: [box("dog", 0.7)], kinds: kinds("bird", 0.8) }),
+      vocabulary,
+    );
+    expect(out.summary).toMatch(/^An animal\b/);
+  });
+
+  it("never names a dog the detector does not see, nor when it also sees a cat there", () => {
+    const unseen = caption(
+      facts({ category: "animals", confidence: 0.95, kinds: kinds("dog", 0.9) }),
+      vocabulary,
+    );
+    expect(unseen.summary).toMatch(/^A mammal\b/);
+    const doubtful = caption(
+      facts({ category: "animals", confidence: 0.95, objects: [box("dog", 0.48), box("cat", 0.22)] }),
+      vocabulary,
+    );
+    expect(doubtful.summary).toMatch(/^A mammal\b/);
+  });
+
+  it("names the kind when a weak detection and a middling kind head agree", () => {
+    const out = caption(
+      facts({ category: "animals", confidence: 0.95, objects: [box("dog", 0.3)], kinds: kinds("dog", 0.45) }),
+      vocabulary,
+      { ...CAPTION_THRESHOLDS, nameScore: 0.5, agreeScore: 0.25 },
+    );
+    expect(out.summary).toMatch(/^A dog\b/);
+    const alone = caption(
+      facts({ category: "animals", confidence: 0.95, kinds: kinds("dog", 0.45) }),
+      vocabulary,
+    );
+    expect(alone.summary).toMatch(/^An animal\b/);
   });
 
   it("names no subject at all when the category is unsure, only what the pixels show", () => {

@@ -3,10 +3,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { estimateSkew, TextReader } from "../../../src/analysers/local/ocr.js";
 import type { RgbImage } from "../../../src/analysers/local/pixels.js";
 
-// Tesseract on generated pages: turned, skewed, light on dark. One reader (two worker threads) for the file.
-const reader = new TextReader();
+// Both engines on generated pages: turned, skewed, light on dark. One reader per engine for the file.
+const readers = { ppocr: new TextReader("ppocr"), tesseract: new TextReader("tesseract") };
 afterAll(async () => {
-  await reader.close();
+  for (const reader of Object.values(readers)) await reader.close();
 });
 
 const LINES = [
@@ -37,7 +37,8 @@ async function rgb(image: Sharp): Promise<RgbImage> {
 
 const words = (text: string | null) => (text ?? "").replace(/\s+/g, " ");
 
-describe("offline OCR", () => {
+describe.each(["ppocr", "tesseract"] as const)("offline OCR with %s", (engine) => {
+  const reader = readers[engine];
   it("reads a page turned upside down", async () => {
     const { text } = await reader.read(await rgb((await page()).rotate(180)), { page: true });
     expect(words(text)).toContain("quick brown fox jumps over the lazy dog");
@@ -59,7 +60,9 @@ describe("offline OCR", () => {
     });
     expect(words(text)).toContain("quick brown fox");
   }, 60_000);
+});
 
+describe("offline OCR preparation", () => {
   it("finds the skew of text lines, and none on a level page", async () => {
     const grey = async (image: Sharp) => {
       const { data, info } = await image
