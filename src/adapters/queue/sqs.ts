@@ -15,6 +15,7 @@ import {
   type JobState,
   type QueueCounts,
 } from "../../ports/job-queue.js";
+import { checkKinds, checkMs } from "./arguments.js";
 
 /**
  * A job queue on Amazon SQS, with each job's state in a DynamoDB table.
@@ -135,21 +136,6 @@ function toJob(item: JobItem): Job {
     maxAttempts: Number(item.maxAttempts),
     lastError: item.lastError ?? null,
   } as Job;
-}
-
-function checkKinds(kinds: readonly JobKind[] | undefined): JobKind[] {
-  const list = kinds ? [...kinds] : ALL_JOB_KINDS;
-  for (const kind of list) {
-    if (!Object.hasOwn(JOB_KINDS, kind)) throw new PhotocatError("invalid_request", `no job kind "${kind}"`);
-  }
-  return list;
-}
-
-function checkMs(value: number, name: string): number {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new PhotocatError("invalid_request", `${name} must be a number of milliseconds of at least 0`);
-  }
-  return Math.round(value);
 }
 
 function isConditionFailure(error: unknown): boolean {

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { type Kysely, type Selectable, sql } from "kysely";
 import { PhotocatError } from "../../domain/errors.js";
 import {
-  ALL_JOB_KINDS,
   type EnqueueOptions,
   JOB_KINDS,
   type Job,
@@ -12,6 +11,7 @@ import {
   type JobState,
   type QueueCounts,
 } from "../../ports/job-queue.js";
+import { checkKinds, checkMs } from "../queue/arguments.js";
 import type { SqlDialect } from "./dialect.js";
 import { storableText } from "./mapping.js";
 import type { Database, JobsTable } from "./schema.js";
@@ -32,21 +32,6 @@ function toJob(row: Selectable<JobsTable>): Job {
     maxAttempts: Number(row.max_attempts),
     lastError: row.last_error,
   } as Job;
-}
-
-function checkKinds(kinds: readonly JobKind[] | undefined): JobKind[] {
-  const list = kinds ? [...kinds] : ALL_JOB_KINDS;
-  for (const kind of list) {
-    if (!Object.hasOwn(JOB_KINDS, kind)) throw new PhotocatError("invalid_request", `no job kind "${kind}"`);
-  }
-  return list;
-}
-
-function checkMs(value: number, name: string): number {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new PhotocatError("invalid_request", `${name} must be a number of milliseconds of at least 0`);
-  }
-  return Math.round(value);
 }
 
 export function createSqlJobQueue(
