@@ -80,6 +80,14 @@ describe("originals on an S3 store (PHOTOCAT_SIGNED_DOWNLOADS)", () => {
     );
     expect(location.searchParams.get("response-content-type")).toBe("image/jpeg");
 
+    const doc = (await (await fetch(`${url}/api/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>
+      >;
+    };
+    expect(doc.paths["/api/images/{id}/original"]?.get?.responses["302"]?.headers).toHaveProperty("Location");
+
     const download = await fetch(location);
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
