@@ -58,6 +58,8 @@ export interface Config {
     sqs: { queueUrl: string; jobsTable: string; region: string | null; endpoint: string | null } | null;
     maxReceives: number;
   };
+  /** Originals are downloaded from the store at a short-lived signed URL (302), where the store can sign. */
+  signedDownloads: boolean;
   /** PHOTOCAT_DROP_ZONE_URL: an S3 bucket (and prefix) whose incoming/ objects are ingested, and uploads go to. */
   dropZone: { bucket: string; prefix: string; region: string | null; endpoint: string | null } | null;
 }
@@ -96,6 +98,11 @@ export const SETTINGS = {
   PHOTOCAT_STORAGE_SIDECARS: {
     flag: "--storage-sidecars",
     help: "keep an XMP sidecar beside each original in the storage, rewritten when its description changes (on/off)",
+    default: "off",
+  },
+  PHOTOCAT_SIGNED_DOWNLOADS: {
+    flag: "--signed-downloads",
+    help: "send originals from an S3 store by a redirect to a signed URL valid 5 minutes (on/off)",
     default: "off",
   },
   PHOTOCAT_QUEUE_URL: {
@@ -304,6 +311,11 @@ export function loadConfig(
       sqs: queueUrl ? parseSqsUrl(label("PHOTOCAT_QUEUE_URL"), queueUrl) : null,
       maxReceives: integer("PHOTOCAT_QUEUE_MAX_RECEIVES", 1, 1000),
     },
+    signedDownloads: parse(
+      "PHOTOCAT_SIGNED_DOWNLOADS",
+      onOff(label("PHOTOCAT_SIGNED_DOWNLOADS")),
+      value("PHOTOCAT_SIGNED_DOWNLOADS"),
+    ),
     dropZone: dropZoneUrl ? parseDropZoneUrl(label("PHOTOCAT_DROP_ZONE_URL"), dropZoneUrl, s3) : null,
     providers: {
       anthropic: { apiKey: env.ANTHROPIC_API_KEY || null, baseUrl: env.ANTHROPIC_BASE_URL || null },

@@ -271,6 +271,8 @@ export class PhotocatStack extends Stack {
         PHOTOCAT_SECRETS: secrets.api,
         // The gallery's origin: its POSTs carry it, and the app refuses other origins.
         PHOTOCAT_CORS_ORIGINS: galleryOrigin,
+        // A Lambda response holds at most 6 MB: originals go from the bucket at a signed URL instead.
+        PHOTOCAT_SIGNED_DOWNLOADS: "on",
       },
       description: "Photocat: the HTTP API (the same Hono app as the Node server)",
     });

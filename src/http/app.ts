@@ -54,6 +54,7 @@ import {
   UploadStatus,
 } from "../api/schemas.js";
 import type { Config } from "../config.js";
+import { contentDisposition } from "../domain/content-disposition.js";
 import { asPhotocatError, isPhotocatError, PhotocatError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
@@ -78,7 +79,14 @@ import { serveWeb } from "./web.js";
 export interface AppDeps {
   config: Pick<
     Config,
-    "password" | "apiTokens" | "corsOrigins" | "trustedProxy" | "dataDir" | "maxUploadBytes" | "taxonomy"
+    | "password"
+    | "apiTokens"
+    | "corsOrigins"
+    | "trustedProxy"
+    | "dataDir"
+    | "maxUploadBytes"
+    | "taxonomy"
+    | "signedDownloads"
   >;
   gallery: GalleryService;
   albums: AlbumService;
@@ -97,6 +105,9 @@ export interface AppDeps {
   webRoot?: string;
   version?: string;
 }
+
+/** How long a signed download URL works: enough to start the download, too short to pass around. */
+const SIGNED_DOWNLOAD_SECONDS = 300;
 
 // What the routes below declare: the OpenAPI document is generated from these, so it cannot drift.
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -783,6 +794,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
     request: { params: ImageIdParams, query: OriginalQuery },
     responses: {
       200: bytes("The file (ETag, long cache; an embedded copy is made for each request)", "image/*"),
+      302: {
+        description:
+          "With PHOTOCAT_SIGNED_DOWNLOADS on a store that signs URLs (S3): the file at a signed URL valid 5 minutes",
+        headers: z.object({ Location: z.string() }),
+      },
       304: noContent("Not modified (If-None-Match)"),
       ...errors(400, 404, 422, 503, ...PROTECTED),
     },
@@ -790,7 +806,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   app.openapi(getOriginal, async (c) => {
     const image = await gallery.get(c.req.valid("param").id.toLowerCase());
     if (c.req.valid("query").metadata !== "embedded") {
-      return sendBlob(c, originalKey(image.id, image.mediaType), image.originalName);
+      const key = originalKey(image.id, image.mediaType);
+      // The file goes straight from the store: a Lambda response cannot carry more than 6 MB.
+      if (deps.config.signedDownloads && deps.blobs.signedUrl) {
+        const url = await deps.blobs.signedUrl(key, {
+          expiresInSeconds: SIGNED_DOWNLOAD_SECONDS,
+          downloadName: image.originalName,
+          contentType: image.mediaType,
+        });
+        return c.body(null, 302, { Location: url, "Cache-Control": "private, no-store" });
+      }
+      return sendBlob(c, key, image.originalName);
     }
     const copy = await embeddedCopy({ blobs: deps.blobs, writer: deps.metadataWriter }, image);
     return c.body(new Uint8Array(copy), 200, {
@@ -905,12 +931,6 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
   if (deps.webRoot) serveWeb(app, deps.webRoot);
   else app.get("/", (c) => c.text("Photocat API. The web gallery is not built: run npm run build."));
   return app;
-}
-
-/** A file name for the browser: ASCII in filename, the real name in filename* (RFC 6266). */
-function contentDisposition(name: string, kind: "inline" | "attachment" = "inline"): string {
-  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 export async function readPackageVersion(root: string): Promise<string> {

@@ -9,6 +9,12 @@ export interface BlobInfo {
   modifiedMs?: number;
 }
 
+export interface SignedUrlOptions {
+  expiresInSeconds: number;
+  downloadName: string;
+  contentType: string;
+}
+
 /**
  * Where originals and thumbnails live (a folder, S3...). Keys are relative paths such as
  * `originals/3f/3f2c....jpg`. Writes are atomic: a reader sees the whole object or none of it.
@@ -24,5 +30,10 @@ export interface BlobStore {
   /** Deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * A URL that downloads the object without credentials until it expires, as an attachment named
+   * `downloadName` and typed `contentType`. Only stores reachable by the browser (S3) have it.
+   */
+  signedUrl?(key: string, options: SignedUrlOptions): Promise<string>;
   close?(): Promise<void>;
 }

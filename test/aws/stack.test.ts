@@ -334,6 +334,28 @@ describe.skipIf(!WEB_BUILT)("AWS stack (deploy/aws)", () => {
         "Fn::Join": ["", ["https://", { "Fn::GetAtt": [id(stack, stack.parts.distribution), "DomainName"] }]],
       });
     });
+
+    it("has the API hand out originals at signed URLs (a Lambda response holds at most 6 MB)", () => {
+      const env = (props(stack.parts.functions.api.fn).Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      expect(env.PHOTOCAT_SIGNED_DOWNLOADS).toBe("on");
+      const others = ["ingest", "analysis"] as const;
+      for (const name of others) {
+        const variables = (
+          props(stack.parts.functions[name].fn).Environment as { Variables: Record<string, unknown> }
+        ).Variables;
+        expect(variables.PHOTOCAT_SIGNED_DOWNLOADS).toBeUndefined();
+      }
+      // The signature is the API role's: it must read the photos bucket's objects (originals/ included).
+      const photos = id(stack, stack.parts.buckets.photos);
+      const readsPhotos = statementsOf(template, id(stack, stack.parts.functions.api.role)).some(
+        (s) =>
+          [s.Action].flat().includes("s3:GetObject") &&
+          JSON.stringify(s.Resource) ===
+            JSON.stringify({ "Fn::Join": ["", [{ "Fn::GetAtt": [photos, "Arn"] }, "/*"]] }),
+      );
+      expect(readsPhotos).toBe(true);
+    });
   });
 
   describe("least privilege", () => {

@@ -506,6 +506,8 @@ describe("the served OpenAPI document describes every real answer", () => {
     // machine: a full or read-only disk (503, 507: test/faults/full-disk.test.ts) and a stalled upload
     // (408: test/http/upload.test.ts).
     const unprovoked = new Set(["500", "503", "507", "408"]);
+    // Needs an S3 store with PHOTOCAT_SIGNED_DOWNLOADS: test/http/signed-downloads.test.ts checks it.
+    const elsewhere = new Set(["get /api/images/{id}/original 302"]);
     const documented = Object.entries(doc.paths).flatMap(([template, item]) =>
       Object.entries(item).flatMap(([method, op]) =>
         Object.keys(op.responses)
@@ -513,6 +515,6 @@ describe("the served OpenAPI document describes every real answer", () => {
           .map((status) => `${method} ${template} ${status}`),
       ),
     );
-    expect(documented.filter((answer) => !seen.has(answer))).toEqual([]);
+    expect(documented.filter((answer) => !seen.has(answer) && !elsewhere.has(answer))).toEqual([]);
   });
 });

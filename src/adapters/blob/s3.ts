@@ -3,6 +3,7 @@ import { stat as fileStat, unlink } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { contentDisposition } from "../../domain/content-disposition.js";
 import { ConfigurationError, PhotocatError } from "../../domain/errors.js";
 import type { BlobInfo, BlobStore } from "../../ports/blob-store.js";
 import { checkKey, contentTypeForKey } from "./keys.js";
@@ -165,6 +166,18 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
         }
         token = out.IsTruncated ? out.NextContinuationToken : undefined;
       } while (token);
+    },
+
+    async signedUrl(key, { expiresInSeconds, downloadName, contentType }) {
+      const { s3, client } = await sdk();
+      const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
+      const command = new s3.GetObjectCommand({
+        Bucket: bucket,
+        Key: objectKey(key),
+        ResponseContentDisposition: contentDisposition(downloadName, "attachment"),
+        ResponseContentType: contentType,
+      });
+      return getSignedUrl(client, command, { expiresIn: expiresInSeconds });
     },
 
     async close() {
