@@ -1,8 +1,7 @@
-import type { S3Client } from "@aws-sdk/client-s3";
 import { ConfigurationError } from "../../domain/errors.js";
 import type { DropZone } from "../../ports/drop-zone.js";
 import { checkKey } from "./keys.js";
-import { createS3BlobStore, type S3BlobStoreOptions } from "./s3.js";
+import { createS3BlobStore, lazyS3Client, type S3BlobStoreOptions } from "./s3.js";
 
 /**
  * A drop zone in an S3 bucket (or a prefix of one): its files through the S3 blob store, uploads as
@@ -13,27 +12,14 @@ export function createS3DropZone(options: S3BlobStoreOptions): DropZone {
   const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
   const objectKey = (key: string) => (prefix ? `${prefix}/${checkKey(key, "\0")}` : checkKey(key, "\0"));
   const files = createS3BlobStore(options);
-  let loaded: Promise<{ s3: typeof import("@aws-sdk/client-s3"); client: S3Client }> | null = null;
-  const sdk = () => {
-    loaded ??= import("@aws-sdk/client-s3").then((s3) => ({
-      s3,
-      client: new s3.S3Client({
-        ...(options.region ? { region: options.region } : {}),
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-      }),
-    }));
-    return loaded;
-  };
+  const { sdk, destroy } = lazyS3Client(options);
 
   return {
     files: {
       ...files,
       close: async () => {
         await files.close?.();
-        if (loaded) (await loaded).client.destroy();
+        await destroy();
       },
     },
 

@@ -31,17 +31,8 @@ function bareEtag(etag: string | undefined): string {
   return (etag ?? "").replace(/^W\//, "").replaceAll('"', "");
 }
 
-/**
- * Objects in an S3 bucket (or any S3-compatible store). A PUT is atomic in S3 itself. The SDK is
- * loaded on first use, so the folder store never pays for it.
- */
-export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
-  if (!options?.bucket) throw new ConfigurationError("[blob:s3] missing option bucket");
-  const bucket = options.bucket;
-  const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
-  if (prefix) checkKey(prefix, "\0");
-  const objectKey = (key: string) => (prefix ? `${prefix}/${checkKey(key, "\0")}` : checkKey(key, "\0"));
-
+/** The SDK and one client for these options, loaded on first use (the folder store never pays for them). */
+export function lazyS3Client(options: Pick<S3BlobStoreOptions, "region" | "endpoint" | "forcePathStyle">) {
   let loaded: Promise<{ s3: S3Module; client: S3Client }> | null = null;
   const sdk = () => {
     loaded ??= import("@aws-sdk/client-s3").then((s3) => ({
@@ -57,6 +48,25 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     }));
     return loaded;
   };
+  /** Closes the client's connections if it was ever made. */
+  const destroy = async () => {
+    if (loaded) (await loaded).client.destroy();
+  };
+  return { sdk, destroy };
+}
+
+/**
+ * Objects in an S3 bucket (or any S3-compatible store). A PUT is atomic in S3 itself. The SDK is
+ * loaded on first use, so the folder store never pays for it.
+ */
+export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
+  if (!options?.bucket) throw new ConfigurationError("[blob:s3] missing option bucket");
+  const bucket = options.bucket;
+  const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix) checkKey(prefix, "\0");
+  const objectKey = (key: string) => (prefix ? `${prefix}/${checkKey(key, "\0")}` : checkKey(key, "\0"));
+
+  const { sdk, destroy } = lazyS3Client(options);
 
   const notFound = (key: string) => new PhotocatError("not_found", `no stored object ${key}`);
 
@@ -180,8 +190,6 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       return getSignedUrl(client, command, { expiresIn: expiresInSeconds });
     },
 
-    async close() {
-      if (loaded) (await loaded).client.destroy();
-    },
+    close: destroy,
   };
 }

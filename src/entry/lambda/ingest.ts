@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { ConfigurationError } from "../../domain/errors.js";
 import { receiveIncoming } from "../../services/incoming.js";
 import { type ContainerSource, lambdaContainer } from "./container.js";
 import { createdObjects } from "./s3-events.js";
@@ -12,7 +13,8 @@ export function createIngestHandler(container: ContainerSource) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const c = await container();
     const incoming = c.incomingDeps;
-    if (!incoming) throw new Error("PHOTOCAT_DROP_ZONE_URL is not set: the ingest function has no drop zone");
+    if (!incoming)
+      throw new ConfigurationError("PHOTOCAT_DROP_ZONE_URL is not set: the ingest function has no drop zone");
     const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
     for (const record of event.Records) {
       try {
