@@ -5,7 +5,7 @@ import { z } from "zod";
 import { isPhotocatError, PhotocatError } from "../domain/errors.js";
 import { type ImageRecord, isAcceptedMediaType } from "../domain/image.js";
 import type { DropZone, UploadForm } from "../ports/drop-zone.js";
-import { cleanOriginalName, type IngestDeps, type IngestLimits, ingestFile } from "./ingest.js";
+import { cleanOriginalName, fileTooLarge, type IngestDeps, type IngestLimits, ingestFile } from "./ingest.js";
 
 /**
  * The drop zone: files arriving under `incoming/` (a browser's direct upload, the console, the AWS CLI)
@@ -59,6 +59,27 @@ export async function receiveIncoming(
   if (metadata === null) return null; // Taken already: a repeated event.
   const encodedName = metadata[ORIGINAL_NAME_METADATA];
   const name = cleanOriginalName(encodedName ? safeDecode(encodedName) : path.posix.basename(key));
+  // Too large to take: refused by its size alone, never downloaded; the file stays in incoming/ (where the
+  // drop zone's lifecycle rule expires it) rather than being copied.
+  const size = (await files.stat(key))?.size ?? 0;
+  if (size > limits.maxBytes) {
+    const error = fileTooLarge(size, limits.maxBytes);
+    const outcome: IncomingOutcome = {
+      state: "rejected",
+      name,
+      error: error.toJSON(),
+      at: new Date().toISOString(),
+    };
+    const record = { key, ...outcome, left: `${key} (too large to move; it expires with incoming/)` };
+    await files.put(
+      `${REJECTED}${key.slice(INCOMING.length)}.json`,
+      Buffer.from(JSON.stringify(record)),
+      "application/json",
+    );
+    await files.put(resultKey(key), Buffer.from(JSON.stringify(outcome)), "application/json");
+    deps.ingest.logger.warn({ key, code: error.code }, `incoming file rejected: ${error.message}`);
+    return outcome;
+  }
   await mkdir(deps.tmpDir, { recursive: true });
   const folder = await mkdtemp(path.join(deps.tmpDir, "incoming-"));
   try {
@@ -124,12 +145,7 @@ export async function startUpload(
   if (!Number.isInteger(request.size) || request.size < 1) {
     throw new PhotocatError("invalid_request", "size must be the file's size in bytes");
   }
-  if (request.size > limits.maxBytes) {
-    throw new PhotocatError(
-      "file_too_large",
-      `the file is ${(request.size / 1048576).toFixed(1)} MB, over the limit of ${Math.round(limits.maxBytes / 1048576)} MB`,
-    );
-  }
+  if (request.size > limits.maxBytes) throw fileTooLarge(request.size, limits.maxBytes);
   const id = randomUUID();
   const form = await deps.dropZone.presignUpload(`${INCOMING}${id}`, {
     maxBytes: limits.maxBytes,

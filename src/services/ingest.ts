@@ -109,12 +109,7 @@ async function ingestChecked(
   size: number,
 ): Promise<IngestResult> {
   if (size === 0) throw new PhotocatError("empty_file", "the file is empty");
-  if (size > limits.maxBytes) {
-    throw new PhotocatError(
-      "file_too_large",
-      `the file is ${(size / 1048576).toFixed(1)} MB, over the limit of ${Math.round(limits.maxBytes / 1048576)} MB`,
-    );
-  }
+  if (size > limits.maxBytes) throw fileTooLarge(size, limits.maxBytes);
   // Read once: the same bytes are hashed and inspected (uploads arrive hashed, and are read by inspection).
   const bytes = file.sha256 ? null : await readFile(file.path);
   const sha256 = file.sha256 ?? createHash("sha256").update(bytes!).digest("hex");
@@ -181,4 +176,12 @@ async function ingestChecked(
   );
   deps.events.publish({ type: "image", image });
   return { image, duplicate: false };
+}
+
+/** The refusal of a file over the upload limit (PHOTOCAT_MAX_UPLOAD_MB), saying both sizes. */
+export function fileTooLarge(size: number, maxBytes: number): PhotocatError {
+  return new PhotocatError(
+    "file_too_large",
+    `the file is ${(size / 1048576).toFixed(1)} MB, over the limit of ${Math.round(maxBytes / 1048576)} MB`,
+  );
 }
