@@ -1,0 +1,38 @@
+/**
+ * Turns a photo, and a search query, into vectors in one space, so that search can rank photos by meaning.
+ * Implementations: Amazon Bedrock (Titan Multimodal Embeddings: the image and its description), an
+ * OpenAI-compatible /v1/embeddings and Ollama's /api/embed (both text only: the photo's description).
+ * Throw PhotocatError("embedder_failed", ..., { retryable }) so the queue knows whether to try again.
+ */
+export interface Embedder {
+  readonly provider: string;
+  readonly model: string;
+  /** True when the photo's pixels are embedded, not only its description. */
+  readonly seesImages: boolean;
+  embedPhoto(input: EmbedPhotoInput): Promise<Embedding>;
+  /** Embeds a search query; in the same space as embedPhoto's vectors. */
+  embedQuery(text: string, signal?: AbortSignal): Promise<Embedding>;
+}
+
+export interface EmbedPhotoInput {
+  /** The stored original; an embedder that sees images prepares (resizes, re-encodes) what it sends. */
+  bytes: Buffer;
+  mediaType: string;
+  /** The photo's description in one text: summary, category, tags, alt text and visible text. */
+  description: string;
+  signal?: AbortSignal;
+}
+
+export interface Embedding {
+  /** Unit length, so a dot product is the cosine. */
+  vector: Float32Array;
+  usage: EmbeddingUsage;
+}
+
+export interface EmbeddingUsage {
+  inputTokens: number;
+  images: number;
+  /** What the call cost in USD, from the provider's list price; 0 when unknown (and a warning logged). */
+  costUsd: number;
+  ms: number;
+}
