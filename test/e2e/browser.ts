@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { startPhotocat } from "../../src/entry/start.js";
+import type { Analyser } from "../../src/ports/analyser.js";
 
 export const PROJECT_ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const ARTIFACTS_DIR = path.join(PROJECT_ROOT, "test-artifacts");
@@ -35,6 +39,57 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
       await browser.close().catch(() => {});
     },
   };
+}
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Photocat on a fresh data folder, for one browser suite; close() deletes the folder too. */
+export async function startTestServer(name: string, analyser: Analyser): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `photocat-e2e-${name}-`));
+  try {
+    const server = await startPhotocat({ dataDir, analyser });
+    return {
+      url: server.url,
+      dataDir,
+      async close() {
+        await server.close();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export interface BrowserPage {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  problems: PageProblems;
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium with one page in a light, reduced-motion context: no half-finished colour transitions when axe
+ * measures contrast.
+ */
+export async function openBrowserPage(
+  options: { viewport?: { width: number; height: number }; defaultTimeoutMs?: number } = {},
+): Promise<BrowserPage> {
+  const chromium = await launchChromium();
+  const context = await chromium.browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 860 },
+    colorScheme: "light",
+    reducedMotion: "reduce",
+  });
+  const { page, problems } = await openPage(context);
+  if (options.defaultTimeoutMs) page.setDefaultTimeout(options.defaultTimeoutMs);
+  return { browser: chromium.browser, context, page, problems, close: chromium.close };
 }
 
 function newestMtime(dir: string): number {

@@ -1,22 +1,21 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPhotocat } from "../../src/entry/start.js";
 import { sceneImage } from "../media/fixtures.js";
 import { fakeAnalyser } from "../support/fake-analyser.js";
 import {
   axeViolations,
+  type BrowserPage,
   CHROMIUM_SKIP_REASON,
   ensureWebBuilt,
   HAS_CHROMIUM,
-  launchChromium,
+  openBrowserPage,
   openPage,
   type PageProblems,
   screenshot,
   serious,
+  startTestServer,
+  type TestServer,
 } from "./browser.js";
 
 /** Three pictures, each in several copies, and one picture alone. */
@@ -54,10 +53,8 @@ async function uploads(): Promise<{ name: string; bytes: Buffer; type: string }[
 }
 
 describe.skipIf(!HAS_CHROMIUM)("the Duplicates view in Chromium", () => {
-  let dataDir: string;
-  let server: { url: string; close(): Promise<void> };
-  let chromium: { browser: Browser; close(): Promise<void> };
-  let context: BrowserContext;
+  let server: TestServer;
+  let chromium: BrowserPage;
   let page: Page;
   let problems: PageProblems;
   const ids = new Map<string, string>();
@@ -71,8 +68,7 @@ describe.skipIf(!HAS_CHROMIUM)("the Duplicates view in Chromium", () => {
 
   beforeAll(async () => {
     await ensureWebBuilt();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "photocat-e2e-dup-"));
-    server = await startPhotocat({ dataDir, analyser: fakeAnalyser() });
+    server = await startTestServer("dup", fakeAnalyser());
     const form = new FormData();
     for (const file of await uploads())
       form.append("file", new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name);
@@ -81,20 +77,13 @@ describe.skipIf(!HAS_CHROMIUM)("the Duplicates view in Chromium", () => {
     for (const image of ((await response.json()) as { images: { id: string; original_name: string }[] })
       .images)
       ids.set(image.original_name, image.id);
-    chromium = await launchChromium();
-    context = await chromium.browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      colorScheme: "light",
-      reducedMotion: "reduce",
-    });
-    ({ page, problems } = await openPage(context));
-    page.setDefaultTimeout(10_000);
+    chromium = await openBrowserPage({ viewport: { width: 1280, height: 900 }, defaultTimeoutMs: 10_000 });
+    ({ page, problems } = chromium);
   });
 
   afterAll(async () => {
     await chromium?.close();
     await server?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("is linked from the header and shows each group side by side, the best copy chosen, with format, size and dimensions", async () => {

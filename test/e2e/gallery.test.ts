@@ -1,23 +1,24 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPhotocat } from "../../src/entry/start.js";
 import type { Analyser } from "../../src/ports/analyser.js";
 import { fakeAnalyser } from "../support/fake-analyser.js";
 import { HAS_TESTDATA, TESTDATA_SKIP_REASON, testdataPath } from "../support/testdata.js";
 import {
   axeViolations,
+  type BrowserPage,
   CHROMIUM_SKIP_REASON,
   ensureWebBuilt,
   HAS_CHROMIUM,
-  launchChromium,
+  openBrowserPage,
   openPage,
   type PageProblems,
   screenshot,
   serious,
+  startTestServer,
+  type TestServer,
 } from "./browser.js";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -87,31 +88,21 @@ function expectCleanPage(problems: PageProblems): void {
 }
 
 describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
-  let dataDir: string;
-  let server: { url: string; close(): Promise<void> };
-  let chromium: { browser: Browser; close(): Promise<void> };
-  let context: BrowserContext;
+  let server: TestServer;
+  let chromium: BrowserPage;
   let page: Page;
   let problems: PageProblems;
 
   beforeAll(async () => {
     await ensureWebBuilt();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "photocat-e2e-"));
-    server = await startPhotocat({ dataDir, analyser: analyserWithHostileGrey() });
-    chromium = await launchChromium();
-    // Reduced motion: no half-finished colour transitions when axe measures contrast.
-    context = await chromium.browser.newContext({
-      viewport: { width: 1280, height: 860 },
-      colorScheme: "light",
-      reducedMotion: "reduce",
-    });
-    ({ page, problems } = await openPage(context));
+    server = await startTestServer("gallery", analyserWithHostileGrey());
+    chromium = await openBrowserPage({ viewport: { width: 1280, height: 860 } });
+    ({ page, problems } = chromium);
   });
 
   afterAll(async () => {
     await chromium?.close();
     await server?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("shows an empty library with an accessible upload control", async () => {

@@ -1,21 +1,20 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPhotocat } from "../../src/entry/start.js";
 import { photoWithExif } from "../support/exif-photo.js";
 import { fakeAnalyser } from "../support/fake-analyser.js";
 import {
   axeViolations,
+  type BrowserPage,
   CHROMIUM_SKIP_REASON,
   ensureWebBuilt,
   HAS_CHROMIUM,
-  launchChromium,
+  openBrowserPage,
   openPage,
   type PageProblems,
   screenshot,
   serious,
+  startTestServer,
+  type TestServer,
 } from "./browser.js";
 
 type ApiImage = {
@@ -67,10 +66,8 @@ async function imagesShown(page: Page): Promise<void> {
 }
 
 describe.skipIf(!HAS_CHROMIUM)("albums, selection, timeline and map in Chromium", () => {
-  let dataDir: string;
-  let server: { url: string; close(): Promise<void> };
-  let chromium: { browser: Browser; close(): Promise<void> };
-  let context: BrowserContext;
+  let server: TestServer;
+  let chromium: BrowserPage;
   let page: Page;
   let problems: PageProblems;
   const photos = library();
@@ -87,8 +84,7 @@ describe.skipIf(!HAS_CHROMIUM)("albums, selection, timeline and map in Chromium"
 
   beforeAll(async () => {
     await ensureWebBuilt();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "photocat-e2e-organise-"));
-    server = await startPhotocat({ dataDir, analyser: fakeAnalyser() });
+    server = await startTestServer("organise", fakeAnalyser());
     const form = new FormData();
     for (const p of photos) {
       const bytes = await photoWithExif({ seed: p.seed, colour: p.colour, takenAt: p.takenAt, gps: p.gps });
@@ -102,20 +98,13 @@ describe.skipIf(!HAS_CHROMIUM)("albums, selection, timeline and map in Chromium"
       if (waited > 30_000) throw new Error("the photos were never all described");
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    chromium = await launchChromium();
-    context = await chromium.browser.newContext({
-      viewport: { width: 1280, height: 860 },
-      colorScheme: "light",
-      reducedMotion: "reduce",
-    });
-    ({ page, problems } = await openPage(context));
-    page.setDefaultTimeout(10_000);
+    chromium = await openBrowserPage({ viewport: { width: 1280, height: 860 }, defaultTimeoutMs: 10_000 });
+    ({ page, problems } = chromium);
   }, 120_000);
 
   afterAll(async () => {
     await chromium?.close();
     await server?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("selects with click, shift-click and select all; sets a category, adds tags, trashes with Undo", async () => {

@@ -1,12 +1,16 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPhotocat } from "../../src/entry/start.js";
 import { fakeAnalyser } from "../support/fake-analyser.js";
-import { CHROMIUM_SKIP_REASON, ensureWebBuilt, HAS_CHROMIUM, launchChromium, openPage } from "./browser.js";
+import {
+  CHROMIUM_SKIP_REASON,
+  ensureWebBuilt,
+  HAS_CHROMIUM,
+  launchChromium,
+  openPage,
+  startTestServer,
+  type TestServer,
+} from "./browser.js";
 
 const PHOTOS = 205; // three pages of the gallery's 100
 
@@ -31,14 +35,12 @@ async function renderedCards(page: Page): Promise<{ count: number; last: number;
 }
 
 describe.skipIf(!HAS_CHROMIUM)("gallery with many photos", () => {
-  let dataDir: string;
-  let server: { url: string; close(): Promise<void> };
-  let chromium: { browser: Browser; close(): Promise<void> };
+  let server: TestServer;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
 
   beforeAll(async () => {
     await ensureWebBuilt();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "photocat-e2e-scroll-"));
-    server = await startPhotocat({ dataDir, analyser: fakeAnalyser() });
+    server = await startTestServer("scroll", fakeAnalyser());
     for (let start = 0; start < PHOTOS; start += 50) {
       const form = new FormData();
       for (let seed = start; seed < Math.min(PHOTOS, start + 50); seed++) {
@@ -57,7 +59,6 @@ describe.skipIf(!HAS_CHROMIUM)("gallery with many photos", () => {
   afterAll(async () => {
     await chromium?.close();
     await server?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("renders only the rows near the viewport and pages in the rest on the cursor while scrolling", async () => {

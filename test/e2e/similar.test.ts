@@ -1,24 +1,22 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROMPT_VERSION } from "../../src/domain/analysis.js";
-import { startPhotocat } from "../../src/entry/start.js";
 import type { Analyser } from "../../src/ports/analyser.js";
 import { solidImage } from "../support/fake-analyser.js";
 import { until } from "../support/wait.js";
 import {
   axeViolations,
+  type BrowserPage,
   CHROMIUM_SKIP_REASON,
   ensureWebBuilt,
   HAS_CHROMIUM,
-  launchChromium,
-  openPage,
+  openBrowserPage,
   type PageProblems,
   screenshot,
   serious,
+  startTestServer,
+  type TestServer,
 } from "./browser.js";
 
 const COLOURS = {
@@ -68,10 +66,8 @@ function colourAnalyser(): Analyser {
 }
 
 describe.skipIf(!HAS_CHROMIUM)("More like this in Chromium", () => {
-  let dataDir: string;
-  let server: { url: string; close(): Promise<void> };
-  let chromium: { browser: Browser; close(): Promise<void> };
-  let context: BrowserContext;
+  let server: TestServer;
+  let chromium: BrowserPage;
   let page: Page;
   let problems: PageProblems;
 
@@ -88,8 +84,7 @@ describe.skipIf(!HAS_CHROMIUM)("More like this in Chromium", () => {
 
   beforeAll(async () => {
     await ensureWebBuilt();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "photocat-e2e-similar-"));
-    server = await startPhotocat({ dataDir, analyser: colourAnalyser() });
+    server = await startTestServer("similar", colourAnalyser());
     const form = new FormData();
     for (const [i, [name, [r, g, b]]] of Object.entries(COLOURS).entries()) {
       const bytes = await solidImage({ r, g, b }, i);
@@ -102,20 +97,13 @@ describe.skipIf(!HAS_CHROMIUM)("More like this in Chromium", () => {
       };
       return page.items.length === Object.keys(COLOURS).length;
     });
-    chromium = await launchChromium();
-    context = await chromium.browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      colorScheme: "light",
-      reducedMotion: "reduce",
-    });
-    ({ page, problems } = await openPage(context));
-    page.setDefaultTimeout(10_000);
+    chromium = await openBrowserPage({ viewport: { width: 1280, height: 900 }, defaultTimeoutMs: 10_000 });
+    ({ page, problems } = chromium);
   });
 
   afterAll(async () => {
     await chromium?.close();
     await server?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("shows the nearest photos from the photo dialog and opens one of them", async () => {

@@ -1,21 +1,20 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPhotocat } from "../../src/entry/start.js";
 import { fakeAnalyser } from "../support/fake-analyser.js";
 import {
   axeViolations,
+  type BrowserPage,
   CHROMIUM_SKIP_REASON,
   ensureWebBuilt,
   HAS_CHROMIUM,
-  launchChromium,
+  openBrowserPage,
   openPage,
   type PageProblems,
   screenshot,
   serious,
+  startTestServer,
+  type TestServer,
 } from "./browser.js";
 
 const TRASHED = 65; // more than the Trash view's page of 60
@@ -42,10 +41,8 @@ async function imagesShown(page: Page): Promise<void> {
 }
 
 describe.skipIf(!HAS_CHROMIUM)("the Trash view in Chromium", () => {
-  let dataDir: string;
-  let server: { url: string; close(): Promise<void> };
-  let chromium: { browser: Browser; close(): Promise<void> };
-  let context: BrowserContext;
+  let server: TestServer;
+  let chromium: BrowserPage;
   let page: Page;
   let problems: PageProblems;
   const ids = new Map<string, string>(); // name -> id
@@ -56,8 +53,7 @@ describe.skipIf(!HAS_CHROMIUM)("the Trash view in Chromium", () => {
 
   beforeAll(async () => {
     await ensureWebBuilt();
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "photocat-e2e-trash-"));
-    server = await startPhotocat({ dataDir, analyser: fakeAnalyser() });
+    server = await startTestServer("trash", fakeAnalyser());
     const total = TRASHED + KEPT;
     for (let start = 0; start < total; start += 50) {
       const form = new FormData();
@@ -75,20 +71,13 @@ describe.skipIf(!HAS_CHROMIUM)("the Trash view in Chromium", () => {
       const response = await api(`/api/images/${ids.get(`trashed-${seed}.jpg`)}`, { method: "DELETE" });
       expect(response.status).toBe(204);
     }
-    chromium = await launchChromium();
-    context = await chromium.browser.newContext({
-      viewport: { width: 1280, height: 860 },
-      colorScheme: "light",
-      reducedMotion: "reduce",
-    });
-    ({ page, problems } = await openPage(context));
-    page.setDefaultTimeout(10_000);
+    chromium = await openBrowserPage({ viewport: { width: 1280, height: 860 }, defaultTimeoutMs: 10_000 });
+    ({ page, problems } = chromium);
   });
 
   afterAll(async () => {
     await chromium?.close();
     await server?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("is linked from the header with its count; pages on the cursor; names the whole count before emptying", async () => {
