@@ -9,9 +9,12 @@ export const CATALOGUE_SETTINGS: readonly SettingName[] = [
   "PHOTOCAT_STORAGE_SIDECARS",
   "PHOTOCAT_LOG_LEVEL",
 ];
+/** Search by meaning: who embeds photos and queries, and with which model. */
+export const EMBEDDING_SETTINGS: readonly SettingName[] = ["PHOTOCAT_EMBEDDINGS", "PHOTOCAT_EMBEDDING_MODEL"];
 export const ANALYSIS_SETTINGS: readonly SettingName[] = [
   "PHOTOCAT_ANALYSER",
   "PHOTOCAT_MODEL",
+  ...EMBEDDING_SETTINGS,
   "PHOTOCAT_CONCURRENCY",
   "PHOTOCAT_LANGUAGE",
   "PHOTOCAT_SHARE_CONTEXT",

@@ -12,6 +12,8 @@ export interface Embedder {
   embedPhoto(input: EmbedPhotoInput): Promise<Embedding>;
   /** Embeds a search query; in the same space as embedPhoto's vectors. */
   embedQuery(text: string, signal?: AbortSignal): Promise<Embedding>;
+  /** Releases the provider's connections (the AWS SDK keeps HTTP/2 sessions open). */
+  close?(): Promise<void>;
 }
 
 export interface EmbedPhotoInput {

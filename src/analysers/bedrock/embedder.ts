@@ -1,0 +1,127 @@
+import { InvokeModelCommand } from "@aws-sdk/client-bedrock-runtime";
+import { PhotocatError } from "../../domain/errors.js";
+import type { Embedder } from "../../ports/embedder.js";
+import {
+  createRemoteEmbedder,
+  type EmbedderOptions,
+  type EmbedderSettings,
+  type EmbeddingReply,
+  type EmbeddingRequest,
+} from "../shared/embedding.js";
+import type { PrepareOptions } from "../shared/image.js";
+import type { Failure } from "../shared/retry.js";
+import { type BedrockSettings, classifyBedrockError, createBedrockClient } from "./index.js";
+
+/** Titan Multimodal Embeddings G1: the image and its description in one vector, and text queries in the same space. */
+export const DEFAULT_BEDROCK_EMBEDDING_MODEL = "amazon.titan-embed-image-v1";
+/** The largest of the lengths Titan offers (256, 384, 1024): the best ranking, 4 KB per photo. */
+export const TITAN_EMBEDDING_LENGTH = 1024;
+
+/**
+ * Titan's documented input limits: 25 MB (counted here on the base64 text, to be safe: 18 MB of JPEG)
+ * and 2048 x 2048 px, JPEG or PNG. The prepared copy is a metadata-free JPEG within them.
+ */
+export const TITAN_IMAGE_LIMITS: PrepareOptions = {
+  maxLongEdge: 2048,
+  maxPixels: 2048 * 2048,
+  maxBytes: 18 * 1024 * 1024,
+  accepted: ["image/jpeg", "image/png"],
+};
+
+/**
+ * Titan reads at most 256 text tokens (128 in older documentation). 512 characters stay within that
+ * even for text of two characters per token (numbers, names, non-English words).
+ */
+export const TITAN_MAX_TEXT_CHARS = 512;
+
+/** The InvokeModel body for Titan Multimodal Embeddings: text, image (base64) or both (then averaged by Titan). */
+export function buildTitanBody(request: EmbeddingRequest): Record<string, unknown> {
+  return {
+    ...(request.text ? { inputText: request.text } : {}),
+    ...(request.image ? { inputImage: request.image.bytes.toString("base64") } : {}),
+    embeddingConfig: { outputEmbeddingLength: TITAN_EMBEDDING_LENGTH },
+  };
+}
+
+/** Reads Titan's answer `{embedding, inputTextTokenCount, message}`; the vector is checked by the caller. */
+export function parseTitanBody(body: Uint8Array): EmbeddingReply {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    throw new PhotocatError("embedder_failed", "Bedrock returned an embedding answer that is not JSON", {
+      retryable: false,
+    });
+  }
+  const answer = (typeof json === "object" && json !== null ? json : {}) as {
+    embedding?: unknown;
+    inputTextTokenCount?: unknown;
+    message?: unknown;
+  };
+  if (answer.embedding === undefined && typeof answer.message === "string" && answer.message) {
+    throw new PhotocatError("embedder_failed", `Bedrock could not embed: ${answer.message.slice(0, 300)}`, {
+      retryable: false,
+    });
+  }
+  return {
+    vector: answer.embedding,
+    inputTokens: typeof answer.inputTextTokenCount === "number" ? answer.inputTextTokenCount : 0,
+  };
+}
+
+/** Bedrock's failures, with the hint that embedding models need their own model access. */
+export function classifyTitanError(error: unknown, model: string): Failure {
+  const failure = classifyBedrockError(error);
+  if (/denied access \(403\)|AccessDenied/.test(failure.reason)) {
+    return {
+      ...failure,
+      reason: `${failure.reason} (is access to ${model} enabled in the Bedrock console for this region? PHOTOCAT_EMBEDDING_MODEL picks another model)`,
+    };
+  }
+  return failure;
+}
+
+/** What the bedrock embedder needs (mapped from Config in analysers/embedders.ts). */
+export interface BedrockEmbedderSettings
+  extends EmbedderSettings,
+    Pick<BedrockSettings, "region" | "endpoint"> {}
+
+/** Amazon Titan Multimodal Embeddings on Bedrock through InvokeModel: sees the photo and its description. */
+export async function createBedrockEmbedder(
+  settings: BedrockEmbedderSettings,
+  options: EmbedderOptions = {},
+): Promise<Embedder> {
+  const { client, region } = createBedrockClient(
+    settings,
+    "the bedrock embedder (PHOTOCAT_EMBEDDINGS=bedrock)",
+  );
+  const model = settings.model ?? DEFAULT_BEDROCK_EMBEDDING_MODEL;
+  return createRemoteEmbedder(
+    {
+      provider: "bedrock",
+      model,
+      endpointKey: settings.endpoint ?? region,
+      imageLimits: TITAN_IMAGE_LIMITS,
+      maxTextChars: TITAN_MAX_TEXT_CHARS,
+      dimensions: TITAN_EMBEDDING_LENGTH,
+      async send(request, signal) {
+        const output = await client.send(
+          new InvokeModelCommand({
+            modelId: model,
+            contentType: "application/json",
+            accept: "application/json",
+            body: JSON.stringify(buildTitanBody(request)),
+          }),
+          { abortSignal: signal },
+        );
+        return parseTitanBody(output.body);
+      },
+      classify: (error) => classifyTitanError(error, model),
+      async close() {
+        client.destroy();
+      },
+    },
+    settings,
+    options,
+  );
+}
