@@ -20,12 +20,16 @@ export const DEFAULT_OLLAMA_EMBEDDING_MODEL = "nomic-embed-text";
 /** Ollama truncates what does not fit the model's context (`truncate`, on by default); this only bounds the request. */
 export const OLLAMA_MAX_TEXT_CHARS = 8000;
 
+const isNomicEmbedText = (model: string) => /^nomic-embed-text(:|$)/.test(model);
+/** nomic-embed-text's vector length; other models are held to their first answer's length. */
+const NOMIC_DIMENSIONS = 768;
+
 /**
  * nomic-embed-text was trained with task prefixes, and ranks noticeably worse without them: documents
  * (our photos' descriptions) and queries get different ones.
  */
 export function withTaskPrefix(model: string, request: EmbeddingRequest): string {
-  if (!/^nomic-embed-text(:|$)/.test(model)) return request.text;
+  if (!isNomicEmbedText(model)) return request.text;
   return `${request.purpose === "query" ? "search_query" : "search_document"}: ${request.text}`;
 }
 
@@ -54,6 +58,7 @@ export async function createOllamaEmbedder(
       model,
       endpointKey: host,
       maxTextChars: OLLAMA_MAX_TEXT_CHARS,
+      dimensions: isNomicEmbedText(model) ? NOMIC_DIMENSIONS : undefined,
       price: { input: 0, output: 0 },
       async send(request, signal) {
         return callOllama(host, baseFetch, signal, async (client) =>
