@@ -457,6 +457,39 @@ describe("Bedrock embedder: what Titan is sent", () => {
     expect(text.endsWith("seaside")).toBe(true);
   });
 
+  it("sends a text Titan refuses as too long again, shorter", async () => {
+    server = await startFakeServer(
+      (request, index) =>
+        index === 0
+          ? awsError(
+              400,
+              "ValidationException",
+              "Too many input tokens. Max input tokens: 256, request input token count: 301",
+            )
+          : jsonReply(titan.answer(JSON.stringify(fakeEmbedding(titan.read(request), 1024)), 250)),
+      { http2: true },
+    );
+    const embedder = await titan.create(server.url, {}, { retry: FAST_RETRY });
+    const description = `${"harbour ".repeat(60)}end`;
+    const embedding = await embedder.embedPhoto({ bytes: photo, mediaType: "image/jpeg", description });
+    expectUnitVector(embedding.vector, 1024);
+    expect(embedding.usage.inputTokens).toBe(250);
+    const sent = server.requests.map((r) => titan.read(r).text);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.length).toBeLessThanOrEqual(sent[0]!.length / 2);
+    expect(sent[0]!.startsWith(sent[1]!)).toBe(true);
+  });
+
+  it("does not cut the text for other bad requests", async () => {
+    server = await startFakeServer([awsError(400, "ValidationException", "Malformed input request")], {
+      http2: true,
+    });
+    const embedder = await titan.create(server.url, {}, { retry: FAST_RETRY });
+    const error = await failure(embedder.embedQuery(QUERY));
+    expect(error).toMatchObject({ code: "embedder_failed", retryable: false });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("embeds a photo without a description by its image alone", async () => {
     const embedder = await titanEmbedder();
     const embedding = await embedder.embedPhoto({ bytes: photo, mediaType: "image/jpeg", description: "" });

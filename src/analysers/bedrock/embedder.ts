@@ -7,6 +7,7 @@ import {
   type EmbedderSettings,
   type EmbeddingReply,
   type EmbeddingRequest,
+  truncateText,
 } from "../shared/embedding.js";
 import type { PrepareOptions } from "../shared/image.js";
 import type { Failure } from "../shared/retry.js";
@@ -29,10 +30,23 @@ export const TITAN_IMAGE_LIMITS: PrepareOptions = {
 };
 
 /**
- * Titan reads at most 256 text tokens (128 in older documentation). 512 characters stay within that
- * even for text of two characters per token (numbers, names, non-English words).
+ * Titan reads at most 256 text tokens (128 in older documentation) and refuses more rather than cutting.
+ * 512 characters stay within 256 tokens even at two characters per token (numbers, names, non-English
+ * words); a text still refused as too long is cut further (see TEXT_TOO_LONG).
  */
 export const TITAN_MAX_TEXT_CHARS = 512;
+
+/** Titan's ValidationException for text over its token limit ("Too many input tokens. Max input tokens: 256, ..."). */
+const TEXT_TOO_LONG = /too many input tokens|input text.*too long|maxLength/i;
+
+/** True when Bedrock refused the request because the text has too many tokens for the model. */
+export function isTextTooLong(error: unknown): boolean {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    name?: unknown;
+    message?: unknown;
+  };
+  return e.name === "ValidationException" && typeof e.message === "string" && TEXT_TOO_LONG.test(e.message);
+}
 
 /** The InvokeModel body for Titan Multimodal Embeddings: text, image (base64) or both (then averaged by Titan). */
 export function buildTitanBody(request: EmbeddingRequest): Record<string, unknown> {
@@ -105,16 +119,29 @@ export async function createBedrockEmbedder(
       maxTextChars: TITAN_MAX_TEXT_CHARS,
       dimensions: TITAN_EMBEDDING_LENGTH,
       async send(request, signal) {
-        const output = await client.send(
-          new InvokeModelCommand({
-            modelId: model,
-            contentType: "application/json",
-            accept: "application/json",
-            body: JSON.stringify(buildTitanBody(request)),
-          }),
-          { abortSignal: signal },
-        );
-        return parseTitanBody(output.body);
+        const invoke = async (text: string) => {
+          const output = await client.send(
+            new InvokeModelCommand({
+              modelId: model,
+              contentType: "application/json",
+              accept: "application/json",
+              body: JSON.stringify(buildTitanBody({ ...request, text })),
+            }),
+            { abortSignal: signal },
+          );
+          return parseTitanBody(output.body);
+        };
+        // Tokens cannot be counted here: text refused as too long is sent again at half its length.
+        let text = request.text;
+        for (let cut = 0; ; cut++) {
+          try {
+            return await invoke(text);
+          } catch (error) {
+            const shorter = truncateText(text, Math.floor(text.length / 2));
+            if (cut >= 3 || !isTextTooLong(error) || !shorter) throw error;
+            text = shorter;
+          }
+        }
       },
       classify: (error) => classifyTitanError(error, model),
       async close() {
