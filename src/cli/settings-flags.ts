@@ -9,12 +9,9 @@ export const CATALOGUE_SETTINGS: readonly SettingName[] = [
   "PHOTOCAT_STORAGE_SIDECARS",
   "PHOTOCAT_LOG_LEVEL",
 ];
-/** Search by meaning: who embeds photos and queries, and with which model. */
-export const EMBEDDING_SETTINGS: readonly SettingName[] = ["PHOTOCAT_EMBEDDINGS", "PHOTOCAT_EMBEDDING_MODEL"];
 export const ANALYSIS_SETTINGS: readonly SettingName[] = [
   "PHOTOCAT_ANALYSER",
   "PHOTOCAT_MODEL",
-  ...EMBEDDING_SETTINGS,
   "PHOTOCAT_CONCURRENCY",
   "PHOTOCAT_LANGUAGE",
   "PHOTOCAT_SHARE_CONTEXT",
@@ -24,6 +21,8 @@ export const ANALYSIS_SETTINGS: readonly SettingName[] = [
   "PHOTOCAT_MAX_RETRIES",
   "PHOTOCAT_PRICES",
 ];
+/** Search by meaning with a remote provider: who embeds photos and queries, and with which model. */
+export const EMBEDDING_SETTINGS: readonly SettingName[] = ["PHOTOCAT_EMBEDDINGS", "PHOTOCAT_EMBEDDING_MODEL"];
 export const INGEST_SETTINGS: readonly SettingName[] = ["PHOTOCAT_MAX_UPLOAD_MB", "PHOTOCAT_MAX_PIXELS"];
 
 function optionKey(flag: string): string {
