@@ -306,6 +306,16 @@ for (const wire of WIRES) {
       expect(server?.requests).toHaveLength(3);
     });
 
+    it("gives each attempt a time limit (PHOTOCAT_TIMEOUT_MS), and tries a slow server again", async () => {
+      const embedder = await embedderWith([{ ...wire.error(503, "late"), delayMs: 2_000 }], {
+        PHOTOCAT_TIMEOUT_MS: "300",
+      });
+      const started = Date.now();
+      expectUnitVector((await embedder.embedQuery(QUERY)).vector, wire.dimensions);
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(server?.requests).toHaveLength(2);
+    });
+
     it("gives up with a retryable embedder_failed when the provider keeps failing", async () => {
       const embedder = await embedderWith([
         wire.error(503, "down"),

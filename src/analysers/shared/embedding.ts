@@ -4,8 +4,8 @@ import type { Embedder, Embedding, EmbedPhotoInput } from "../../ports/embedder.
 import { type PreparedImage, type PrepareOptions, prepareForModel } from "./image.js";
 import { type ModelAnalyserOptions, retryPolicyFrom } from "./model-analyser.js";
 import { embeddingCostUsd, type Price, priceFor } from "./prices.js";
-import { rateGateFor } from "./rate-gate.js";
-import { AttemptTimeoutError, type Failure, withRetry } from "./retry.js";
+import { providerCaller } from "./provider-call.js";
+import type { Failure } from "./retry.js";
 
 /** What one embedding call sends: text, and for a photo an embedder that sees images, the prepared image. */
 export interface EmbeddingRequest {
@@ -109,8 +109,16 @@ export function createRemoteEmbedder(
     embedder: transport.provider,
     model: transport.model,
   });
-  const policy = retryPolicyFrom(settings, options.retry);
-  const gate = rateGateFor(`${transport.provider} ${transport.endpointKey}`, settings.requestsPerMinute);
+  const callProvider = providerCaller({
+    gateKey: `${transport.provider} ${transport.endpointKey}`,
+    requestsPerMinute: settings.requestsPerMinute,
+    timeoutMs: settings.timeoutMs,
+    policy: retryPolicyFrom(settings, options.retry),
+    classify: (error) => transport.classify(error),
+    errorCode: "embedder_failed",
+    logger,
+    retryMessage: "embedding call failed; retrying",
+  });
   let expectedLength = transport.dimensions;
   let warnedPrice = false;
 
@@ -125,27 +133,7 @@ export function createRemoteEmbedder(
   }
 
   async function embed(request: EmbeddingRequest, signal: AbortSignal | undefined, started: number) {
-    const reply = await withRetry(
-      async () => {
-        await gate.acquire(signal);
-        const timeout = AbortSignal.timeout(settings.timeoutMs);
-        const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-        try {
-          return await transport.send(request, combined);
-        } catch (error) {
-          if (timeout.aborted && !signal?.aborted) throw new AttemptTimeoutError(settings.timeoutMs);
-          throw error;
-        }
-      },
-      {
-        policy,
-        signal,
-        errorCode: "embedder_failed",
-        classify: (error) => transport.classify(error),
-        onRateLimited: (until) => gate.pauseUntil(until),
-        onRetry: (progress) => logger.warn(progress, "embedding call failed; retrying"),
-      },
-    );
+    const reply = await callProvider((attemptSignal) => transport.send(request, attemptSignal), signal);
     const vector = unitVector(transport.provider, reply.vector, expectedLength);
     // One model, one space: every later vector must have this length.
     expectedLength = vector.length;

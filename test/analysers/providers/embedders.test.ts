@@ -42,10 +42,10 @@ describe("embedding settings", () => {
     );
   });
 
-  it("have flags on the commands that analyse", () => {
+  it("have flags, which win over the environment", () => {
     const command = addSettingFlags(new Command(), EMBEDDING_SETTINGS);
     command.parse(["--embeddings", "ollama", "--embedding-model", "all-minilm"], { from: "user" });
-    expect(configFromFlags(command.opts(), {}, {}).embeddings).toEqual({
+    expect(configFromFlags(command.opts(), {}, { PHOTOCAT_EMBEDDINGS: "openai" }).embeddings).toEqual({
       provider: "ollama",
       model: "all-minilm",
     });
