@@ -125,18 +125,12 @@ const WIRES: EmbedderWire[] = [
   },
   {
     name: "OpenAI-compatible /v1/embeddings",
+    // OpenAI itself (no OPENAI_BASE_URL, the default model), its address answered by the fake server.
     create: (baseUrl, env = {}, options) =>
-      createOpenAIEmbedder(
-        openaiEmbedderSettings(
-          testConfig({
-            OPENAI_API_KEY: "sk-test",
-            OPENAI_BASE_URL: `${baseUrl}/v1`,
-            PHOTOCAT_EMBEDDING_MODEL: "text-embedding-3-small",
-            ...env,
-          }),
-        ),
-        options,
-      ),
+      createOpenAIEmbedder(openaiEmbedderSettings(testConfig({ OPENAI_API_KEY: "sk-test", ...env })), {
+        ...options,
+        fetch: (input, init) => fetch(String(input).replace("https://api.openai.com", baseUrl), init),
+      }),
     dimensions: 1536,
     seesImages: false,
     read(request) {
@@ -536,6 +530,23 @@ describe("text-only embedders: what they are sent", () => {
       expect(server.requests).toHaveLength(0);
     });
   }
+
+  it("OpenAI-compatible: asks the server at OPENAI_BASE_URL for the model set, of any vector length", async () => {
+    server = await startFakeServer((request) => {
+      const body = JSON.parse(request.body.toString("utf8")) as { model: string; input: string };
+      expect([request.url, body.model]).toEqual(["/v1/embeddings", "bge-m3"]);
+      return jsonReply(WIRES[1]!.answer(JSON.stringify(fakeEmbedding({ text: body.input }, 1024)), 9));
+    });
+    const embedder = await createOpenAIEmbedder(
+      openaiEmbedderSettings(
+        testConfig({ OPENAI_BASE_URL: `${server.url}/v1`, PHOTOCAT_EMBEDDING_MODEL: "bge-m3" }),
+      ),
+    );
+    const embedding = await embedder.embedQuery(QUERY);
+    expectUnitVector(embedding.vector, 1024);
+    // No price is known for a local model: it costs nothing here.
+    expect(embedding.usage).toMatchObject({ inputTokens: 9, costUsd: 0 });
+  });
 
   it("Ollama: gives nomic-embed-text its task prefixes, for documents and for queries", async () => {
     const ollama = WIRES[2]!;

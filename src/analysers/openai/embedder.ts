@@ -12,7 +12,10 @@ import { classifyOpenAIError, createOpenAIClient, isOpenAIItself, type OpenAISet
 /** OpenAI's cheapest current embedding model ($0.02 per million tokens), good enough to rank descriptions. */
 export const DEFAULT_OPENAI_EMBEDDING_MODEL = "text-embedding-3-small";
 
-/** The vector lengths of OpenAI's own models; other servers' models are held to their first answer's length. */
+/**
+ * The vector lengths of OpenAI's own models. Other servers' models (some serve local models under these
+ * names) are held to their first answer's length.
+ */
 const OPENAI_DIMENSIONS: Readonly<Record<string, number>> = {
   "text-embedding-3-small": 1536,
   "text-embedding-3-large": 3072,
@@ -64,7 +67,7 @@ export async function createOpenAIEmbedder(
       model,
       endpointKey: client.baseURL,
       maxTextChars: OPENAI_MAX_TEXT_CHARS,
-      dimensions: OPENAI_DIMENSIONS[model],
+      dimensions: isOpenAI ? OPENAI_DIMENSIONS[model] : undefined,
       async send(request, signal) {
         // Plain floats: every compatible server speaks them (the SDK's default, base64, is not universal).
         const response = await client.embeddings.create(
