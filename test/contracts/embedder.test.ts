@@ -361,6 +361,7 @@ for (const wire of WIRES) {
       ["no vector at all", { body: wire.noVector }, /no vector/],
       ["a vector of zeros", jsonReply(wire.answer(zeros, 3)), /all zeros/],
       ["a vector that is not a list", jsonReply(wire.answer('"0.1,0.2"', 3)), /no vector/],
+      ["a body that is not JSON", jsonReply("<html>Gateway</html>"), /JSON|call failed/],
     ];
     for (const [what, reply, reason] of malformed) {
       it(`refuses an answer with ${what}: embedder_failed, not retried`, async () => {

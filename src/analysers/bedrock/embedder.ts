@@ -15,7 +15,7 @@ import { type BedrockSettings, classifyBedrockError, createBedrockClient } from 
 
 /** Titan Multimodal Embeddings G1: the image and its description in one vector, and text queries in the same space. */
 export const DEFAULT_BEDROCK_EMBEDDING_MODEL = "amazon.titan-embed-image-v1";
-/** The largest of the lengths Titan offers (256, 384, 1024): the best ranking, 4 KB per photo. */
+/** The largest of the lengths Titan offers (256, 384, 1024): the most detail, still only 4 KB per photo. */
 export const TITAN_EMBEDDING_LENGTH = 1024;
 
 /**
@@ -30,7 +30,7 @@ export const TITAN_IMAGE_LIMITS: PrepareOptions = {
 };
 
 /**
- * Titan reads at most 256 text tokens (128 in older documentation) and refuses more rather than cutting.
+ * Titan reads at most 256 text tokens by its documentation and refuses more rather than cutting them.
  * 512 characters stay within 256 tokens even at two characters per token (numbers, names, non-English
  * words); a text still refused as too long is cut further (see TEXT_TOO_LONG).
  */
