@@ -12,6 +12,8 @@ export type AnalyserName = (typeof ANALYSER_NAMES)[number];
 /** Providers with an embeddings API (Anthropic has none). */
 export const EMBEDDING_PROVIDERS = ["bedrock", "openai", "ollama"] as const;
 export type EmbeddingProvider = (typeof EMBEDDING_PROVIDERS)[number];
+const isEmbeddingProvider = (name: string): name is EmbeddingProvider =>
+  (EMBEDDING_PROVIDERS as readonly string[]).includes(name);
 
 export interface ProviderSettings {
   anthropic: { apiKey: string | null; baseUrl: string | null };
@@ -240,23 +242,15 @@ export function loadConfig(
   if (!(ANALYSER_NAMES as readonly string[]).includes(analyser)) {
     fail(`${label("PHOTOCAT_ANALYSER")} must be one of ${ANALYSER_NAMES.join(", ")} (got "${analyser}")`);
   }
-  const embeddingsSetting = get("PHOTOCAT_EMBEDDINGS")?.trim().toLowerCase();
-  let embeddingProvider: EmbeddingProvider | null = (EMBEDDING_PROVIDERS as readonly string[]).includes(
-    analyser,
-  )
-    ? (analyser as EmbeddingProvider)
-    : null;
-  if (embeddingsSetting !== undefined) {
-    if (embeddingsSetting === "off") embeddingProvider = null;
-    else if ((EMBEDDING_PROVIDERS as readonly string[]).includes(embeddingsSetting)) {
-      embeddingProvider = embeddingsSetting as EmbeddingProvider;
-    } else {
-      fail(
-        `${label("PHOTOCAT_EMBEDDINGS")} must be off or one of ${EMBEDDING_PROVIDERS.join(", ")} (got "${embeddingsSetting}")${
-          embeddingsSetting === "anthropic" ? ": Anthropic has no embeddings API" : ""
-        }`,
-      );
-    }
+  // Unset: the analyser's provider embeds too, when it can.
+  const embeddingsSetting = get("PHOTOCAT_EMBEDDINGS")?.trim().toLowerCase() ?? analyser;
+  const embeddingProvider = isEmbeddingProvider(embeddingsSetting) ? embeddingsSetting : null;
+  if (get("PHOTOCAT_EMBEDDINGS") !== undefined && !embeddingProvider && embeddingsSetting !== "off") {
+    fail(
+      `${label("PHOTOCAT_EMBEDDINGS")} must be off or one of ${EMBEDDING_PROVIDERS.join(", ")} (got "${embeddingsSetting}")${
+        embeddingsSetting === "anthropic" ? ": Anthropic has no embeddings API" : ""
+      }`,
+    );
   }
   let taxonomy = DEFAULT_TAXONOMY;
   const taxonomySetting = get("PHOTOCAT_TAXONOMY");
