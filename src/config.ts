@@ -139,7 +139,8 @@ export const SETTINGS = {
   PHOTOCAT_EMBEDDINGS: {
     flag: "--embeddings",
     help: `who embeds photos and queries for search by meaning: off, ${EMBEDDING_PROVIDERS.join(", ")}`,
-    default: "<the analyser when it is bedrock, openai or ollama, else off>",
+    default:
+      "<the analyser when it is bedrock, openai (a compatible server: with a model set) or ollama, else off>",
   },
   PHOTOCAT_EMBEDDING_MODEL: {
     flag: "--embedding-model",
@@ -242,8 +243,13 @@ export function loadConfig(
   if (!(ANALYSER_NAMES as readonly string[]).includes(analyser)) {
     fail(`${label("PHOTOCAT_ANALYSER")} must be one of ${ANALYSER_NAMES.join(", ")} (got "${analyser}")`);
   }
-  // Unset: the analyser's provider embeds too, when it can.
-  const embeddingsSetting = get("PHOTOCAT_EMBEDDINGS")?.trim().toLowerCase() ?? analyser;
+  // Unset: the analyser's provider embeds too, when it can; an OpenAI-compatible server has no default
+  // embedding model, so it embeds only when PHOTOCAT_EMBEDDING_MODEL names one.
+  const embeddingModel = get("PHOTOCAT_EMBEDDING_MODEL")?.trim() || null;
+  const compatibleServerWithoutModel =
+    analyser === "openai" && !isOpenAIItself(env.OPENAI_BASE_URL || null) && !embeddingModel;
+  const embeddingsSetting =
+    get("PHOTOCAT_EMBEDDINGS")?.trim().toLowerCase() ?? (compatibleServerWithoutModel ? "off" : analyser);
   const embeddingProvider = isEmbeddingProvider(embeddingsSetting) ? embeddingsSetting : null;
   if (get("PHOTOCAT_EMBEDDINGS") !== undefined && !embeddingProvider && embeddingsSetting !== "off") {
     fail(
@@ -323,7 +329,7 @@ export function loadConfig(
     ),
     analyser: analyser as AnalyserName,
     model: get("PHOTOCAT_MODEL") ?? null,
-    embeddings: { provider: embeddingProvider, model: get("PHOTOCAT_EMBEDDING_MODEL")?.trim() || null },
+    embeddings: { provider: embeddingProvider, model: embeddingModel },
     concurrency: integer("PHOTOCAT_CONCURRENCY", 1, 64),
     maxUploadBytes: integer("PHOTOCAT_MAX_UPLOAD_MB", 1, 4096) * 1024 * 1024,
     maxPixels: integer("PHOTOCAT_MAX_PIXELS", 1, 2_000_000_000),
@@ -418,6 +424,16 @@ function parseDropZoneUrl(name: string, value: string, s3: Config["s3"]): NonNul
     region: params.get("region") ?? s3.region,
     endpoint: params.get("endpoint") ?? s3.endpoint,
   };
+}
+
+/** True when OPENAI_BASE_URL is unset or OpenAI's own API; otherwise it is an OpenAI-compatible server. */
+export function isOpenAIItself(baseUrl: string | null): boolean {
+  if (!baseUrl) return true;
+  try {
+    return new URL(baseUrl).hostname === "api.openai.com";
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the user asked for debug logs (stack traces on CLI errors); read before any Config exists. */

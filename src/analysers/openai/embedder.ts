@@ -1,4 +1,5 @@
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
+import { isOpenAIItself } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
 import type { Embedder } from "../../ports/embedder.js";
 import {
@@ -7,7 +8,7 @@ import {
   type EmbedderSettings,
   type EmbeddingReply,
 } from "../shared/embedding.js";
-import { classifyOpenAIError, createOpenAIClient, isOpenAIItself, type OpenAISettings } from "./index.js";
+import { classifyOpenAIError, createOpenAIClient, type OpenAISettings } from "./index.js";
 
 /** OpenAI's cheapest current embedding model ($0.02 per million tokens), good enough to rank descriptions. */
 export const DEFAULT_OPENAI_EMBEDDING_MODEL = "text-embedding-3-small";

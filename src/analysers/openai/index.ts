@@ -4,6 +4,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
 } from "openai/resources/chat/completions";
 import type { ReasoningEffort } from "openai/resources/shared";
+import { isOpenAIItself } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
 import type { Analyser } from "../../ports/analyser.js";
 import { CLAUDE_IMAGE_LIMITS } from "../shared/image.js";
@@ -109,11 +110,6 @@ export interface OpenAISettings extends ModelSettings {
   apiKey: string | null;
   /** OPENAI_BASE_URL; null for OpenAI itself. */
   baseUrl: string | null;
-}
-
-/** True when the settings point at OpenAI itself rather than a compatible server. */
-export function isOpenAIItself(baseUrl: string | null): boolean {
-  return !baseUrl || new URL(baseUrl).hostname === "api.openai.com";
 }
 
 /** The official client for OpenAI or the compatible server at OPENAI_BASE_URL; retries are ours. */

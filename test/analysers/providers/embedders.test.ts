@@ -18,6 +18,19 @@ describe("embedding settings", () => {
     expect(loadConfig({}).embeddings).toEqual({ provider: null, model: null });
   });
 
+  it("stay off by default for an OpenAI-compatible server, which has no default embedding model", () => {
+    const compatible = { PHOTOCAT_ANALYSER: "openai", OPENAI_BASE_URL: "http://127.0.0.1:8000/v1" };
+    expect(loadConfig(compatible).embeddings.provider).toBeNull();
+    expect(loadConfig({ ...compatible, PHOTOCAT_EMBEDDING_MODEL: "bge-m3" }).embeddings).toEqual({
+      provider: "openai",
+      model: "bge-m3",
+    });
+    expect(
+      loadConfig({ PHOTOCAT_ANALYSER: "openai", OPENAI_BASE_URL: "https://api.openai.com/v1" }).embeddings
+        .provider,
+    ).toBe("openai");
+  });
+
   it("take PHOTOCAT_EMBEDDINGS over the default, in any case, and the model as given", () => {
     expect(
       loadConfig({ PHOTOCAT_ANALYSER: "bedrock", PHOTOCAT_EMBEDDINGS: "off" }).embeddings.provider,
