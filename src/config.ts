@@ -9,6 +9,12 @@ import { DEFAULT_TAXONOMY, parseTaxonomy, type Taxonomy } from "./domain/taxonom
 export const ANALYSER_NAMES = ["local", "anthropic", "bedrock", "openai", "ollama"] as const;
 export type AnalyserName = (typeof ANALYSER_NAMES)[number];
 
+/** Providers with an embeddings API (Anthropic has none). */
+export const EMBEDDING_PROVIDERS = ["bedrock", "openai", "ollama"] as const;
+export type EmbeddingProvider = (typeof EMBEDDING_PROVIDERS)[number];
+const isEmbeddingProvider = (name: string): name is EmbeddingProvider =>
+  (EMBEDDING_PROVIDERS as readonly string[]).includes(name);
+
 export interface ProviderSettings {
   anthropic: { apiKey: string | null; baseUrl: string | null };
   bedrock: { region: string | null; endpoint: string | null };
@@ -18,8 +24,11 @@ export interface ProviderSettings {
   requestsPerMinute: number | null;
   timeoutMs: number;
   maxRetries: number;
-  /** USD per million tokens, overriding the built-in table: {"model":{"input":1,"output":5}}. */
-  prices: Record<string, { input: number; output: number }>;
+  /**
+   * USD per million tokens, overriding the built-in table: {"model":{"input":1,"output":5}}; `output`
+   * may be left out (0, embedding models) and `image` is USD per image embedded.
+   */
+  prices: Record<string, { input: number; output: number; image?: number }>;
 }
 
 export interface Config {
@@ -48,6 +57,11 @@ export interface Config {
   taxonomy: Taxonomy;
   logLevel: string;
   providers: ProviderSettings;
+  /**
+   * Search by meaning: who embeds photos and queries (null: off) and the model (null: the provider's
+   * default). The provider's connection settings are the analyser's (region, base URL and key, host).
+   */
+  embeddings: { provider: EmbeddingProvider | null; model: string | null };
   /** For PHOTOCAT_STORAGE_URL=s3://...: the AWS SDK's standard settings (credentials come from its chain). */
   s3: { region: string | null; endpoint: string | null };
   /**
@@ -122,6 +136,17 @@ export const SETTINGS = {
   },
   PHOTOCAT_ANALYSER: { flag: "--analyser", help: `one of ${ANALYSER_NAMES.join(", ")}`, default: "local" },
   PHOTOCAT_MODEL: { flag: "--model", help: "model id for the analyser", default: "<per analyser>" },
+  PHOTOCAT_EMBEDDINGS: {
+    flag: "--embeddings",
+    help: `who embeds photos and queries for search by meaning: off, ${EMBEDDING_PROVIDERS.join(", ")}`,
+    default:
+      "<the analyser when it is bedrock, openai (a compatible server: with a model set) or ollama, else off>",
+  },
+  PHOTOCAT_EMBEDDING_MODEL: {
+    flag: "--embedding-model",
+    help: "embedding model id",
+    default: "<per embeddings provider>",
+  },
   PHOTOCAT_CONCURRENCY: { flag: "--concurrency", help: "photos analysed at once", default: "2" },
   PHOTOCAT_MAX_UPLOAD_MB: { flag: "--max-upload-mb", help: "largest accepted file in MB", default: "50" },
   PHOTOCAT_MAX_PIXELS: {
@@ -218,6 +243,21 @@ export function loadConfig(
   if (!(ANALYSER_NAMES as readonly string[]).includes(analyser)) {
     fail(`${label("PHOTOCAT_ANALYSER")} must be one of ${ANALYSER_NAMES.join(", ")} (got "${analyser}")`);
   }
+  // Unset: the analyser's provider embeds too, when it can; an OpenAI-compatible server has no default
+  // embedding model, so it embeds only when PHOTOCAT_EMBEDDING_MODEL names one.
+  const embeddingModel = get("PHOTOCAT_EMBEDDING_MODEL")?.trim() || null;
+  const compatibleServerWithoutModel =
+    analyser === "openai" && !isOpenAIItself(env.OPENAI_BASE_URL || null) && !embeddingModel;
+  const embeddingsSetting =
+    get("PHOTOCAT_EMBEDDINGS")?.trim().toLowerCase() ?? (compatibleServerWithoutModel ? "off" : analyser);
+  const embeddingProvider = isEmbeddingProvider(embeddingsSetting) ? embeddingsSetting : null;
+  if (get("PHOTOCAT_EMBEDDINGS") !== undefined && !embeddingProvider && embeddingsSetting !== "off") {
+    fail(
+      `${label("PHOTOCAT_EMBEDDINGS")} must be off or one of ${EMBEDDING_PROVIDERS.join(", ")} (got "${embeddingsSetting}")${
+        embeddingsSetting === "anthropic" ? ": Anthropic has no embeddings API" : ""
+      }`,
+    );
+  }
   let taxonomy = DEFAULT_TAXONOMY;
   const taxonomySetting = get("PHOTOCAT_TAXONOMY");
   if (taxonomySetting) {
@@ -230,7 +270,14 @@ export function loadConfig(
   let prices: ProviderSettings["prices"] = {};
   const pricesSetting = get("PHOTOCAT_PRICES");
   if (pricesSetting) {
-    const schema = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }));
+    const schema = z.record(
+      z.string(),
+      z.object({
+        input: z.number().min(0),
+        output: z.number().min(0).default(0),
+        image: z.number().min(0).optional(),
+      }),
+    );
     let json: unknown;
     try {
       json = JSON.parse(pricesSetting);
@@ -282,6 +329,7 @@ export function loadConfig(
     ),
     analyser: analyser as AnalyserName,
     model: get("PHOTOCAT_MODEL") ?? null,
+    embeddings: { provider: embeddingProvider, model: embeddingModel },
     concurrency: integer("PHOTOCAT_CONCURRENCY", 1, 64),
     maxUploadBytes: integer("PHOTOCAT_MAX_UPLOAD_MB", 1, 4096) * 1024 * 1024,
     maxPixels: integer("PHOTOCAT_MAX_PIXELS", 1, 2_000_000_000),
@@ -376,6 +424,16 @@ function parseDropZoneUrl(name: string, value: string, s3: Config["s3"]): NonNul
     region: params.get("region") ?? s3.region,
     endpoint: params.get("endpoint") ?? s3.endpoint,
   };
+}
+
+/** True when OPENAI_BASE_URL is unset or OpenAI's own API; otherwise it is an OpenAI-compatible server. */
+export function isOpenAIItself(baseUrl: string | null): boolean {
+  if (!baseUrl) return true;
+  try {
+    return new URL(baseUrl).hostname === "api.openai.com";
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the user asked for debug logs (stack traces on CLI errors); read before any Config exists. */

@@ -15,6 +15,7 @@ import {
   addSettingFlags,
   CATALOGUE_SETTINGS,
   configFromFlags,
+  EMBEDDING_SETTINGS,
   INGEST_SETTINGS,
 } from "./settings-flags.js";
 
@@ -99,7 +100,12 @@ export function buildProgram(): Command {
         });
       }),
     );
-  addSettingFlags(worker, [...CATALOGUE_SETTINGS, ...INGEST_SETTINGS, ...ANALYSIS_SETTINGS]);
+  addSettingFlags(worker, [
+    ...CATALOGUE_SETTINGS,
+    ...INGEST_SETTINGS,
+    ...ANALYSIS_SETTINGS,
+    ...EMBEDDING_SETTINGS,
+  ]);
 
   importCommand(program);
   analyseCommand(program);

@@ -21,6 +21,8 @@ export const ANALYSIS_SETTINGS: readonly SettingName[] = [
   "PHOTOCAT_MAX_RETRIES",
   "PHOTOCAT_PRICES",
 ];
+/** Search by meaning with a remote provider: who embeds photos and queries, and with which model. */
+export const EMBEDDING_SETTINGS: readonly SettingName[] = ["PHOTOCAT_EMBEDDINGS", "PHOTOCAT_EMBEDDING_MODEL"];
 export const INGEST_SETTINGS: readonly SettingName[] = ["PHOTOCAT_MAX_UPLOAD_MB", "PHOTOCAT_MAX_PIXELS"];
 
 function optionKey(flag: string): string {

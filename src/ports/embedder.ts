@@ -9,9 +9,15 @@ export interface Embedder {
   readonly model: string;
   /** True when the photo's pixels are embedded, not only its description. */
   readonly seesImages: boolean;
+  /**
+   * Embeds a photo. A text-only embedder refuses a photo without a description (embedder_failed, not
+   * retryable: analyse it first); an answer that is not a usable vector is embedder_failed, not retryable.
+   */
   embedPhoto(input: EmbedPhotoInput): Promise<Embedding>;
-  /** Embeds a search query; in the same space as embedPhoto's vectors. */
+  /** Embeds a search query; in the same space as embedPhoto's vectors. An empty query is invalid_request. */
   embedQuery(text: string, signal?: AbortSignal): Promise<Embedding>;
+  /** Releases the provider's connections (the AWS SDK keeps HTTP/2 sessions open). */
+  close?(): Promise<void>;
 }
 
 export interface EmbedPhotoInput {

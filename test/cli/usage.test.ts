@@ -82,10 +82,13 @@ describe("photocat usage: exit codes, messages, help, ids and tables", () => {
     const analyse = await help("analyse");
     expect(analyse).toContain("--analyser");
     expect(analyse).toContain("--max-pixels");
-    for (const unused of ["--port", "--data-dir", "--cors-origins"]) expect(analyse).not.toContain(unused);
+    for (const unused of ["--port", "--data-dir", "--cors-origins", "--embeddings"]) {
+      expect(analyse).not.toContain(unused);
+    }
     const importHelp = await help("import");
     expect(importHelp).toContain("--data-dir");
     expect(importHelp).toContain("--analyser");
+    expect(importHelp).toContain("--embedding-model");
     expect(importHelp).not.toContain("--port");
     const serve = await help("serve");
     for (const used of ["--port", "--password", "--analyser", "--data-dir"]) expect(serve).toContain(used);

@@ -148,16 +148,17 @@ export interface BedrockSettings extends ModelSettings {
   endpoint: string | null;
 }
 
-/** Claude on Amazon Bedrock through the Converse API, with a forced answer tool (toolConfig). */
-export async function createBedrockAnalyser(
-  settings: BedrockSettings,
-  options: BedrockOptions = {},
-): Promise<Analyser> {
+/**
+ * A Bedrock Runtime client for the region's endpoint (or AWS_ENDPOINT_URL_BEDROCK_RUNTIME), with the
+ * SDK's standard credential chain. `user` names who needs it in the error when AWS_REGION is missing.
+ */
+export function createBedrockClient(
+  settings: Pick<BedrockSettings, "region" | "endpoint" | "timeoutMs">,
+  user: string,
+): { client: BedrockRuntimeClient; region: string } {
   const { region, endpoint } = settings;
   if (!region) {
-    throw new ConfigurationError(
-      "AWS_REGION is not set: the bedrock analyser needs it (e.g. AWS_REGION=us-east-1)",
-    );
+    throw new ConfigurationError(`AWS_REGION is not set: ${user} needs it (e.g. AWS_REGION=us-east-1)`);
   }
   const client = new BedrockRuntimeClient({
     region,
@@ -166,6 +167,16 @@ export async function createBedrockAnalyser(
     maxAttempts: 1,
     requestHandler: { requestTimeout: settings.timeoutMs },
   });
+  return { client, region };
+}
+
+/** Claude on Amazon Bedrock through the Converse API, with a forced answer tool (toolConfig). */
+export async function createBedrockAnalyser(
+  settings: BedrockSettings,
+  options: BedrockOptions = {},
+): Promise<Analyser> {
+  const { endpoint } = settings;
+  const { client, region } = createBedrockClient(settings, "the bedrock analyser");
   const model = settings.model ?? defaultBedrockModel(region);
   const transport: ModelTransport = {
     provider: "bedrock",

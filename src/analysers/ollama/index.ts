@@ -87,6 +87,38 @@ export interface OllamaSettings extends ModelSettings {
 /** The client's errors carry no headers: the retry-after of the failed answer travels with the error. */
 const RETRY_AFTER = Symbol("retryAfterMs");
 
+/**
+ * Makes one call with a client of its own, bound to `signal` (the client sends non-streaming requests
+ * without one); a failed call's error carries the answer's retry-after (see ollamaRetryAfter).
+ */
+export async function callOllama<T>(
+  host: string,
+  baseFetch: typeof fetch,
+  signal: AbortSignal,
+  call: (client: Ollama) => Promise<T>,
+): Promise<T> {
+  let retryAfterMs: number | undefined;
+  const client = new Ollama({
+    host,
+    fetch: async (input, init) => {
+      const response = await baseFetch(input, { ...init, signal });
+      retryAfterMs = parseRetryAfter(response.headers);
+      return response;
+    },
+  });
+  try {
+    return await call(client);
+  } catch (error) {
+    if (typeof error === "object" && error !== null) Object.assign(error, { [RETRY_AFTER]: retryAfterMs });
+    throw error;
+  }
+}
+
+/** The retry-after of the answer that made callOllama fail, if the server sent one. */
+export function ollamaRetryAfter(error: unknown): number | undefined {
+  return (error as { [RETRY_AFTER]?: number } | null)?.[RETRY_AFTER];
+}
+
 /** A local Ollama server through its official client: /api/chat with images and a `format` schema. */
 export async function createOllamaAnalyser(
   settings: OllamaSettings,
@@ -103,26 +135,11 @@ export async function createOllamaAnalyser(
     imageLimits: { ...CLAUDE_IMAGE_LIMITS, accepted: ["image/jpeg", "image/png"] },
     price: { input: 0, output: 0 },
     async send(request, signal) {
-      let retryAfterMs: number | undefined;
-      // The client sends non-streaming requests without a signal: give each call its own.
-      const client = new Ollama({
-        host,
-        fetch: async (input, init) => {
-          const response = await baseFetch(input, { ...init, signal });
-          retryAfterMs = parseRetryAfter(response.headers);
-          return response;
-        },
-      });
-      try {
-        return parseOllamaChat(await client.chat(buildOllamaChat(model, request)));
-      } catch (error) {
-        if (typeof error === "object" && error !== null)
-          Object.assign(error, { [RETRY_AFTER]: retryAfterMs });
-        throw error;
-      }
+      return callOllama(host, baseFetch, signal, async (client) =>
+        parseOllamaChat(await client.chat(buildOllamaChat(model, request))),
+      );
     },
-    classify: (error) =>
-      classifyOllamaError(error, host, model, (error as { [RETRY_AFTER]?: number } | null)?.[RETRY_AFTER]),
+    classify: (error) => classifyOllamaError(error, host, model, ollamaRetryAfter(error)),
   };
   return createModelAnalyser(transport, settings, options);
 }

@@ -4,6 +4,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
 } from "openai/resources/chat/completions";
 import type { ReasoningEffort } from "openai/resources/shared";
+import { isOpenAIItself } from "../../config.js";
 import { ConfigurationError } from "../../domain/errors.js";
 import type { Analyser } from "../../ports/analyser.js";
 import { CLAUDE_IMAGE_LIMITS } from "../shared/image.js";
@@ -111,13 +112,28 @@ export interface OpenAISettings extends ModelSettings {
   baseUrl: string | null;
 }
 
+/** The official client for OpenAI or the compatible server at OPENAI_BASE_URL; retries are ours. */
+export function createOpenAIClient(
+  settings: Pick<OpenAISettings, "apiKey" | "baseUrl" | "timeoutMs">,
+  fetchImpl?: typeof fetch,
+): OpenAI {
+  return new OpenAI({
+    // Local servers usually take any key.
+    apiKey: settings.apiKey ?? "not-needed",
+    baseURL: settings.baseUrl ?? OPENAI_DEFAULT_BASE_URL,
+    maxRetries: 0,
+    timeout: settings.timeoutMs,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
+}
+
 /** OpenAI or any OpenAI-compatible server (vLLM, LM Studio, llama.cpp) through chat completions. */
 export async function createOpenAIAnalyser(
   settings: OpenAISettings,
   options: OpenAIOptions = {},
 ): Promise<Analyser> {
   const { apiKey, baseUrl } = settings;
-  const isOpenAI = !baseUrl || new URL(baseUrl).hostname === "api.openai.com";
+  const isOpenAI = isOpenAIItself(baseUrl);
   if (!apiKey && isOpenAI) {
     throw new ConfigurationError(
       "OPENAI_API_KEY is not set: the openai analyser needs it (or set OPENAI_BASE_URL to an OpenAI-compatible server)",
@@ -128,14 +144,7 @@ export async function createOpenAIAnalyser(
       `PHOTOCAT_MODEL is not set: name the vision model served at ${baseUrl} (OPENAI_BASE_URL)`,
     );
   }
-  const client = new OpenAI({
-    // Local servers usually take any key.
-    apiKey: apiKey ?? "not-needed",
-    baseURL: baseUrl ?? OPENAI_DEFAULT_BASE_URL,
-    maxRetries: 0,
-    timeout: settings.timeoutMs,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const client = createOpenAIClient(settings, options.fetch);
   const model = settings.model ?? DEFAULT_OPENAI_MODEL;
   const transport: ModelTransport = {
     provider: "openai",

@@ -14,14 +14,8 @@ import {
   type Prompt,
   reaskNote,
 } from "./prompt.js";
-import { rateGateFor } from "./rate-gate.js";
-import {
-  AttemptTimeoutError,
-  DEFAULT_RETRY_POLICY,
-  type Failure,
-  type RetryPolicy,
-  withRetry,
-} from "./retry.js";
+import { providerCaller } from "./provider-call.js";
+import { DEFAULT_RETRY_POLICY, type Failure, type RetryPolicy } from "./retry.js";
 
 /** Everything a provider needs to build one request. */
 export interface ModelRequest {
@@ -107,39 +101,23 @@ export function createModelAnalyser(
     analyser: transport.provider,
     model: transport.model,
   });
-  const policy = retryPolicyFrom(settings, options.retry);
-  const gate = rateGateFor(`${transport.provider} ${transport.endpointKey}`, settings.requestsPerMinute);
-  const timeoutMs = settings.timeoutMs;
   const warnedPrices = new Set<string>();
+  const callProvider = providerCaller({
+    gateKey: `${transport.provider} ${transport.endpointKey}`,
+    requestsPerMinute: settings.requestsPerMinute,
+    timeoutMs: settings.timeoutMs,
+    policy: retryPolicyFrom(settings, options.retry),
+    classify: (error) => transport.classify(error),
+    logger,
+    retryMessage: "analyser call failed; retrying",
+  });
 
-  async function call(
+  function call(
     request: ModelRequest,
     signal: AbortSignal | undefined,
     onRetry: AnalyserInput["onRetry"],
   ): Promise<ModelReply> {
-    return withRetry(
-      async () => {
-        await gate.acquire(signal);
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-        try {
-          return await transport.send(request, combined);
-        } catch (error) {
-          if (timeout.aborted && !signal?.aborted) throw new AttemptTimeoutError(timeoutMs);
-          throw error;
-        }
-      },
-      {
-        policy,
-        signal,
-        classify: (error) => transport.classify(error),
-        onRateLimited: (until) => gate.pauseUntil(until),
-        onRetry: (progress) => {
-          logger.warn(progress, "analyser call failed; retrying");
-          onRetry?.(progress);
-        },
-      },
-    );
+    return callProvider((attemptSignal) => transport.send(request, attemptSignal), signal, onRetry);
   }
 
   function price(model: string): Price | null {

@@ -1,7 +1,9 @@
-/** USD per million tokens. */
+/** USD per million tokens; embedding models that take images also cost a flat amount per image. */
 export interface Price {
   input: number;
   output: number;
+  /** USD per image embedded (Titan Multimodal Embeddings). */
+  image?: number;
 }
 
 /**
@@ -25,6 +27,13 @@ export const PRICES: Readonly<Record<string, Price>> = {
   "gpt-4.1-mini": { input: 0.4, output: 1.6 },
   "gpt-4o-mini": { input: 0.15, output: 0.6 },
   "gpt-4o": { input: 2.5, output: 10 },
+  // Embedding models: input only. Titan Multimodal Embeddings G1: $0.0008 per 1k input tokens (from memory,
+  // not found in the docs at hand) and $0.00006 per image ($0.06 per 1,000 images, as OpenRouter lists it);
+  // OpenAI's per million tokens as on its model pages.
+  "amazon.titan-embed-image-v1": { input: 0.8, output: 0, image: 0.00006 },
+  "text-embedding-3-small": { input: 0.02, output: 0 },
+  "text-embedding-3-large": { input: 0.13, output: 0 },
+  "text-embedding-ada-002": { input: 0.1, output: 0 },
 };
 
 /** Message Batches and similar bulk APIs bill half the list price. */
@@ -61,6 +70,13 @@ export function priceFor(model: string, overrides: Readonly<Record<string, Price
     if (best) return table[best] ?? null;
   }
   return null;
+}
+
+/** What one embedding call cost: its input tokens and its images. */
+export function embeddingCostUsd(price: Price | null, inputTokens: number, images: number): number {
+  if (!price) return 0;
+  const usd = (inputTokens * price.input) / 1_000_000 + images * (price.image ?? 0);
+  return Math.round(usd * 1e8) / 1e8;
 }
 
 export function costUsd(

@@ -1,4 +1,4 @@
-import { PhotocatError } from "../../domain/errors.js";
+import { type ErrorCode, PhotocatError } from "../../domain/errors.js";
 import type { RetryProgress } from "../../ports/analyser.js";
 
 /** What went wrong with one call, in words a user can act on, and whether trying again may help. */
@@ -121,7 +121,8 @@ export function backoffMs(retry: number, policy: RetryPolicy, random = Math.rand
 
 /**
  * Runs `attempt` until it succeeds, a failure is not retryable, or the retries are used up; then
- * throws PhotocatError("analyser_failed") with the reason and whether a later retry may help.
+ * throws PhotocatError(`errorCode`, default "analyser_failed") with the reason and whether a later
+ * retry may help.
  * Honours retry-after (and tells `onRateLimited` so other calls in this process hold back too).
  */
 export async function withRetry<T>(
@@ -133,6 +134,8 @@ export async function withRetry<T>(
     /** Told before each wait: the attempt about to come, the reason of the last failure, the wait. */
     onRetry?: (progress: RetryProgress) => void;
     onRateLimited?: (untilMs: number) => void;
+    /** The code of the error thrown when giving up ("embedder_failed" for embedding calls). */
+    errorCode?: ErrorCode;
   },
 ): Promise<T> {
   const { policy, signal } = options;
@@ -148,7 +151,10 @@ export async function withRetry<T>(
           : options.classify(error);
       const attempts = retry + 1;
       const fail = (reason: string) =>
-        new PhotocatError("analyser_failed", reason, { retryable: failure.retryable, cause: error });
+        new PhotocatError(options.errorCode ?? "analyser_failed", reason, {
+          retryable: failure.retryable,
+          cause: error,
+        });
       if (!failure.retryable) throw fail(failure.reason);
       if (retry >= policy.maxRetries) {
         throw fail(`${failure.reason} (gave up after ${attempts} attempt${attempts === 1 ? "" : "s"})`);

@@ -17,6 +17,7 @@ import {
   addSettingFlags,
   CATALOGUE_SETTINGS,
   configFromFlags,
+  EMBEDDING_SETTINGS,
   INGEST_SETTINGS,
 } from "../settings-flags.js";
 
@@ -42,7 +43,12 @@ export function importCommand(program: Command): void {
     .action(async (paths: string[], options: ImportOptions) => {
       process.exitCode = await runImport(paths, options);
     });
-  addSettingFlags(command, [...CATALOGUE_SETTINGS, ...INGEST_SETTINGS, ...ANALYSIS_SETTINGS]);
+  addSettingFlags(command, [
+    ...CATALOGUE_SETTINGS,
+    ...INGEST_SETTINGS,
+    ...ANALYSIS_SETTINGS,
+    ...EMBEDDING_SETTINGS,
+  ]);
 }
 
 async function runImport(paths: string[], options: ImportOptions): Promise<number> {
