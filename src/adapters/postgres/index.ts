@@ -9,6 +9,7 @@ import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addAlbums,
   addEmbeddingChanges,
+  addEmbeddingCosts,
   addHealthProbes,
   addOwnWords,
   addPerceptualHashes,
@@ -67,6 +68,7 @@ export const migrations: Record<string, Migration> = {
     },
   },
   "0011_embedding_changes": { up: (db) => addEmbeddingChanges(db, "postgres") },
+  "0012_embedding_costs": { up: (db) => addEmbeddingCosts(db, "postgres") },
 };
 
 /** tsquery syntax for a search: each word quoted, phrases with <->, alternatives OR-ed, every word required. */

@@ -440,6 +440,12 @@ export function catalogueCommands(program: Command): void {
         for (const m of s.byModel) {
           console.log(`  ${m.provider}/${m.model}: ${m.images} photos, $${m.costUsd.toFixed(4)}`);
         }
+        if (s.byEmbeddingModel.length > 0) {
+          console.log(`embeddings    $${s.embeddingCostUsd.toFixed(4)}`);
+          for (const m of s.byEmbeddingModel) {
+            console.log(`  ${m.model}: ${m.images} photos, ${m.inputTokens} tokens, $${m.costUsd.toFixed(4)}`);
+          }
+        }
         console.log("categories");
         for (const c of categories) console.log(`  ${c.slug.padEnd(13)} ${c.count}`);
         return EXIT.ok;
