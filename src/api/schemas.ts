@@ -252,9 +252,9 @@ export const Stats = z
         cost_usd: z.number(),
       }),
     ),
-    embedding_cost_usd: z
-      .number()
-      .openapi({ description: "Spent on a remote provider's embeddings (search by meaning), on top of cost_usd" }),
+    embedding_cost_usd: z.number().openapi({
+      description: "Spent on a remote provider's embeddings (search by meaning), on top of cost_usd",
+    }),
     by_embedding_model: z.array(
       z.strictObject({
         model: z.string().openapi({ description: "<provider>:<model>" }),

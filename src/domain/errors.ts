@@ -18,6 +18,7 @@ export type ErrorCode =
   | "in_trash"
   | "analyser_failed"
   | "analyser_output_invalid"
+  | "embedder_failed"
   | "request_timeout"
   | "storage_full"
   | "storage_unavailable"
@@ -44,6 +45,7 @@ const statusByCode: Record<ErrorCode, number> = {
   in_trash: 409,
   analyser_failed: 502,
   analyser_output_invalid: 502,
+  embedder_failed: 502,
   request_timeout: 408,
   storage_full: 507,
   storage_unavailable: 503,

@@ -51,6 +51,11 @@ export const IMAGE_ORDERS: readonly ImageOrder[] = ["added", "taken"];
 
 export interface ImageQuery extends ImageFilters {
   limit: number;
+  /**
+   * Only these photos (at most MAX_PAGE_SIZE, as a page): how search by meaning applies a listing's filters
+   * and the trash to the photos a vector index found. Listed in the usual order.
+   */
+  ids?: readonly string[] | null;
   /** From the previous page of the same query and order. */
   cursor?: string | null;
   order?: ImageOrder | null;

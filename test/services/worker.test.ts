@@ -74,8 +74,8 @@ describe("typed job worker", () => {
     await expect(startContainerWorker(c, { kinds: ["batch-poll"] })).rejects.toThrow(
       /no handler for "batch-poll"/,
     );
-    expect(() => startWorker(c, { analyse: handle }, { concurrency: 1, kinds: ["embed" as never] })).toThrow(
-      /unknown kind "embed"/,
+    expect(() => startWorker(c, { analyse: handle }, { concurrency: 1, kinds: ["transcode" as never] })).toThrow(
+      /unknown kind "transcode"/,
     );
   });
 

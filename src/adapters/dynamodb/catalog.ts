@@ -21,12 +21,12 @@ import type {
   CatalogStats,
   DuplicatePair,
   EmbeddingChange,
-  NewEmbedding,
   ImageFilters,
   ImagePage,
   ImageQuery,
   ImagesChange,
   ImagesChanged,
+  NewEmbedding,
   NewImage,
   SessionRecord,
 } from "../../ports/catalog.js";
@@ -35,6 +35,7 @@ import {
   checkLimit,
   checkStatus,
   fromBound,
+  MAX_PAGE_SIZE,
   normaliseCaptureTime,
   searchTerms,
   toBoundExclusive,
@@ -741,6 +742,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
       from: query.from ? fromBound(query.from) : null,
       toExclusive: query.to ? toBoundExclusive(query.to) : null,
     };
+    if (query.ids) return listOfIds(query.ids, filter, order, limit);
     if (query.q?.trim()) {
       const terms = searchTerms(query.q).flatMap(foldWords);
       if (terms.length === 0) return { items: [], nextCursor: null };
@@ -798,6 +800,31 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
       limit,
       chosen.index,
     );
+  }
+
+  /** A listing restricted to a few named photos (search by meaning): filtered here, as the index pages would. */
+  async function listOfIds(
+    ids: readonly string[],
+    filter: ItemFilter,
+    order: "added" | "taken",
+    limit: number,
+  ): Promise<ImagePage> {
+    if (ids.length > MAX_PAGE_SIZE) {
+      throw new PhotocatError("invalid_request", `ids: at most ${MAX_PAGE_SIZE} photos at once`);
+    }
+    const items = (await batchGet<StoredImageItem>([...new Set(ids)].map(imageKey))).map(fromStored);
+    const matching = items.filter(
+      (i) =>
+        !i.rec.trashedAt &&
+        (!filter.category || i.cat === filter.category) &&
+        (!filter.status || i.st === filter.status) &&
+        (!filter.place || i.pl === filter.place) &&
+        (!filter.from || i.cap >= filter.from) &&
+        (!filter.toExclusive || i.cap < filter.toExclusive),
+    );
+    const key = (i: ImageItem) => (order === "taken" ? i.cap : i.rec.createdAt);
+    matching.sort((a, b) => (key(a) === key(b) ? (a.rec.id < b.rec.id ? 1 : -1) : key(a) < key(b) ? 1 : -1));
+    return { items: matching.slice(0, limit).map((i) => i.rec), nextCursor: null };
   }
 
   /** Every photo a listing's filters find (newest first), a page at a time: for timeline and places. */

@@ -17,7 +17,6 @@ import type {
   Catalog,
   CatalogStats,
   CorrectionExample,
-  NewEmbedding,
   DuplicatePair,
   EmbeddingChange,
   ImageFilters,
@@ -26,6 +25,7 @@ import type {
   ImageQuery,
   ImagesChange,
   ImagesChanged,
+  NewEmbedding,
   NewImage,
   SelectFilter,
   SessionRecord,
@@ -50,6 +50,7 @@ import {
   encodeCursor,
   fromBound,
   type ListCursor,
+  MAX_PAGE_SIZE,
   phraseTokens,
   searchTerms,
   tierAddsWords,
@@ -355,11 +356,15 @@ export function createSqlCatalog(
         throw new PhotocatError("invalid_request", "cursor is from a listing in another order");
       }
       // The search words go apart: SQLite reads a search page from its index in upload order.
-      const filtered = await applyFilters(db.selectFrom("images").where("trashed_at", "is", null), {
-        ...query,
-        q: null,
-        order,
-      });
+      if (query.ids && query.ids.length > MAX_PAGE_SIZE) {
+        throw new PhotocatError("invalid_request", `ids: at most ${MAX_PAGE_SIZE} photos at once`);
+      }
+      let live = db.selectFrom("images").where("trashed_at", "is", null);
+      if (query.ids) {
+        if (query.ids.length === 0) return { items: [], nextCursor: null };
+        live = live.where("id", "in", [...query.ids]);
+      }
+      const filtered = await applyFilters(live, { ...query, q: null, order });
       const terms = query.q?.trim() ? searchTerms(query.q) : null;
       // Only punctuation: no word to look for, so nothing matches.
       if (!filtered || terms?.length === 0) return { items: [], nextCursor: null };

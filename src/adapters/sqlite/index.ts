@@ -25,8 +25,8 @@ import {
   typedJobs,
 } from "../sql/migrations.js";
 import { type SearchAlternative, searchGroups } from "../sql/query.js";
-import { createSqliteVectorIndex } from "./vector-index.js";
 import type { Database } from "../sql/schema.js";
+import { createSqliteVectorIndex } from "./vector-index.js";
 
 export type { SqlStore };
 

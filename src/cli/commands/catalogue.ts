@@ -443,7 +443,9 @@ export function catalogueCommands(program: Command): void {
         if (s.byEmbeddingModel.length > 0) {
           console.log(`embeddings    $${s.embeddingCostUsd.toFixed(4)}`);
           for (const m of s.byEmbeddingModel) {
-            console.log(`  ${m.model}: ${m.images} photos, ${m.inputTokens} tokens, $${m.costUsd.toFixed(4)}`);
+            console.log(
+              `  ${m.model}: ${m.images} photos, ${m.inputTokens} tokens, $${m.costUsd.toFixed(4)}`,
+            );
           }
         }
         console.log("categories");

@@ -1,0 +1,146 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { type Container, createContainer } from "../../src/container.js";
+import { startContainerWorker } from "../../src/entry/worker.js";
+import { silentLogger } from "../../src/logger.js";
+import type { ImageQuery } from "../../src/ports/catalog.js";
+import type { Embedder } from "../../src/ports/embedder.js";
+import { embeddingText } from "../../src/services/embed.js";
+import { ingestFile } from "../../src/services/ingest.js";
+import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
+import { type FakeEmbedderOptions, fakeEmbedder } from "../support/fake-embedder.js";
+
+let dir: string | undefined;
+let container: Container | undefined;
+afterEach(async () => {
+  await container?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  container = undefined;
+});
+
+const COLOURS = {
+  red: { r: 220, g: 20, b: 20 },
+  green: { r: 20, g: 200, b: 30 },
+  blue: { r: 20, g: 30, b: 210 },
+};
+
+/** Three photos (red, green, blue), analysed by the fake analyser and embedded by the fake embedder. */
+async function catalogue(embedder: Embedder | null = fakeEmbedder()) {
+  dir = await mkdtemp(path.join(tmpdir(), "photocat-meaning-"));
+  container = await createContainer(loadConfig({}, { PHOTOCAT_DATA_DIR: dir }), {
+    logger: silentLogger(),
+    analyser: fakeAnalyser(),
+    embedder,
+  });
+  const ids: Record<keyof typeof COLOURS, string> = { red: "", green: "", blue: "" };
+  for (const [i, [name, colour]] of Object.entries(COLOURS).entries()) {
+    const file = path.join(dir, `${name}.jpg`);
+    await writeFile(file, await solidImage(colour, i));
+    const { image } = await ingestFile(container.ingestDeps, container.ingestLimits, {
+      path: file,
+      originalName: `${name}.jpg`,
+    });
+    ids[name as keyof typeof COLOURS] = image.id;
+  }
+  await settle(container);
+  return { c: container, ids };
+}
+
+async function settle(c: Container) {
+  const worker = await startContainerWorker(c, { pollMs: 20, baseBackoffMs: 10, maxBackoffMs: 20 });
+  await worker.drain();
+  await worker.stop();
+}
+
+const search = async (c: Container, q: string, more: Partial<ImageQuery> = {}) =>
+  (await c.gallery.list({ q, limit: 20, ...more })).items.map((i) => i.id);
+
+describe("search by meaning with a remote embedder", () => {
+  it("embeds each photo after its analysis, under <provider>:<model>, and counts what it cost", async () => {
+    const { c, ids } = await catalogue();
+    for (const id of Object.values(ids)) {
+      const image = await c.catalog.getImage(id);
+      expect(image?.status).toBe("done");
+      expect((await c.catalog.embeddingsOf(id)).map((e) => e.model)).toContain("fake:bag-1");
+    }
+    const stats = await c.gallery.stats();
+    expect(stats.byEmbeddingModel).toEqual([
+      expect.objectContaining({ model: "fake:bag-1", images: 3, costUsd: expect.closeTo(0.0003, 6) }),
+    ]);
+    expect(stats.embeddingCostUsd).toBeCloseTo(0.0003, 6);
+    expect(stats.byEmbeddingModel[0]!.inputTokens).toBeGreaterThan(0);
+  });
+
+  it("embeds the photo's description in one text: summary, category, tags, alt text", async () => {
+    const { c, ids } = await catalogue();
+    const text = embeddingText((await c.catalog.getImage(ids.blue))!);
+    expect(text).toContain("A mostly blue picture.");
+    expect(text).toContain("Category: vehicles");
+    expect(text).toContain("Tags: blue, test");
+    expect(text.length).toBeLessThanOrEqual(2000);
+  });
+
+  it("finds a photo by a word absent from every description, and nothing unrelated", async () => {
+    const { c, ids } = await catalogue();
+    // Full text alone finds nothing: "azure" is in no description.
+    expect((await c.catalog.listImages({ q: "azure", limit: 20 })).items).toEqual([]);
+    expect(await search(c, "azure")).toEqual([ids.blue]);
+    expect(await search(c, "crimson")).toEqual([ids.red]);
+  });
+
+  it("applies the listing's filters and the trash to what the vectors found", async () => {
+    const { c, ids } = await catalogue();
+    expect(await search(c, "azure", { category: "food" })).toEqual([]);
+    expect(await search(c, "azure", { category: "vehicles" })).toEqual([ids.blue]);
+    await c.gallery.trash(ids.blue);
+    expect(await search(c, "azure")).toEqual([]);
+  });
+
+  it("embeds again a description a person corrected (text-only embedder)", async () => {
+    const { c, ids } = await catalogue();
+    await c.gallery.edit(ids.green, { summary: "An azure lake under the sky" });
+    await settle(c);
+    expect(await search(c, "cobalt")).toEqual(expect.arrayContaining([ids.blue, ids.green]));
+  });
+
+  it("searches exactly as without an embedder when none is configured", async () => {
+    const { c, ids } = await catalogue(null);
+    expect(await c.catalog.embeddingsOf(ids.blue)).toEqual([]);
+    expect(await search(c, "azure")).toEqual([]);
+    expect(await search(c, "blue")).toEqual([ids.blue]);
+    expect((await c.queue.counts(["embed"])).done).toBe(0);
+  });
+
+  it("answers from full text when the embedder fails at query time", async () => {
+    const { c, ids } = await catalogue(fakeEmbedder({ queryError: "the provider is down" }));
+    expect(await search(c, "blue")).toEqual([ids.blue]);
+    expect(await search(c, "azure")).toEqual([]);
+  });
+
+  it("leaves the photo done when the embedder refuses it for good, the job failed with the reason", async () => {
+    const options: FakeEmbedderOptions = { photoError: { message: "input too long", retryable: false } };
+    const { c, ids } = await catalogue(fakeEmbedder(options));
+    expect((await c.catalog.getImage(ids.red))?.status).toBe("done");
+    expect(await c.catalog.embeddingsOf(ids.red)).toEqual([]);
+    expect(await c.queue.counts(["embed"])).toMatchObject({ failed: 3, queued: 0, running: 0 });
+  });
+
+  it("tries a retryable embedding failure again", async () => {
+    let failures = 2;
+    const flaky = fakeEmbedder();
+    const embedPhoto = flaky.embedPhoto.bind(flaky);
+    flaky.embedPhoto = async (input) => {
+      if (failures-- > 0) {
+        const { PhotocatError } = await import("../../src/domain/errors.js");
+        throw new PhotocatError("embedder_failed", "throttled", { retryable: true });
+      }
+      return embedPhoto(input);
+    };
+    const { c, ids } = await catalogue(flaky);
+    expect(await c.queue.counts(["embed"])).toMatchObject({ failed: 0, done: 3 });
+    expect((await c.catalog.embeddingsOf(ids.red)).map((e) => e.model)).toContain("fake:bag-1");
+  });
+});
