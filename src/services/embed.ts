@@ -2,7 +2,7 @@ import { errorMessage, isPhotocatError, PhotocatError } from "../domain/errors.j
 import { effectiveDescription, type ImageRecord } from "../domain/image.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
-import type { Catalog } from "../ports/catalog.js";
+import type { Catalog, EmbeddingChange } from "../ports/catalog.js";
 import type { Embedder, Embedding } from "../ports/embedder.js";
 import type { JobQueue } from "../ports/job-queue.js";
 import { retryDelayMs } from "./analyse.js";
@@ -136,3 +136,31 @@ export function embedHandler(
     }
   };
 }
+
+/**
+ * The backfill (`photocat embed`): queues an embed job for every described photo (status done, out of the
+ * trash) without an embedding of the embedder's model, or for every one with `all`. Returns how many.
+ */
+export async function queueMissingEmbeddings(
+  deps: { catalog: Catalog; queue: JobQueue; embedder: Embedder },
+  options: { all?: boolean; onProgress?: (queued: number, total: number) => void } = {},
+): Promise<number> {
+  const model = embeddingModelKey(deps.embedder);
+  const embedded = new Set<string>();
+  if (!options.all) {
+    for (let since: EmbeddingChange | null = null; ; ) {
+      const page = await deps.catalog.changedEmbeddings(model, since, BACKFILL_PAGE);
+      for (const change of page) embedded.add(change.imageId);
+      if (page.length < BACKFILL_PAGE) break;
+      since = page.at(-1)!;
+    }
+  }
+  const ids = (await deps.catalog.selectIds({ status: "done" })).filter((id) => !embedded.has(id));
+  for (const [n, imageId] of ids.entries()) {
+    await deps.queue.enqueue("embed", { imageId });
+    options.onProgress?.(n + 1, ids.length);
+  }
+  return ids.length;
+}
+
+const BACKFILL_PAGE = 2_000;

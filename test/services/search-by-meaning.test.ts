@@ -8,7 +8,7 @@ import { startContainerWorker } from "../../src/entry/worker.js";
 import { silentLogger } from "../../src/logger.js";
 import type { ImageQuery } from "../../src/ports/catalog.js";
 import type { Embedder } from "../../src/ports/embedder.js";
-import { embeddingText } from "../../src/services/embed.js";
+import { embeddingText, queueMissingEmbeddings } from "../../src/services/embed.js";
 import { ingestFile } from "../../src/services/ingest.js";
 import { fakeAnalyser, solidImage } from "../support/fake-analyser.js";
 import { type FakeEmbedderOptions, fakeEmbedder } from "../support/fake-embedder.js";
@@ -142,5 +142,28 @@ describe("search by meaning with a remote embedder", () => {
     const { c, ids } = await catalogue(flaky);
     expect(await c.queue.counts(["embed"])).toMatchObject({ failed: 0, done: 3 });
     expect((await c.catalog.embeddingsOf(ids.red)).map((e) => e.model)).toContain("fake:bag-1");
+  });
+
+  it("backfills: queues the described photos without an embedding of the model, or all with --all", async () => {
+    // Described before an embedder was configured: no embedding of its model.
+    const before = await catalogue(null);
+    await before.c.close();
+    const embedder = fakeEmbedder();
+    container = await createContainer(loadConfig({}, { PHOTOCAT_DATA_DIR: dir! }), {
+      logger: silentLogger(),
+      analyser: fakeAnalyser(),
+      embedder,
+    });
+    const c = container;
+    const progress: number[] = [];
+    expect(await queueMissingEmbeddings({ ...c, embedder }, { onProgress: (n) => progress.push(n) })).toBe(3);
+    expect(progress).toEqual([1, 2, 3]);
+    await settle(c);
+    expect(embedder.photos).toHaveLength(3);
+    expect(await search(c, "azure")).toEqual([before.ids.blue]);
+    expect(await queueMissingEmbeddings({ ...c, embedder })).toBe(0);
+    expect(await queueMissingEmbeddings({ ...c, embedder }, { all: true })).toBe(3);
+    await settle(c);
+    expect(embedder.photos).toHaveLength(6);
   });
 });

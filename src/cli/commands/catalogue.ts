@@ -12,6 +12,7 @@ import {
   type ImageStatus,
 } from "../../domain/image.js";
 import { IMAGE_ORDERS, type ImageOrder, type ImageQuery } from "../../ports/catalog.js";
+import { embeddingModelKey, queueMissingEmbeddings } from "../../services/embed.js";
 import { OriginalsExport } from "../../services/export-originals.js";
 import { formatOption, isoDate, positiveInteger } from "../arguments.js";
 import {
@@ -418,6 +419,45 @@ export function catalogueCommands(program: Command): void {
       }),
     );
   addSettingFlags(similar, CATALOGUE_SETTINGS);
+
+  const embed = program
+    .command("embed")
+    .description(
+      "queue described photos for embedding by the remote embedder (search by meaning): those without an " +
+        "embedding of its model, or every one with --all (a running server or `photocat worker` does the work)",
+    )
+    .option("--all", "embed every described photo again")
+    .action((options: Options) =>
+      withContainer(options, async (container) => {
+        const { embedder } = container;
+        if (!embedder) {
+          console.error(
+            "no embedder is configured: set PHOTOCAT_EMBEDDINGS (see the README, search by meaning) to embed photos",
+          );
+          return EXIT.usage;
+        }
+        const progress = new Progress();
+        let bar: ReturnType<Progress["start"]> | null = null;
+        const queued = await queueMissingEmbeddings(
+          { ...container, embedder },
+          {
+            all: Boolean(options.all),
+            onProgress: (done, total) => {
+              bar ??= progress.start("queueing {bar} {value}/{total}", total);
+              bar.update(done);
+            },
+          },
+        );
+        progress.stop();
+        console.error(
+          queued === 0
+            ? `every described photo has an embedding of ${embeddingModelKey(embedder)}`
+            : `queued ${plural(queued)} for embedding with ${embeddingModelKey(embedder)}`,
+        );
+        return EXIT.ok;
+      }),
+    );
+  addSettingFlags(embed, CATALOGUE_SETTINGS);
 
   const stats = program
     .command("stats")
