@@ -100,6 +100,12 @@ export function embedHandler(
       await deps.queue.complete(job.id, workerId);
       return;
     }
+    if (job.attempts > job.maxAttempts) {
+      // A queue that delivers a job past its attempts (Lambda's) leaves it to its handler to end.
+      const reason = `embedding stopped after ${job.maxAttempts} attempts`;
+      await deps.queue.fail(job.id, workerId, reason, { retryable: false, retryInMs: 0 });
+      return;
+    }
     try {
       const bytes = deps.embedder.seesImages
         ? await deps.blobs.get(originalKey(image.id, image.mediaType))

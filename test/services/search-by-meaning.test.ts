@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
+import { createContainerApp } from "../../src/entry/app.js";
 import { startContainerWorker } from "../../src/entry/worker.js";
 import { silentLogger } from "../../src/logger.js";
 import type { ImageQuery } from "../../src/ports/catalog.js";
@@ -101,7 +102,7 @@ describe("search by meaning with a remote embedder", () => {
 
   it("embeds again a description a person corrected (text-only embedder)", async () => {
     const { c, ids } = await catalogue();
-    await c.gallery.edit(ids.green, { summary: "An azure lake under the sky" });
+    await c.gallery.edit(ids.green, { summary: "An azure lake under an azure sky" });
     await settle(c);
     expect(await search(c, "cobalt")).toEqual(expect.arrayContaining([ids.blue, ids.green]));
   });
@@ -142,6 +143,30 @@ describe("search by meaning with a remote embedder", () => {
     const { c, ids } = await catalogue(flaky);
     expect(await c.queue.counts(["embed"])).toMatchObject({ failed: 0, done: 3 });
     expect((await c.catalog.embeddingsOf(ids.red)).map((e) => e.model)).toContain("fake:bag-1");
+  });
+
+  it("serves the blended search and the embedding costs over HTTP, a page at a time", async () => {
+    const { c, ids } = await catalogue();
+    await c.gallery.edit(ids.green, { summary: "An azure lake under an azure sky" });
+    await settle(c);
+    const app = createContainerApp(c);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response: Response = await app.request(
+        `/api/images?q=cobalt&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as { items: { id: string }[]; next_cursor: string | null };
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.next_cursor;
+    } while (cursor && seen.length < 10);
+    expect(seen.sort()).toEqual([ids.blue, ids.green].sort());
+    const stats = (await (await app.request("/api/stats")).json()) as Record<string, unknown>;
+    expect(stats.embedding_cost_usd).toBeCloseTo(0.0004, 6);
+    expect(stats.by_embedding_model).toEqual([
+      expect.objectContaining({ model: "fake:bag-1", images: 3, cost_usd: expect.closeTo(0.0004, 6) }),
+    ]);
   });
 
   it("backfills: queues the described photos without an embedding of the model, or all with --all", async () => {
