@@ -44,7 +44,9 @@ try {
   raw.pragma("foreign_keys = OFF");
   sqliteVec.load(raw);
   raw.exec(`create virtual table vec_bench using vec0(embedding float[${size}] distance_metric=cosine)`);
-  const insert = raw.prepare("insert into embeddings (image_id, model, vector, changed_ms) values (?, ?, ?, ?)");
+  const insert = raw.prepare(
+    "insert into embeddings (image_id, model, vector, changed_ms) values (?, ?, ?, ?)",
+  );
   const insertVec0 = raw.prepare("insert into vec_bench (rowid, embedding) values (?, ?)");
   const seedStarted = performance.now();
   const batch = raw.transaction((from: number, to: number) => {
@@ -56,7 +58,9 @@ try {
     }
   });
   for (let from = 0; from < count; from += 10_000) batch(from, Math.min(count, from + 10_000));
-  console.error(`seeded ${count} vectors of ${size} floats in ${round((performance.now() - seedStarted) / 1000)} s`);
+  console.error(
+    `seeded ${count} vectors of ${size} floats in ${round((performance.now() - seedStarted) / 1000)} s`,
+  );
 
   const probes = Array.from({ length: queries }, near);
   const time = async (label: string, run: (probe: Float32Array) => Promise<string[]>) => {
@@ -68,7 +72,9 @@ try {
       answers.push(await run(probe));
       ms.push(performance.now() - started);
     }
-    console.log(`${label.padEnd(34)} p50 ${round(percentile(ms, 50))} ms   p95 ${round(percentile(ms, 95))} ms`);
+    console.log(
+      `${label.padEnd(34)} p50 ${round(percentile(ms, 50))} ms   p95 ${round(percentile(ms, 95))} ms`,
+    );
     return answers;
   };
 
@@ -92,7 +98,11 @@ try {
     found += answer.slice(0, 20).filter((id) => truth.has(id)).length;
   }
   console.log(`in-memory recall of the exact top 20: ${round((100 * found) / (20 * queries))} %`);
-  console.log(`load average: ${loadavg().map((l) => round(l, 2)).join(", ")} (${queries} queries, top ${POOL})`);
+  console.log(
+    `load average: ${loadavg()
+      .map((l) => round(l, 2))
+      .join(", ")} (${queries} queries, top ${POOL})`,
+  );
   raw.close();
   await store.close();
 } finally {
