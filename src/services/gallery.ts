@@ -21,7 +21,7 @@ import type { JobQueue } from "../ports/job-queue.js";
 import type { VectorIndex } from "../ports/vector-index.js";
 import { queueAnalysis } from "./analysis-status.js";
 import { type DuplicateGroup, dismissDuplicates, listDuplicateGroups } from "./duplicates.js";
-import { queueEmbedding } from "./embed.js";
+import { embeddingModelKey, queueEmbedding } from "./embed.js";
 import type { ImageEvents } from "./events.js";
 import { BlendedSearch } from "./search.js";
 import { type SimilarPhoto, SimilarPhotos } from "./similar.js";
@@ -172,6 +172,7 @@ export class GalleryService {
         this.deps.events.publish({ type: "image", image: await this.get(image.id) });
       } else {
         if (change.kind === "category" || change.kind === "addTags") await this.#descriptionChanged(image.id);
+        if (change.kind === "restore") await this.#embedIfMissing(image);
         this.deps.events.publish({ type: "image", image });
       }
     }
@@ -304,8 +305,20 @@ export class GalleryService {
     const image = await this.deps.catalog.restoreImage(id);
     if (!image) throw new PhotocatError("not_found", `no photo with id ${id}`);
     if (image.status === "queued" || image.status === "running") return this.reanalyse(id);
+    await this.#embedIfMissing(image);
     this.deps.events.publish({ type: "image", image });
     return image;
+  }
+
+  /** Trashing a photo cancels its pending embedding: a restored photo without one is queued again. */
+  async #embedIfMissing(image: ImageRecord): Promise<void> {
+    const meaning = this.deps.meaning;
+    if (!meaning || image.status !== "done") return;
+    const model = embeddingModelKey(meaning.embedder);
+    const stored = await this.deps.catalog.embeddingsOf(image.id);
+    if (!stored.some((e) => e.model === model)) {
+      await queueEmbedding({ ...this.deps, logger: meaning.logger }, image.id);
+    }
   }
 
   listTrash(query: { limit: number; cursor?: string | null }): Promise<ImagePage> {

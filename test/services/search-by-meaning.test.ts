@@ -100,6 +100,25 @@ describe("search by meaning with a remote embedder", () => {
     expect(await search(c, "azure")).toEqual([]);
   });
 
+  it("queues a restored photo whose embedding the trash cancelled, and only that one", async () => {
+    const { c, ids } = await catalogue();
+    // Trashed before its embedding ran: the trash cancels the pending job.
+    await c.catalog.deleteImage(ids.red);
+    const file = path.join(dir!, "red.jpg");
+    const { image } = await ingestFile(c.ingestDeps, c.ingestLimits, { path: file, originalName: "red.jpg" });
+    const worker = await startContainerWorker(c, { kinds: ["analyse"], pollMs: 20 });
+    await worker.drain();
+    await worker.stop();
+    await c.gallery.trash(image.id);
+    expect((await c.queue.counts(["embed"])).queued).toBe(0);
+    await c.gallery.restore(image.id);
+    await c.gallery.trash(ids.blue);
+    await c.gallery.restore(ids.blue);
+    expect((await c.queue.counts(["embed"])).queued).toBe(1);
+    await settle(c);
+    expect(await search(c, "crimson")).toEqual([image.id]);
+  });
+
   it("embeds again a description a person corrected (text-only embedder)", async () => {
     const { c, ids } = await catalogue();
     await c.gallery.edit(ids.green, { summary: "An azure lake under an azure sky" });
