@@ -543,9 +543,10 @@ export function runCatalogContract(
         await catalog.saveEmbedding(a!, { model: "fake:bag-1", vector, inputTokens: 5, costUsd: 0.0005 });
         await catalog.saveEmbedding(b!, { model: "fake:bag-1", vector, inputTokens: 7, costUsd: 0.0007 });
         await catalog.saveEmbedding(b!, { model: "local:free", vector, inputTokens: 0, costUsd: 0 });
-        const [latest] = await catalog.embeddingsOf(b!);
-        expect(latest?.model).toBe("local:free");
-        expect(Array.from(latest!.vector)).toEqual([expect.closeTo(0.6, 5), expect.closeTo(0.8, 5)]);
+        const stored = await catalog.embeddingsOf(b!);
+        expect(stored.map((e) => e.model).sort()).toEqual(["fake:bag-1", "local:free"]);
+        const paid = stored.find((e) => e.model === "fake:bag-1");
+        expect(Array.from(paid!.vector)).toEqual([expect.closeTo(0.6, 5), expect.closeTo(0.8, 5)]);
         const stats = await catalog.stats();
         expect(stats.byEmbeddingModel).toEqual([
           { model: "fake:bag-1", images: 2, inputTokens: 22, costUsd: expect.closeTo(0.0022, 6) },
