@@ -58,9 +58,9 @@ export class BlendedSearch {
   async page(query: ImageQuery): Promise<ImagePage> {
     const q = query.q?.trim() ?? "";
     const cursor = decodeCursor(query.cursor ?? null);
-    let vector: Float32Array;
+    let blended: Awaited<ReturnType<BlendedSearch["fuse"]>>;
     try {
-      vector = await this.#queryVector(q);
+      blended = await this.fuse(query, await this.#queryVector(q));
     } catch (error) {
       this.deps.logger.warn(
         { err: error },
@@ -69,7 +69,7 @@ export class BlendedSearch {
       // A cursor within the fused list has no full-text equivalent: that listing starts again.
       return this.deps.catalog.listImages({ ...query, cursor: cursor?.text ?? null });
     }
-    const { fused, shownByMeaning, textNext } = await this.#fuse(query, vector);
+    const { fused, shownByMeaning, textNext } = blended;
     const limit = Math.max(1, Math.min(query.limit, 500));
     let items: ImageRecord[] = [];
     let textCursor: string | null = textNext;
@@ -95,7 +95,8 @@ export class BlendedSearch {
     return { items, nextCursor: textCursor ? `${TEXT}${textCursor}` : null };
   }
 
-  async #fuse(query: ImageQuery, vector: Float32Array) {
+  /** The fused ranking of the query's top photos by words and by meaning (the embedder or vector index may fail). */
+  private async fuse(query: ImageQuery, vector: Float32Array) {
     const { catalog, vectors } = this.deps;
     const [text, hits] = await Promise.all([
       catalog.listImages({ ...query, cursor: null, limit: this.#pool }),

@@ -64,6 +64,14 @@ export function runVectorIndexContract(name: string, open: () => Promise<VectorI
       expect(await harness!.vectors.nearest("no:such-model", NORTH, 10)).toEqual([]);
     });
 
+    it("ranks vectors of any length (here 6 values)", async () => {
+      const short = (values: number[]) => unit(values);
+      const [a, b] = await photosWith([short([1, 0, 0, 0, 0, 1]), short([0, 1, 0, 0, 1, 0])]);
+      const hits = await harness!.vectors.nearest("fake:bag-1", short([0, 1, 0, 0, 0.9, 0]), 2);
+      expect(hits.map((h) => h.id)).toEqual([b, a]);
+      expect(hits[0]!.similarity).toBeGreaterThan(0.99);
+    });
+
     it("finds a photo by its new vector once its embedding is written again", async () => {
       const [first, second] = await photosWith([NORTH, EAST]);
       expect((await harness!.vectors.nearest("fake:bag-1", SOUTH, 1))[0]!.similarity).toBeLessThan(0.5);

@@ -96,6 +96,21 @@ describe("blended ranking (reciprocal rank fusion of full text and vectors)", ()
     expect((await everyPage(search, 1)).flat()).toEqual(["a", "c", "b", "d", "g", "h"]);
   });
 
+  it("answers from full text alone when the vector index fails", async () => {
+    const search = new BlendedSearch({
+      catalog: stubCatalog(["a", "b"]),
+      vectors: {
+        kind: "broken",
+        nearest: async () => {
+          throw new Error("the extension is gone");
+        },
+      },
+      embedder: fakeEmbedder(),
+      logger: silentLogger(),
+    });
+    expect((await search.page({ q: "anything", limit: 10 })).items.map((i) => i.id)).toEqual(["a", "b"]);
+  });
+
   it("embeds a query once, then answers it from its cache", async () => {
     const embedder = fakeEmbedder();
     const search = new BlendedSearch({
