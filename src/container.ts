@@ -9,14 +9,18 @@ import type { Analyser } from "./ports/analyser.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
 import type { DropZone } from "./ports/drop-zone.js";
+import type { Embedder } from "./ports/embedder.js";
 import type { JobQueue } from "./ports/job-queue.js";
 import type { MetadataWriter } from "./ports/metadata-writer.js";
+import type { VectorIndex } from "./ports/vector-index.js";
 import { AlbumService } from "./services/albums.js";
+import { embeddingModelKey } from "./services/embed.js";
 import { ImageEvents } from "./services/events.js";
 import { keepSidecarsInStep } from "./services/file-metadata.js";
 import { GalleryService } from "./services/gallery.js";
 import type { IncomingDeps } from "./services/incoming.js";
 import type { IngestDeps, IngestLimits } from "./services/ingest.js";
+import { MemoryVectorIndex } from "./services/similar.js";
 
 /** The one place that picks adapters from the configuration. */
 export interface Container {
@@ -33,6 +37,10 @@ export interface Container {
   /** The S3 drop zone (PHOTOCAT_DROP_ZONE_URL): direct uploads and files dropped into incoming/. */
   dropZone: DropZone | null;
   incomingDeps: IncomingDeps | null;
+  /** The remote embedder (search by meaning), or null when none is configured. */
+  embedder: Embedder | null;
+  /** Where search by meaning looks for vectors: the database's own vector search, or the in-memory index. */
+  vectors: VectorIndex;
   /** Loaded on first use: only workers and `analyse` need one. */
   analyser(): Promise<Analyser>;
   /** Writes descriptions into copies of photos (ExifTool, started on first use). */
@@ -44,12 +52,19 @@ export interface ContainerOptions {
   logger?: Logger;
   /** Replaces the configured analyser (tests, benchmarks). */
   analyser?: Analyser;
+  /** Replaces the configured embedder (tests, benchmarks); null for none. */
+  embedder?: Embedder | null;
 }
 
 async function openStore(
   config: Config,
   logger: Logger,
-): Promise<{ catalog: Catalog; queue: JobQueue | null; close(): Promise<void> }> {
+): Promise<{
+  catalog: Catalog;
+  queue: JobQueue | null;
+  vectors?: VectorIndex | null;
+  close(): Promise<void>;
+}> {
   const url = config.databaseUrl;
   if (url.startsWith("dynamodb://")) {
     // DynamoDB keeps the catalogue only: jobs go to the queue of PHOTOCAT_QUEUE_URL (openQueue).
@@ -143,6 +158,16 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const metadataWriter = createExiftoolWriter();
   const stopSidecars = config.storageSidecars ? keepSidecarsInStep({ events, queue, logger }) : () => {};
   let analyser: Promise<Analyser> | null = options.analyser ? Promise.resolve(options.analyser) : null;
+  const embedder =
+    options.embedder !== undefined
+      ? options.embedder
+      : await import("./analysers/embedders.js").then(({ createEmbedder }) =>
+          createEmbedder(config, { logger }),
+        );
+  // PostgreSQL without pgvector and DynamoDB have no vector search of their own.
+  const vectors = store.vectors ?? new MemoryVectorIndex(catalog);
+  if (embedder)
+    logger.info({ embedder: embeddingModelKey(embedder), vectors: vectors.kind }, "search by meaning");
 
   return {
     config,
@@ -151,7 +176,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
     queue,
     blobs,
     events,
-    gallery: new GalleryService({ catalog, queue, blobs, events }, config.taxonomy),
+    embedder,
+    vectors,
+    gallery: new GalleryService(
+      { catalog, queue, blobs, events, meaning: embedder ? { embedder, vectors, logger } : null },
+      config.taxonomy,
+    ),
     albums: new AlbumService({ catalog }, config.taxonomy),
     ingestDeps: { catalog, queue, blobs, events, logger },
     dropZone,

@@ -24,11 +24,12 @@ const LAMBDA_BINARIES = ["@img/sharp-linux-x64", "@img/sharp-libvips-linux-x64"]
 
 /**
  * Left out of the bundles: only other configurations load them, by dynamic import (the offline
- * analyser, SQLite, PostgreSQL, ExifTool, OCR), and Lambda's package limit is 250 MB. Reaching one on
+ * analyser, SQLite and its sqlite-vec extension, PostgreSQL, ExifTool, OCR), and Lambda's package limit is 250 MB. Reaching one on
  * Lambda fails with "Cannot find package", naming it.
  */
 export const NOT_ON_LAMBDA = [
   "better-sqlite3",
+  "sqlite-vec",
   "pg",
   "@tensorflow/tfjs",
   "@tensorflow/tfjs-backend-wasm",

@@ -157,7 +157,11 @@ const SEARCH_FIELDS = {
       description:
         "Search words, all required; each also matches its plurals, synonyms and more specific words " +
         '(WordNet: "animal" finds dogs, "automobile" cars). Exact matches come first, then synonyms, then ' +
-        "more specific words, each newest first; the last word also matches as a prefix",
+        "more specific words, each newest first; the last word also matches as a prefix. With a remote " +
+        "embedder configured (search by meaning), in upload order this ranking is blended with the photos " +
+        "whose embeddings are nearest the query's: reciprocal rank fusion of the top 300 of each " +
+        "(1/(60 + rank) summed); a photo found only by meaning must reach a minimum cosine similarity, and " +
+        "the other filters and the trash apply to it. If the embedder fails, the words alone rank",
     }),
   place: z
     .string()
@@ -249,6 +253,17 @@ export const Stats = z
         provider: z.string(),
         model: z.string(),
         images: z.number().int(),
+        cost_usd: z.number(),
+      }),
+    ),
+    embedding_cost_usd: z.number().openapi({
+      description: "Spent on a remote provider's embeddings (search by meaning), on top of cost_usd",
+    }),
+    by_embedding_model: z.array(
+      z.strictObject({
+        model: z.string().openapi({ description: "<provider>:<model>" }),
+        images: z.number().int(),
+        input_tokens: z.number().int(),
         cost_usd: z.number(),
       }),
     ),

@@ -5,6 +5,7 @@ import { analysisHandler } from "../services/analyse.js";
 import { failAbandonedJobs, releaseDeadWorkers, requeueOrphans } from "../services/analysis-status.js";
 import { batchPollHandler } from "../services/batch-analysis.js";
 import { fingerprintHandler, queueMissingFingerprints } from "../services/duplicates.js";
+import { embedHandler } from "../services/embed.js";
 import { sidecarHandler } from "../services/file-metadata.js";
 import {
   isThisProcess,
@@ -46,7 +47,7 @@ export async function containerJobHandlers(
   const { config } = container;
   const analyser = await container.analyser();
   await analyser.warmUp?.();
-  const deps = { ...container.ingestDeps, analyser };
+  const deps = { ...container.ingestDeps, analyser, embedder: container.embedder };
   const settings = {
     taxonomy: config.taxonomy,
     language: config.language,
@@ -61,10 +62,16 @@ export async function containerJobHandlers(
     sidecar: sidecarHandler(deps),
     fingerprint: fingerprintHandler(deps, { maxPixels: config.maxPixels }),
   };
+  if (container.embedder) {
+    handlers.embed = embedHandler(
+      { ...deps, embedder: container.embedder },
+      { baseBackoffMs: options.baseBackoffMs, maxBackoffMs: options.maxBackoffMs },
+    );
+  }
   // Batches are Anthropic's: other configurations leave their polls to a worker that has the key.
   if (config.analyser === "anthropic") {
     const { createBatchApi } = await import("../analysers/registry.js");
-    handlers["batch-poll"] = batchPollHandler(container.ingestDeps, await createBatchApi(config), {
+    handlers["batch-poll"] = batchPollHandler(deps, await createBatchApi(config), {
       ...settings,
       onProgress: options.onBatchProgress,
     });

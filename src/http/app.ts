@@ -894,6 +894,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv> {
           images: m.images,
           cost_usd: m.costUsd,
         })),
+        embedding_cost_usd: s.embeddingCostUsd,
+        by_embedding_model: s.byEmbeddingModel.map((m) => ({
+          model: m.model,
+          images: m.images,
+          input_tokens: m.inputTokens,
+          cost_usd: m.costUsd,
+        })),
       },
       200,
     );

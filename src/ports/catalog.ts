@@ -51,6 +51,11 @@ export const IMAGE_ORDERS: readonly ImageOrder[] = ["added", "taken"];
 
 export interface ImageQuery extends ImageFilters {
   limit: number;
+  /**
+   * Only these photos (at most MAX_PAGE_SIZE, as a page): how search by meaning applies a listing's filters
+   * and the trash to the photos a vector index found. Listed in the usual order.
+   */
+  ids?: readonly string[] | null;
   /** From the previous page of the same query and order. */
   cursor?: string | null;
   order?: ImageOrder | null;
@@ -120,6 +125,18 @@ export interface CatalogStats {
   costUsd: number;
   /** Per provider/model, for "cost per photo" figures. */
   byModel: { provider: string; model: string; images: number; costUsd: number }[];
+  /** Spent on embeddings by a remote provider (search by meaning), on top of costUsd. */
+  embeddingCostUsd: number;
+  /** Per embedding model that cost anything (`<provider>:<model>`): photos embedded and what it cost. */
+  byEmbeddingModel: { model: string; images: number; inputTokens: number; costUsd: number }[];
+}
+
+/** An embedding to store with a photo, and what computing it cost (added to what earlier ones cost). */
+export interface NewEmbedding {
+  model: string;
+  vector: Float32Array;
+  inputTokens: number;
+  costUsd: number;
 }
 
 /** A stored image embedding whose category a person set by hand: the examples the catalogue learns from. */
@@ -209,6 +226,11 @@ export interface Catalog {
   /** Ids of the photos a bulk re-analysis should touch. */
   selectIds(filter: SelectFilter): Promise<string[]>;
   correctionExamples(embeddingModel: string): Promise<CorrectionExample[]>;
+  /**
+   * Stores (or replaces) the photo's embedding of `embedding.model`, adding its cost to what the photo's
+   * earlier embeddings of that model cost. not_found when the photo is gone.
+   */
+  saveEmbedding(id: string, embedding: NewEmbedding): Promise<void>;
   /** The photo's stored embeddings, most recently written first (trashed photos too). */
   embeddingsOf(id: string): Promise<{ model: string; vector: Float32Array }[]>;
   /**

@@ -19,6 +19,15 @@ export const JOB_KINDS = {
     imageId: (p: { imageId: string }) => p.imageId,
     dedupeKey: (p: { imageId: string }) => `fingerprint:${p.imageId}`,
   },
+  /**
+   * Embeds a photo with the remote embedder (search by meaning): after its analysis, after a person's edit
+   * of its description (text-only embedders), or by `photocat embed`.
+   */
+  embed: {
+    payload: z.object({ imageId: z.string().min(1) }),
+    imageId: (p: { imageId: string }) => p.imageId,
+    dedupeKey: (p: { imageId: string }) => `embed:${p.imageId}`,
+  },
   /** Waits for one submitted Anthropic message batch and stores its results. */
   "batch-poll": {
     payload: z.object({ batchId: z.string().min(1), imageIds: z.array(z.string()), submittedAt: z.string() }),

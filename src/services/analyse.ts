@@ -5,8 +5,10 @@ import type { Logger } from "../logger.js";
 import type { Analyser, AnalysisContext, RetryProgress } from "../ports/analyser.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
+import type { Embedder } from "../ports/embedder.js";
 import type { Job, JobQueue } from "../ports/job-queue.js";
 import { markRunning, recordFailedAttempt } from "./analysis-status.js";
+import { queueEmbedding } from "./embed.js";
 import type { ImageEvents } from "./events.js";
 import { applyCorrections } from "./learn-from-corrections.js";
 import { originalKey } from "./storage-keys.js";
@@ -19,6 +21,8 @@ export interface AnalyseDeps {
   analyser: Analyser;
   events: ImageEvents;
   logger: Logger;
+  /** The remote embedder, when one is configured: each analysed photo is then queued for embedding. */
+  embedder?: Embedder | null;
 }
 
 export interface AnalyseSettings {
@@ -120,6 +124,7 @@ export async function runAnalysisJob(
     }
     if (controller.signal.aborted) throw controller.signal.reason;
     await catalog.saveAnalysis(image.id, analysis, job.id);
+    if (deps.embedder) await queueEmbedding(deps, image.id);
     await queue.complete(job.id, settings.workerId);
     log.info(
       {

@@ -90,7 +90,8 @@ export async function releaseDeadWorkers(
 export async function failAbandonedJobs(deps: AnalysisStatusDeps): Promise<number> {
   const jobs = await deps.queue.failAbandoned();
   for (const job of jobs) {
-    if (job.kind === "fingerprint") continue; // Not about the analysis: the photo's status is not its business.
+    // Not about the analysis: the photo's status is not their business.
+    if (job.kind === "fingerprint" || job.kind === "embed") continue;
     const reason = job.lastError ?? "its worker stopped";
     if (job.kind === "sidecar") continue; // Only describing photos changes their status.
     const photos = job.kind === "analyse" ? [job.imageId] : job.payload.imageIds;

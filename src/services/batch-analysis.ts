@@ -5,9 +5,11 @@ import type { Logger } from "../logger.js";
 import type { Analyser } from "../ports/analyser.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog } from "../ports/catalog.js";
+import type { Embedder } from "../ports/embedder.js";
 import type { Job, JobQueue } from "../ports/job-queue.js";
 import { contextFor, retryDelayMs } from "./analyse.js";
 import { failAbandonedJobs, markRunning, queueAnalysis } from "./analysis-status.js";
+import { queueEmbedding } from "./embed.js";
 import type { ImageEvents } from "./events.js";
 import { originalKey } from "./storage-keys.js";
 import { type JobHandler, startWorker } from "./worker.js";
@@ -40,6 +42,8 @@ export interface BatchDeps {
   blobs: BlobStore;
   events: ImageEvents;
   logger: Logger;
+  /** The remote embedder, when one is configured: each analysed photo is then queued for embedding. */
+  embedder?: Embedder | null;
 }
 
 export interface BatchRunSettings {
@@ -151,6 +155,7 @@ export function batchPollHandler(
         if ((await deps.catalog.analysisJobId(outcome.imageId)) === jobId) continue; // stored before a restart
         if (!(await deps.catalog.getImage(outcome.imageId))) continue; // deleted meanwhile
         await deps.catalog.saveAnalysis(outcome.imageId, outcome.analysis, jobId);
+        if (deps.embedder) await queueEmbedding(deps, outcome.imageId);
         summary.analysed++;
         const image = await deps.catalog.getImage(outcome.imageId);
         if (image) deps.events.publish({ type: "image", image });

@@ -2,6 +2,7 @@ import { cleanText, LIMITS, normaliseSummary, normaliseTags } from "../domain/an
 import { PhotocatError, storageFailure } from "../domain/errors.js";
 import type { HumanEdits, ImageRecord } from "../domain/image.js";
 import { isCategory, type Taxonomy } from "../domain/taxonomy.js";
+import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type {
   Catalog,
@@ -15,10 +16,14 @@ import type {
   SelectFilter,
   TimelineMonth,
 } from "../ports/catalog.js";
+import type { Embedder } from "../ports/embedder.js";
 import type { JobQueue } from "../ports/job-queue.js";
+import type { VectorIndex } from "../ports/vector-index.js";
 import { queueAnalysis } from "./analysis-status.js";
 import { type DuplicateGroup, dismissDuplicates, listDuplicateGroups } from "./duplicates.js";
+import { embeddingModelKey, queueEmbedding } from "./embed.js";
 import type { ImageEvents } from "./events.js";
+import { BlendedSearch } from "./search.js";
 import { type SimilarPhoto, SimilarPhotos } from "./similar.js";
 import { keysToDelete } from "./storage-keys.js";
 
@@ -27,6 +32,8 @@ export interface GalleryDeps {
   queue: JobQueue;
   blobs: BlobStore;
   events: ImageEvents;
+  /** Search by meaning, blended with full text, when a remote embedder is configured. */
+  meaning?: { embedder: Embedder; vectors: VectorIndex; logger: Logger } | null;
 }
 
 /** How long a photo stays in the trash before it is deleted for good by the periodic purge. */
@@ -102,18 +109,33 @@ export interface EditRequest {
 /** What people do with the catalogue: browse, search, correct, re-analyse, delete. */
 export class GalleryService {
   readonly #similar: SimilarPhotos;
+  readonly #blended: BlendedSearch | null;
 
   constructor(
     private readonly deps: GalleryDeps,
     private readonly taxonomy: Taxonomy,
   ) {
     this.#similar = new SimilarPhotos(deps);
+    this.#blended = deps.meaning ? new BlendedSearch({ catalog: deps.catalog, ...deps.meaning }) : null;
   }
 
-  /** A page of photos. */
+  /**
+   * A page of photos. A search with an embedder configured ranks by words and meaning blended (see
+   * BlendedSearch), unless the photos are asked in capture-time order.
+   */
   async list(query: ImageQuery): Promise<ImagePage> {
     await this.checkFilters(query);
+    if (this.#blended && query.q?.trim() && (query.order ?? "added") === "added") {
+      return this.#blended.page(query);
+    }
     return this.deps.catalog.listImages(query);
+  }
+
+  /** A text-only embedder embeds the description: a person's change to it is embedded again. */
+  async #descriptionChanged(id: string): Promise<void> {
+    const meaning = this.deps.meaning;
+    if (meaning && !meaning.embedder.seesImages)
+      await queueEmbedding({ ...this.deps, logger: meaning.logger }, id);
   }
 
   /** Photos per month taken (upload month when unknown), newest first, for the same filters as a listing. */
@@ -149,6 +171,8 @@ export class GalleryService {
         await queueAnalysis(this.deps, image.id);
         this.deps.events.publish({ type: "image", image: await this.get(image.id) });
       } else {
+        if (change.kind === "category" || change.kind === "addTags") await this.#descriptionChanged(image.id);
+        if (change.kind === "restore") await this.#embedIfMissing(image);
         this.deps.events.publish({ type: "image", image });
       }
     }
@@ -247,6 +271,7 @@ export class GalleryService {
     }
     const image = await this.deps.catalog.saveEdits(id, edits);
     if (!image) throw new PhotocatError("not_found", `no photo with id ${id}`);
+    await this.#descriptionChanged(id);
     this.deps.events.publish({ type: "image", image });
     return image;
   }
@@ -280,8 +305,20 @@ export class GalleryService {
     const image = await this.deps.catalog.restoreImage(id);
     if (!image) throw new PhotocatError("not_found", `no photo with id ${id}`);
     if (image.status === "queued" || image.status === "running") return this.reanalyse(id);
+    await this.#embedIfMissing(image);
     this.deps.events.publish({ type: "image", image });
     return image;
+  }
+
+  /** Trashing a photo cancels its pending embedding: a restored photo without one is queued again. */
+  async #embedIfMissing(image: ImageRecord): Promise<void> {
+    const meaning = this.deps.meaning;
+    if (!meaning || image.status !== "done") return;
+    const model = embeddingModelKey(meaning.embedder);
+    const stored = await this.deps.catalog.embeddingsOf(image.id);
+    if (!stored.some((e) => e.model === model)) {
+      await queueEmbedding({ ...this.deps, logger: meaning.logger }, image.id);
+    }
   }
 
   listTrash(query: { limit: number; cursor?: string | null }): Promise<ImagePage> {

@@ -1,6 +1,7 @@
 import { PhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import type { Catalog, EmbeddingChange } from "../ports/catalog.js";
+import type { VectorHit, VectorIndex } from "../ports/vector-index.js";
 
 export type SimilarDeps = {
   catalog: Pick<Catalog, "getImage" | "getImages" | "embeddingsOf" | "changedEmbeddings">;
@@ -143,7 +144,7 @@ class SketchIndex {
 
   constructor(
     private readonly model: string,
-    private readonly catalog: SimilarDeps["catalog"],
+    private readonly catalog: Pick<Catalog, "changedEmbeddings">,
   ) {}
 
   get size(): number {
@@ -345,14 +346,45 @@ class SketchIndex {
 }
 
 /**
- * "More like this": the photos whose stored embedding (the local analyser's, or whichever model the photo
- * has) is nearest, by cosine, from an in-memory index per model that loads on first use and reads only
- * what changed on each later call, so every process serving the catalogue keeps in step with the others.
+ * The in-memory vector index: one sketch index per model that loads on first use and reads only what changed
+ * on each later call, so every process serving the catalogue keeps in step with the others. It works on every
+ * store; "more like this" always uses it, and search by meaning where the database has no vector search.
  */
-export class SimilarPhotos {
+export class MemoryVectorIndex implements VectorIndex {
+  readonly kind = "memory";
   readonly #indexes = new Map<string, SketchIndex>();
 
-  constructor(private readonly deps: SimilarDeps) {}
+  constructor(private readonly catalog: Pick<Catalog, "changedEmbeddings">) {}
+
+  /** Up to `k` photos nearest `vector`, nearest first, `exclude` (the probe photo itself) left out. */
+  async nearest(model: string, vector: Float32Array, k: number, exclude = ""): Promise<VectorHit[]> {
+    const index = this.#index(model);
+    await index.refresh();
+    // The sketches pick candidates generously; their full (quantised) vectors rank them.
+    const candidates = index.nearest(vector, Math.max(CANDIDATES, k * 4), exclude);
+    return index.rank(vector, candidates).slice(0, k);
+  }
+
+  #index(model: string): SketchIndex {
+    let index = this.#indexes.get(model);
+    if (!index) {
+      index = new SketchIndex(model, this.catalog);
+      this.#indexes.set(model, index);
+    }
+    return index;
+  }
+}
+
+/**
+ * "More like this": the photos whose stored embedding (the most recently written of the photo's models) is
+ * nearest, by cosine, from the in-memory vector index.
+ */
+export class SimilarPhotos {
+  readonly #vectors: MemoryVectorIndex;
+
+  constructor(private readonly deps: SimilarDeps) {
+    this.#vectors = new MemoryVectorIndex(deps.catalog);
+  }
 
   async similar(id: string, limit: number): Promise<SimilarPhoto[]> {
     if (!Number.isInteger(limit) || limit < 1) {
@@ -370,10 +402,12 @@ export class SimilarPhotos {
           "the local analyser has described it (photocat reanalyse)",
       );
     }
-    const index = this.#index(embedding.model);
-    await index.refresh();
-    const candidates = index.nearest(embedding.vector, Math.max(CANDIDATES, wanted * 4), id);
-    const ranked = index.rank(embedding.vector, candidates);
+    const ranked = await this.#vectors.nearest(
+      embedding.model,
+      embedding.vector,
+      Math.max(CANDIDATES, wanted * 4),
+      id,
+    );
     // Deleted photos may linger in the index, and trashed ones stay there: both are left out here.
     const shown: SimilarPhoto[] = [];
     for (let start = 0; start < ranked.length && shown.length < wanted; start += wanted * 2) {
@@ -385,14 +419,5 @@ export class SimilarPhotos {
       }
     }
     return shown;
-  }
-
-  #index(model: string): SketchIndex {
-    let index = this.#indexes.get(model);
-    if (!index) {
-      index = new SketchIndex(model, this.deps.catalog);
-      this.#indexes.set(model, index);
-    }
-    return index;
   }
 }

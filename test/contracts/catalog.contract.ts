@@ -530,8 +530,47 @@ export function runCatalogContract(
           outputTokens: 0,
           costUsd: 0,
           byModel: [],
+          embeddingCostUsd: 0,
+          byEmbeddingModel: [],
         });
         expect(await catalog.categoryCounts()).toEqual([]);
+      });
+
+      it("keeps a remote embedding with what it cost, adding up when the photo is embedded again", async () => {
+        const [a, b] = await insertAtSameInstant(2);
+        const vector = Float32Array.from([0.6, 0.8]);
+        await catalog.saveEmbedding(a!, { model: "fake:bag-1", vector, inputTokens: 10, costUsd: 0.001 });
+        await catalog.saveEmbedding(a!, { model: "fake:bag-1", vector, inputTokens: 5, costUsd: 0.0005 });
+        await catalog.saveEmbedding(b!, { model: "fake:bag-1", vector, inputTokens: 7, costUsd: 0.0007 });
+        await catalog.saveEmbedding(b!, { model: "local:free", vector, inputTokens: 0, costUsd: 0 });
+        const stored = await catalog.embeddingsOf(b!);
+        expect(stored.map((e) => e.model).sort()).toEqual(["fake:bag-1", "local:free"]);
+        const paid = stored.find((e) => e.model === "fake:bag-1");
+        expect(Array.from(paid!.vector)).toEqual([expect.closeTo(0.6, 5), expect.closeTo(0.8, 5)]);
+        const stats = await catalog.stats();
+        expect(stats.byEmbeddingModel).toEqual([
+          { model: "fake:bag-1", images: 2, inputTokens: 22, costUsd: expect.closeTo(0.0022, 6) },
+        ]);
+        expect(stats.embeddingCostUsd).toBeCloseTo(0.0022, 6);
+        await expect(
+          catalog.saveEmbedding("00000000-0000-4000-8000-000000000000", {
+            model: "fake:bag-1",
+            vector,
+            inputTokens: 1,
+            costUsd: 0,
+          }),
+        ).rejects.toMatchObject({ code: "not_found" });
+      });
+
+      it("lists only the named photos, with the listing's filters and the trash applied", async () => {
+        const [a, b, c] = await insertAtSameInstant(3);
+        await catalog.saveAnalysis(a!, analysis({ category: "food" }), "j1");
+        await catalog.saveAnalysis(b!, analysis({ category: "nature" }), "j2");
+        await catalog.trashImage(c!);
+        const ids = (page: { items: { id: string }[] }) => page.items.map((i) => i.id).sort();
+        expect(ids(await catalog.listImages({ ids: [a!, b!, c!], limit: 10 }))).toEqual([a, b].sort());
+        expect(ids(await catalog.listImages({ ids: [a!, b!], category: "nature", limit: 10 }))).toEqual([b]);
+        expect(ids(await catalog.listImages({ ids: [], limit: 10 }))).toEqual([]);
       });
 
       it("selects ids for bulk re-analysis", async () => {

@@ -74,9 +74,9 @@ describe("typed job worker", () => {
     await expect(startContainerWorker(c, { kinds: ["batch-poll"] })).rejects.toThrow(
       /no handler for "batch-poll"/,
     );
-    expect(() => startWorker(c, { analyse: handle }, { concurrency: 1, kinds: ["embed" as never] })).toThrow(
-      /unknown kind "embed"/,
-    );
+    expect(() =>
+      startWorker(c, { analyse: handle }, { concurrency: 1, kinds: ["transcode" as never] }),
+    ).toThrow(/unknown kind "transcode"/);
   });
 
   it("runs each kind by its handler and claims only its kinds", async () => {

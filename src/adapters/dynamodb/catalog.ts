@@ -26,6 +26,7 @@ import type {
   ImageQuery,
   ImagesChange,
   ImagesChanged,
+  NewEmbedding,
   NewImage,
   SessionRecord,
 } from "../../ports/catalog.js";
@@ -34,6 +35,7 @@ import {
   checkLimit,
   checkStatus,
   fromBound,
+  MAX_PAGE_SIZE,
   normaliseCaptureTime,
   searchTerms,
   toBoundExclusive,
@@ -740,6 +742,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
       from: query.from ? fromBound(query.from) : null,
       toExclusive: query.to ? toBoundExclusive(query.to) : null,
     };
+    if (query.ids) return listOfIds(query.ids, filter, order, limit);
     if (query.q?.trim()) {
       const terms = searchTerms(query.q).flatMap(foldWords);
       if (terms.length === 0) return { items: [], nextCursor: null };
@@ -799,6 +802,31 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     );
   }
 
+  /** A listing restricted to a few named photos (search by meaning): filtered here, as the index pages would. */
+  async function listOfIds(
+    ids: readonly string[],
+    filter: ItemFilter,
+    order: "added" | "taken",
+    limit: number,
+  ): Promise<ImagePage> {
+    if (ids.length > MAX_PAGE_SIZE) {
+      throw new PhotocatError("invalid_request", `ids: at most ${MAX_PAGE_SIZE} photos at once`);
+    }
+    const items = (await batchGet<StoredImageItem>([...new Set(ids)].map(imageKey))).map(fromStored);
+    const matching = items.filter(
+      (i) =>
+        !i.rec.trashedAt &&
+        (!filter.category || i.cat === filter.category) &&
+        (!filter.status || i.st === filter.status) &&
+        (!filter.place || i.pl === filter.place) &&
+        (!filter.from || i.cap >= filter.from) &&
+        (!filter.toExclusive || i.cap < filter.toExclusive),
+    );
+    const key = (i: ImageItem) => (order === "taken" ? i.cap : i.rec.createdAt);
+    matching.sort((a, b) => (key(a) === key(b) ? (a.rec.id < b.rec.id ? 1 : -1) : key(a) < key(b) ? 1 : -1));
+    return { items: matching.slice(0, limit).map((i) => i.rec), nextCursor: null };
+  }
+
   /** Every photo a listing's filters find (newest first), a page at a time: for timeline and places. */
   async function everyMatch(filters: ImageFilters, order: "added" | "taken"): Promise<ImageRecord[]> {
     const all: ImageRecord[] = [];
@@ -814,7 +842,7 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
   const hasFilters = (f: ImageFilters) =>
     Boolean(f.category || f.status || f.place || f.from || f.to || f.q?.trim() || f.album);
 
-  async function saveEmbedding(item: ImageItem, model: string, vector: number[]) {
+  async function saveEmbedding(item: ImageItem, model: string, vector: ArrayLike<number>) {
     const changedMs = Date.now();
     const category = !item.rec.trashedAt ? item.rec.edits?.category : undefined;
     await doc.send(
@@ -1093,6 +1121,31 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
       if (!changed) throw notFound(id);
     },
 
+    async saveEmbedding(id: string, embedding: NewEmbedding) {
+      const current = await getItem(id);
+      if (!current) throw notFound(id);
+      const { model } = embedding;
+      await saveEmbedding(current, model, embedding.vector);
+      // The photo lists its models, so that deleting it deletes this embedding too.
+      const changed = await mutate(id, (rec, item) =>
+        item.embModels.includes(model) ? null : { rec, embModels: [...item.embModels, model] },
+      );
+      if (!changed) throw notFound(id);
+      if (embedding.inputTokens <= 0 && embedding.costUsd <= 0) return;
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: { PK: `STATS#${shardOf(id)}`, SK: `EMBMODEL#${model}` },
+          UpdateExpression: "ADD n :n, inputTokens :t, cost :c",
+          ExpressionAttributeValues: {
+            ":n": current.embModels.includes(model) ? 0 : 1,
+            ":t": Math.max(0, Math.round(embedding.inputTokens)),
+            ":c": Math.max(0, embedding.costUsd),
+          },
+        }),
+      );
+    },
+
     async analysisJobId(id: string) {
       return (await getItem(id))?.jobId ?? null;
     },
@@ -1226,7 +1279,20 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
     },
 
     async stats(): Promise<CatalogStats> {
-      const [totals, models] = await Promise.all([counterItems("TOTAL"), counterItems("MODEL#")]);
+      const [totals, models, embeddingModels] = await Promise.all([
+        counterItems("TOTAL"),
+        counterItems("MODEL#"),
+        counterItems("EMBMODEL#"),
+      ]);
+      // Photos embedded since the first paid embedding (trashed and deleted ones included: no counter follows them).
+      const byEmbeddingModel = [...embeddingModels]
+        .map(([sk, sums]) => ({
+          model: sk.slice("EMBMODEL#".length),
+          images: sums.n ?? 0,
+          inputTokens: sums.inputTokens ?? 0,
+          costUsd: sums.cost ?? 0,
+        }))
+        .sort((a, b) => (a.model < b.model ? -1 : 1));
       const t = totals.get("TOTAL") ?? {};
       const byStatus = Object.fromEntries(IMAGE_STATUSES.map((s) => [s, t[`st_${s}`] ?? 0])) as Record<
         ImageStatus,
@@ -1247,6 +1313,8 @@ export function createDynamoCatalog(options: DynamoCatalogOptions): Catalog {
           .sort((a, b) =>
             a.provider === b.provider ? (a.model < b.model ? -1 : 1) : a.provider < b.provider ? -1 : 1,
           ),
+        embeddingCostUsd: byEmbeddingModel.reduce((sum, m) => sum + m.costUsd, 0),
+        byEmbeddingModel,
       };
     },
 

@@ -2,6 +2,7 @@ import { Kysely, type Migration, PostgresDialect, type SqlBool, sql } from "kyse
 import pg from "pg";
 import { PhotocatError } from "../../domain/errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
+import type { VectorIndex } from "../../ports/vector-index.js";
 import { createSqlCatalog } from "../sql/catalog.js";
 import { FEW_MATCHES, type SearchMatch, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
@@ -9,6 +10,7 @@ import { type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addAlbums,
   addEmbeddingChanges,
+  addEmbeddingCosts,
   addHealthProbes,
   addOwnWords,
   addPerceptualHashes,
@@ -21,6 +23,7 @@ import {
 } from "../sql/migrations.js";
 import { type SearchAlternative, searchGroups } from "../sql/query.js";
 import type { Database } from "../sql/schema.js";
+import { openPgvectorIndex } from "./pgvector.js";
 
 /** The first search document: the effective description, visible text and file name, punctuation as spaces. */
 const SEARCH_DOCUMENT_0001 = sql`to_tsvector('simple', regexp_replace(
@@ -67,6 +70,7 @@ export const migrations: Record<string, Migration> = {
     },
   },
   "0011_embedding_changes": { up: (db) => addEmbeddingChanges(db, "postgres") },
+  "0012_embedding_costs": { up: (db) => addEmbeddingCosts(db, "postgres") },
 };
 
 /** tsquery syntax for a search: each word quoted, phrases with <->, alternatives OR-ed, every word required. */
@@ -132,7 +136,7 @@ export async function openPostgresStore(options: {
   logger?: Logger;
   schema?: string;
   poolSize?: number;
-}): Promise<SqlStore> {
+}): Promise<SqlStore & { vectors: VectorIndex | null }> {
   if (!options.url) throw new PhotocatError("configuration", "[catalog:postgres] missing option url");
   const schema = options.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/i.test(schema)) {
@@ -182,9 +186,11 @@ export async function openPostgresStore(options: {
   }
   const postgresDialect = createPostgresDialect(db);
   const closer = sharedCloser(2, () => db.destroy());
+  const catalog = createSqlCatalog(db, postgresDialect, { kind: "postgres", close: closer.part });
   return {
-    catalog: createSqlCatalog(db, postgresDialect, { kind: "postgres", close: closer.part }),
+    catalog,
     queue: createSqlJobQueue(db, postgresDialect, { kind: "postgres", close: closer.part }),
     close: closer.all,
+    vectors: await openPgvectorIndex(pool, catalog, logger),
   };
 }

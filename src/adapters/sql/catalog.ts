@@ -25,6 +25,7 @@ import type {
   ImageQuery,
   ImagesChange,
   ImagesChanged,
+  NewEmbedding,
   NewImage,
   SelectFilter,
   SessionRecord,
@@ -49,6 +50,7 @@ import {
   encodeCursor,
   fromBound,
   type ListCursor,
+  MAX_PAGE_SIZE,
   phraseTokens,
   searchTerms,
   tierAddsWords,
@@ -354,11 +356,15 @@ export function createSqlCatalog(
         throw new PhotocatError("invalid_request", "cursor is from a listing in another order");
       }
       // The search words go apart: SQLite reads a search page from its index in upload order.
-      const filtered = await applyFilters(db.selectFrom("images").where("trashed_at", "is", null), {
-        ...query,
-        q: null,
-        order,
-      });
+      if (query.ids && query.ids.length > MAX_PAGE_SIZE) {
+        throw new PhotocatError("invalid_request", `ids: at most ${MAX_PAGE_SIZE} photos at once`);
+      }
+      let live = db.selectFrom("images").where("trashed_at", "is", null);
+      if (query.ids) {
+        if (query.ids.length === 0) return { items: [], nextCursor: null };
+        live = live.where("id", "in", [...query.ids]);
+      }
+      const filtered = await applyFilters(live, { ...query, q: null, order });
       const terms = query.q?.trim() ? searchTerms(query.q) : null;
       // Only punctuation: no word to look for, so nothing matches.
       if (!filtered || terms?.length === 0) return { items: [], nextCursor: null };
@@ -743,7 +749,7 @@ export function createSqlCatalog(
     },
 
     async stats(): Promise<CatalogStats> {
-      const [totals, statusRows, modelRows] = await Promise.all([
+      const [totals, statusRows, modelRows, embeddingRows] = await Promise.all([
         db
           .selectFrom("images")
           .select(({ fn }) => [
@@ -774,7 +780,29 @@ export function createSqlCatalog(
           .orderBy("provider")
           .orderBy("model")
           .execute(),
+        db
+          .selectFrom("embeddings")
+          .innerJoin("images", "images.id", "embeddings.image_id")
+          .select(({ fn }) => [
+            "embeddings.model",
+            fn.countAll<number>().as("images"),
+            fn.sum<number>("embeddings.input_tokens").as("input_tokens"),
+            fn.sum<number>("embeddings.cost_usd").as("cost_usd"),
+          ])
+          .where("images.trashed_at", "is", null)
+          .groupBy("embeddings.model")
+          .orderBy("embeddings.model")
+          .execute(),
       ]);
+      // Local models cost nothing: only what a provider was paid for is listed.
+      const byEmbeddingModel = embeddingRows
+        .map((r) => ({
+          model: r.model,
+          images: Number(r.images),
+          inputTokens: Number(r.input_tokens ?? 0),
+          costUsd: Number(r.cost_usd ?? 0),
+        }))
+        .filter((m) => m.inputTokens > 0 || m.costUsd > 0);
       const byStatus = Object.fromEntries(IMAGE_STATUSES.map((s) => [s, 0])) as Record<ImageStatus, number>;
       for (const row of statusRows) {
         if (row.status in byStatus) byStatus[row.status as ImageStatus] = Number(row.count);
@@ -791,6 +819,8 @@ export function createSqlCatalog(
           images: Number(r.images),
           costUsd: Number(r.cost_usd ?? 0),
         })),
+        embeddingCostUsd: byEmbeddingModel.reduce((sum, m) => sum + m.costUsd, 0),
+        byEmbeddingModel,
       };
     },
 
@@ -818,6 +848,35 @@ export function createSqlCatalog(
         category: String(r.edit_category),
         vector: decodeVector(r.vector),
       }));
+    },
+
+    async saveEmbedding(id: string, embedding: NewEmbedding) {
+      const { model, vector, inputTokens, costUsd } = embedding;
+      try {
+        await db
+          .insertInto("embeddings")
+          .values({
+            image_id: id,
+            model,
+            vector: encodeVector(vector),
+            changed_ms: dialect.nowMs(),
+            input_tokens: Math.max(0, Math.round(inputTokens)),
+            cost_usd: Math.max(0, costUsd),
+          })
+          .onConflict((oc) =>
+            oc.columns(["image_id", "model"]).doUpdateSet((eb) => ({
+              vector: eb.ref("excluded.vector"),
+              changed_ms: eb.ref("excluded.changed_ms"),
+              // Money spent stays spent: a photo embedded again costs both times.
+              input_tokens: eb("embeddings.input_tokens", "+", eb.ref("excluded.input_tokens")),
+              cost_usd: eb("embeddings.cost_usd", "+", eb.ref("excluded.cost_usd")),
+            })),
+          )
+          .execute();
+      } catch (error) {
+        if (dialect.isForeignKeyViolation(error)) throw notFound(id);
+        throw error;
+      }
     },
 
     async embeddingsOf(id: string) {

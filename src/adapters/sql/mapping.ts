@@ -253,11 +253,9 @@ export function analysisColumns(analysis: Analysis, jobId: string, now: string) 
 }
 
 /** Float32 little-endian, the compact form both databases store as bytes. */
-export function encodeVector(vector: readonly number[]): Buffer {
+export function encodeVector(vector: ArrayLike<number>): Buffer {
   const bytes = Buffer.alloc(vector.length * 4);
-  vector.forEach((value, i) => {
-    bytes.writeFloatLE(value, i * 4);
-  });
+  for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i]!, i * 4);
   return bytes;
 }
 

@@ -279,6 +279,19 @@ export async function addEmbeddingChanges(db: AnyDb, dialect: "sqlite" | "postgr
   await db.schema.dropIndex("embeddings_model").execute();
 }
 
+/** What each embedding cost (a remote provider's, for search by meaning), for the statistics. */
+export async function addEmbeddingCosts(db: AnyDb, dialect: "sqlite" | "postgres"): Promise<void> {
+  const real = dialect === "postgres" ? sql`double precision` : sql`real`;
+  await db.schema
+    .alterTable("embeddings")
+    .addColumn("input_tokens", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable("embeddings")
+    .addColumn("cost_usd", real, (c) => c.notNull().defaultTo(0))
+    .execute();
+}
+
 /** Applies in-code migrations (nothing is read from disk, so dist/ works the same). */
 export async function migrate(
   db: AnyDb,

@@ -85,6 +85,9 @@ export interface EmbeddingsTable {
   vector: Uint8Array;
   /** When it was last written, epoch milliseconds by the database clock. */
   changed_ms: Generated<number>;
+  /** What computing it cost, summed over the photo's embeddings of this model (0 for a local model). */
+  input_tokens: Generated<number>;
+  cost_usd: Generated<number>;
 }
 
 export interface JobsTable {

@@ -5,6 +5,7 @@ import { Kysely, type Migration, type SqlBool, SqliteDialect, sql } from "kysely
 import { PhotocatError } from "../../domain/errors.js";
 import type { SearchExpander } from "../../lexicon/search-expansion.js";
 import { type Logger, silentLogger } from "../../logger.js";
+import type { VectorIndex } from "../../ports/vector-index.js";
 import { createSqlCatalog } from "../sql/catalog.js";
 import { FEW_MATCHES, type SearchMatch, type SqlDialect } from "../sql/dialect.js";
 import { createSqlJobQueue } from "../sql/job-queue.js";
@@ -12,6 +13,7 @@ import { afterReady, type SqlStore, sharedCloser } from "../sql/lifecycle.js";
 import {
   addAlbums,
   addEmbeddingChanges,
+  addEmbeddingCosts,
   addHealthProbes,
   addOwnWords,
   addPerceptualHashes,
@@ -24,6 +26,7 @@ import {
 } from "../sql/migrations.js";
 import { type SearchAlternative, searchGroups } from "../sql/query.js";
 import type { Database } from "../sql/schema.js";
+import { createSqliteVectorIndex } from "./vector-index.js";
 
 export type { SqlStore };
 
@@ -99,6 +102,7 @@ export const migrations: Record<string, Migration> = {
     },
   },
   "0011_embedding_changes": { up: (db) => addEmbeddingChanges(db, "sqlite") },
+  "0012_embedding_costs": { up: (db) => addEmbeddingCosts(db, "sqlite") },
 };
 
 /** Albums larger than this are paged by walking the ordered index (see inAlbum). */
@@ -268,6 +272,8 @@ export function openSqliteStore(options: {
   expander?: () => Promise<SearchExpander>;
 }): SqlStore & {
   ready: Promise<void>;
+  /** sqlite-vec's search over the stored vectors; null when the extension cannot load here. */
+  vectors: VectorIndex | null;
 } {
   if (!options.path) throw new PhotocatError("configuration", "[catalog:sqlite] missing option path");
   const logger = options.logger ?? silentLogger();
@@ -305,5 +311,6 @@ export function openSqliteStore(options: {
     queue: afterReady(createSqlJobQueue(db, sqliteDialect, { kind: "sqlite", close: closer.part }), ready),
     close: closer.all,
     ready,
+    vectors: createSqliteVectorIndex(database, ready, logger),
   };
 }

@@ -12,6 +12,7 @@ import {
   type ImageStatus,
 } from "../../domain/image.js";
 import { IMAGE_ORDERS, type ImageOrder, type ImageQuery } from "../../ports/catalog.js";
+import { embeddingModelKey, queueMissingEmbeddings } from "../../services/embed.js";
 import { OriginalsExport } from "../../services/export-originals.js";
 import { formatOption, isoDate, positiveInteger } from "../arguments.js";
 import {
@@ -419,6 +420,45 @@ export function catalogueCommands(program: Command): void {
     );
   addSettingFlags(similar, CATALOGUE_SETTINGS);
 
+  const embed = program
+    .command("embed")
+    .description(
+      "queue described photos for embedding by the remote embedder (search by meaning): those without an " +
+        "embedding of its model, or every one with --all (a running server or `photocat worker` does the work)",
+    )
+    .option("--all", "embed every described photo again")
+    .action((options: Options) =>
+      withContainer(options, async (container) => {
+        const { embedder } = container;
+        if (!embedder) {
+          console.error(
+            "no embedder is configured: set PHOTOCAT_EMBEDDINGS (see the README, search by meaning) to embed photos",
+          );
+          return EXIT.usage;
+        }
+        const progress = new Progress();
+        let bar: ReturnType<Progress["start"]> | null = null;
+        const queued = await queueMissingEmbeddings(
+          { ...container, embedder },
+          {
+            all: Boolean(options.all),
+            onProgress: (done, total) => {
+              bar ??= progress.start("queueing {bar} {value}/{total}", total);
+              bar.update(done);
+            },
+          },
+        );
+        progress.stop();
+        console.error(
+          queued === 0
+            ? `every described photo has an embedding of ${embeddingModelKey(embedder)}`
+            : `queued ${plural(queued)} for embedding with ${embeddingModelKey(embedder)}`,
+        );
+        return EXIT.ok;
+      }),
+    );
+  addSettingFlags(embed, CATALOGUE_SETTINGS);
+
   const stats = program
     .command("stats")
     .description("counts by status and category, tokens and money spent")
@@ -439,6 +479,14 @@ export function catalogueCommands(program: Command): void {
         console.log(`cost          $${s.costUsd.toFixed(4)} ($${perPhoto.toFixed(5)} per photo)`);
         for (const m of s.byModel) {
           console.log(`  ${m.provider}/${m.model}: ${m.images} photos, $${m.costUsd.toFixed(4)}`);
+        }
+        if (s.byEmbeddingModel.length > 0) {
+          console.log(`embeddings    $${s.embeddingCostUsd.toFixed(4)}`);
+          for (const m of s.byEmbeddingModel) {
+            console.log(
+              `  ${m.model}: ${m.images} photos, ${m.inputTokens} tokens, $${m.costUsd.toFixed(4)}`,
+            );
+          }
         }
         console.log("categories");
         for (const c of categories) console.log(`  ${c.slug.padEnd(13)} ${c.count}`);

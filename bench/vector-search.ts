@@ -1,0 +1,124 @@
+/**
+ * Search by meaning's vector search alone: `npx tsx bench/vector-search.ts [vectors] [dimensions] [queries]`
+ * (default 100,000 x 1024, 100 queries). Seeds a SQLite file with clustered unit vectors, then times the top
+ * 300 (the blended search's pool), one query at a time, by SQLite's index (sqlite-vec: a 1-bit Hamming scan,
+ * then exact cosine), by sqlite-vec's exact scan and a vec0 table (for comparison) and by the in-memory index
+ * (the fallback); prints p50/p95 and the recall of each approximate plan against the exact answer.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import * as sqliteVec from "sqlite-vec";
+import { openSqliteStore } from "../src/adapters/sqlite/index.js";
+import { MemoryVectorIndex } from "../src/services/similar.js";
+import { seededRandom } from "../test/faults/support/photos.js";
+import { percentile, round } from "./report.js";
+
+const count = Number(process.argv[2] ?? 100_000);
+const size = Number(process.argv[3] ?? 1024);
+const queries = Number(process.argv[4] ?? 100);
+const POOL = 300;
+const KINDS = 200;
+const MODEL = "bench:embed-1";
+
+const random = seededRandom(11);
+const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+const unit = (v: Float32Array) => {
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+};
+const centres = Array.from({ length: KINDS }, () => Float32Array.from({ length: size }, gauss));
+const near = () => {
+  const centre = centres[Math.floor(random() * KINDS)]!;
+  return unit(Float32Array.from(centre, (c) => c + 1.2 * gauss()));
+};
+
+const dir = await mkdtemp(path.join(tmpdir(), "photocat-vector-bench-"));
+const file = path.join(dir, "catalog.db");
+try {
+  const store = openSqliteStore({ path: file });
+  await store.ready;
+  // Rows written directly (no photo records: foreign keys off for this connection), in batches.
+  const raw = new BetterSqlite3(file);
+  raw.pragma("foreign_keys = OFF");
+  sqliteVec.load(raw);
+  raw.exec(`create virtual table vec_bench using vec0(embedding float[${size}] distance_metric=cosine)`);
+  const insert = raw.prepare(
+    "insert into embeddings (image_id, model, vector, changed_ms) values (?, ?, ?, ?)",
+  );
+  const insertVec0 = raw.prepare("insert into vec_bench (rowid, embedding) values (?, ?)");
+  const seedStarted = performance.now();
+  const batch = raw.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const bytes = Buffer.from(near().buffer);
+      // One a minute, as photos come: the in-memory index re-reads only the last two seconds of writes.
+      insert.run(`p${String(i).padStart(7, "0")}`, MODEL, bytes, i * 60_000);
+      insertVec0.run(BigInt(i), bytes);
+    }
+  });
+  for (let from = 0; from < count; from += 10_000) batch(from, Math.min(count, from + 10_000));
+  console.error(
+    `seeded ${count} vectors of ${size} floats in ${round((performance.now() - seedStarted) / 1000)} s`,
+  );
+
+  const probes = Array.from({ length: queries }, near);
+  const time = async (label: string, run: (probe: Float32Array) => Promise<string[]>) => {
+    await run(probes[0]!); // warm: loads the in-memory index, pages in the file
+    const ms: number[] = [];
+    const answers: string[][] = [];
+    for (const probe of probes) {
+      const started = performance.now();
+      answers.push(await run(probe));
+      ms.push(performance.now() - started);
+    }
+    console.log(
+      `${label.padEnd(34)} p50 ${round(percentile(ms, 50))} ms   p95 ${round(percentile(ms, 95))} ms`,
+    );
+    return answers;
+  };
+
+  const scan = raw
+    .prepare(
+      `select image_id from embeddings where model = ? and length(vector) = ?
+       order by vec_distance_cosine(vector, ?) limit ?`,
+    )
+    .pluck();
+  const exact = await time("sqlite-vec exact scan (comparison)", async (probe) => {
+    const bytes = Buffer.from(probe.buffer);
+    return scan.all(MODEL, bytes.byteLength, bytes, POOL) as string[];
+  });
+  const vec0 = raw.prepare("select rowid from vec_bench where embedding match ? and k = ?").pluck();
+  await time("sqlite-vec vec0 table (comparison)", async (probe) =>
+    (vec0.all(Buffer.from(probe.buffer), POOL) as bigint[]).map((r) => `p${String(r).padStart(7, "0")}`),
+  );
+  const twoStep = await time("bits, then cosine (SQLite's index)", async (probe) =>
+    (await store.vectors!.nearest(MODEL, probe, POOL)).map((h) => h.id),
+  );
+  const recall = (answers: string[][]) => {
+    let found = 0;
+    for (const [i, answer] of answers.entries()) {
+      const truth = new Set(exact[i]!.slice(0, 20));
+      found += answer.slice(0, 20).filter((id) => truth.has(id)).length;
+    }
+    return round((100 * found) / (20 * queries));
+  };
+  console.log(`bits-then-cosine recall of the exact top 20: ${recall(twoStep)} %`);
+  const loadStarted = performance.now();
+  const memory = new MemoryVectorIndex(store.catalog);
+  await memory.nearest(MODEL, probes[0]!, 1);
+  console.log(`in-memory index load                ${round(performance.now() - loadStarted)} ms`);
+  const approximate = await time("in-memory index (the fallback)", async (probe) =>
+    (await memory.nearest(MODEL, probe, POOL)).map((h) => h.id),
+  );
+  console.log(`in-memory recall of the exact top 20: ${recall(approximate)} %`);
+  console.log(
+    `load average: ${loadavg()
+      .map((l) => round(l, 2))
+      .join(", ")} (${queries} queries, top ${POOL})`,
+  );
+  raw.close();
+  await store.close();
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Catalog } from "../../src/ports/catalog.js";
+import type { VectorIndex } from "../../src/ports/vector-index.js";
+import { newImage } from "./fixtures.js";
+
+export interface VectorIndexHarness {
+  catalog: Catalog;
+  vectors: VectorIndex;
+  close(): Promise<void>;
+}
+
+function unit(values: number[]): Float32Array {
+  const v = Float32Array.from(values);
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+/** Directions in 8 dimensions, each photo a little apart from the others. */
+const NORTH = unit([1, 0, 0, 0, 0, 0, 0, 0]);
+const NORTH_EAST = unit([1, 1, 0, 0, 0, 0, 0, 0]);
+const EAST = unit([0, 1, 0, 0, 0, 0, 0, 0]);
+const SOUTH = unit([-1, 0, 0.1, 0, 0, 0, 0, 0]);
+
+/** One contract every VectorIndex passes (sqlite-vec, pgvector, the in-memory index). */
+export function runVectorIndexContract(name: string, open: () => Promise<VectorIndexHarness>): void {
+  describe(`VectorIndex contract: ${name}`, () => {
+    let harness: VectorIndexHarness | undefined;
+    afterEach(async () => {
+      await harness?.close();
+      harness = undefined;
+    });
+
+    async function photosWith(vectors: Float32Array[], model = "fake:bag-1"): Promise<string[]> {
+      harness = await open();
+      const ids: string[] = [];
+      for (const vector of vectors) {
+        const { image } = await harness.catalog.insertImage(newImage());
+        await harness.catalog.saveEmbedding(image.id, { model, vector, inputTokens: 3, costUsd: 0.0001 });
+        ids.push(image.id);
+      }
+      return ids;
+    }
+
+    it("gives the nearest photos first, with their cosine, at most k", async () => {
+      const [north, northEast, east, south] = await photosWith([NORTH, NORTH_EAST, EAST, SOUTH]);
+      const hits = await harness!.vectors.nearest("fake:bag-1", NORTH, 3);
+      expect(hits.map((h) => h.id)).toEqual([north, northEast, east]);
+      expect(hits[0]!.similarity).toBeCloseTo(1, 2);
+      expect(hits[1]!.similarity).toBeCloseTo(Math.SQRT1_2, 2);
+      expect(hits[2]!.similarity).toBeCloseTo(0, 2);
+      expect(hits.map((h) => h.id)).not.toContain(south);
+    });
+
+    it("looks only at the asked model's vectors", async () => {
+      const [north] = await photosWith([NORTH]);
+      const { image } = await harness!.catalog.insertImage(newImage());
+      await harness!.catalog.saveEmbedding(image.id, {
+        model: "other:model",
+        vector: NORTH,
+        inputTokens: 0,
+        costUsd: 0,
+      });
+      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 10)).map((h) => h.id)).toEqual([north]);
+      expect(await harness!.vectors.nearest("no:such-model", NORTH, 10)).toEqual([]);
+    });
+
+    it("ranks vectors of any length (here 6 values)", async () => {
+      const short = (values: number[]) => unit(values);
+      const [a, b] = await photosWith([short([1, 0, 0, 0, 0, 1]), short([0, 1, 0, 0, 1, 0])]);
+      const hits = await harness!.vectors.nearest("fake:bag-1", short([0, 1, 0, 0, 0.9, 0]), 2);
+      expect(hits.map((h) => h.id)).toEqual([b, a]);
+      expect(hits[0]!.similarity).toBeGreaterThan(0.99);
+    });
+
+    it("finds a photo by its new vector once its embedding is written again", async () => {
+      const [first, second] = await photosWith([NORTH, EAST]);
+      expect((await harness!.vectors.nearest("fake:bag-1", SOUTH, 1))[0]!.similarity).toBeLessThan(0.5);
+      await harness!.catalog.saveEmbedding(second!, {
+        model: "fake:bag-1",
+        vector: SOUTH,
+        inputTokens: 3,
+        costUsd: 0.0001,
+      });
+      const hits = await harness!.vectors.nearest("fake:bag-1", SOUTH, 2);
+      expect(hits.map((h) => h.id)).toEqual([second, first]);
+      expect(hits[0]!.similarity).toBeCloseTo(1, 2);
+    });
+  });
+}
