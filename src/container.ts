@@ -204,6 +204,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       stopSidecars();
       await metadataWriter.close();
       if (analyser) await (await analyser.catch(() => null))?.close?.();
+      await embedder?.close?.();
       await blobs.close?.();
       await dropZone?.files.close?.();
       if (queue !== store.queue) await queue.close();

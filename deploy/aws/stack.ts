@@ -205,6 +205,9 @@ export class PhotocatStack extends Stack {
       PHOTOCAT_QUEUE_MAX_RECEIVES: String(settings.maxReceiveCount),
       PHOTOCAT_ANALYSER: settings.analyser,
       PHOTOCAT_MODEL: settings.model,
+      // Search by meaning is not built for DynamoDB yet: its vector search would load every embedding into each
+      // API function, and the roles may call only the analyser's model.
+      PHOTOCAT_EMBEDDINGS: "off",
       PHOTOCAT_MAX_UPLOAD_MB: String(settings.maxUploadMb),
       PHOTOCAT_VERSION: props.version ?? "0.0.0",
     };

@@ -25,7 +25,12 @@ import {
   SHORT_ID_LENGTH,
 } from "../output.js";
 import { Progress } from "../progress.js";
-import { addSettingFlags, CATALOGUE_SETTINGS, configFromFlags } from "../settings-flags.js";
+import {
+  addSettingFlags,
+  CATALOGUE_SETTINGS,
+  configFromFlags,
+  EMBEDDING_SETTINGS,
+} from "../settings-flags.js";
 
 export type Options = Record<string, unknown> & {
   format: OutputFormat;
@@ -199,7 +204,7 @@ export function catalogueCommands(program: Command): void {
     .addOption(formatOption(["table", "json", "csv"], "table"))
     .option("-n, --limit <n>", "at most this many", positiveInteger, 50)
     .action((words: string[], options: Options) => listAction(words.join(" "))(options));
-  addSettingFlags(search, CATALOGUE_SETTINGS);
+  addSettingFlags(search, [...CATALOGUE_SETTINGS, ...EMBEDDING_SETTINGS]);
 
   const show = program
     .command("show")
@@ -457,7 +462,7 @@ export function catalogueCommands(program: Command): void {
         return EXIT.ok;
       }),
     );
-  addSettingFlags(embed, CATALOGUE_SETTINGS);
+  addSettingFlags(embed, [...CATALOGUE_SETTINGS, ...EMBEDDING_SETTINGS]);
 
   const stats = program
     .command("stats")
