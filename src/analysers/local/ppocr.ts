@@ -69,8 +69,8 @@ interface Grey {
 }
 
 /** Text regions as boxes in the picture's pixels: connected areas of the detection map, grown a little. */
-async function detect(s: Sessions, grey: Grey): Promise<PaddleLine["box"][]> {
-  const scale = Math.min(DETECTION_EDGE / Math.max(grey.width, grey.height), 4);
+async function detect(s: Sessions, grey: Grey, edge = DETECTION_EDGE): Promise<PaddleLine["box"][]> {
+  const scale = Math.min(edge / Math.max(grey.width, grey.height), 4);
   const w = Math.max(32, Math.round((grey.width * scale) / 32) * 32);
   const h = Math.max(32, Math.round((grey.height * scale) / 32) * 32);
   const small = await sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } })
@@ -167,6 +167,11 @@ async function recognise(s: Sessions, grey: Grey, box: PaddleLine["box"]): Promi
   }
   const clean = text.replace(/\s+/g, " ").trim();
   return clean ? { text: clean, confidence: total / (count || 1), box } : null;
+}
+
+/** Text regions found with detection run at a long edge of `edge` pixels (smaller is faster, finds less). */
+export async function findText(grey: Grey, edge: number): Promise<PaddleLine["box"][]> {
+  return detect(await sessions(), grey, edge);
 }
 
 /** The lines of text in a greyscale picture (dark letters on light or the reverse), top to bottom. */
