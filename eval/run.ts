@@ -375,7 +375,11 @@ async function descriptions(folds: number): Promise<void> {
       () => cachedOcr(e.row.path, "sees text", seesText),
     );
     const text = plan
-      ? await cachedOcr(e.row.path, String(plan.page), async (image) => (await reader.read(image, plan)).text)
+      ? await cachedOcr(
+          e.row.path,
+          JSON.stringify(plan),
+          async (image) => (await reader.read(image, plan)).text,
+        )
       : null;
     const kinds = kindRankings.get(e.row.path);
     const facts = captionFacts(e.cues.signals, e.cues.colours, ranking, kinds, text);
