@@ -371,6 +371,7 @@ async function descriptions(folds: number): Promise<void> {
         documentCategory: modelView.category === "documents",
         documentProbability: ranking.find((r) => r.label === "documents")?.p ?? 0,
         colours: e.cues.colours,
+        top: ranking[0] ?? { label: "other", p: 0 },
       },
       () => cachedOcr(e.row.path, "sees text", seesText),
     );

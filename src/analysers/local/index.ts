@@ -128,6 +128,7 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
             documentCategory: modelView.category === "documents",
             documentProbability: ranking.find((r) => r.label === "documents")?.p ?? 0,
             colours,
+            top: ranking[0] ?? { label: "other", p: 0 },
           },
           () => seesText(pixels.base),
         );

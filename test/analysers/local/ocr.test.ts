@@ -113,7 +113,12 @@ describe("deciding whether and how to read a photo's text", () => {
 
   it("reads a document as a page without asking the detector", async () => {
     const plan = await planReading(
-      { documentCategory: true, documentProbability: 0.9, colours: photo },
+      {
+        documentCategory: true,
+        documentProbability: 0.9,
+        colours: photo,
+        top: { label: "documents", p: 0.9 },
+      },
       never,
     );
     expect(plan).toEqual({ page: true, print: false });
@@ -121,16 +126,32 @@ describe("deciding whether and how to read a photo's text", () => {
 
   it("reads clean print as a page of print", async () => {
     const plan = await planReading(
-      { documentCategory: false, documentProbability: 0, colours: print },
+      { documentCategory: false, documentProbability: 0, colours: print, top: { label: "animals", p: 0.9 } },
       never,
     );
     expect(plan).toEqual({ page: true, print: true });
   });
 
   it("asks the detector about a photo and reads its text as scattered text only when it sees some", async () => {
-    const cues = { documentCategory: false, documentProbability: 0.05, colours: photo };
+    const cues = {
+      documentCategory: false,
+      documentProbability: 0.05,
+      colours: photo,
+      top: { label: "other", p: 0.6 },
+    };
     expect(await planReading(cues, async () => true)).toEqual({ page: false, print: false });
     expect(await planReading(cues, async () => false)).toBeNull();
+  });
+
+  it("looks for no text in a photo the head is sure shows an animal, and asks the detector when it is unsure", async () => {
+    const animal = (p: number) => ({
+      documentCategory: false,
+      documentProbability: 0.01,
+      colours: photo,
+      top: { label: "animals", p },
+    });
+    expect(await planReading(animal(0.8), never)).toBeNull();
+    expect(await planReading(animal(0.4), async () => true)).toEqual({ page: false, print: false });
   });
 
   it("sees a word on a coloured sign and no text in a landscape", async () => {
