@@ -32,8 +32,8 @@ import { type HeadWeights, headInput, predict, softmax } from "../src/analysers/
 import { createLocalAnalyser } from "../src/analysers/local/index.js";
 import { kindClasses } from "../src/analysers/local/kinds.js";
 import { LocalModels } from "../src/analysers/local/models.js";
-import { DEFAULT_OCR_ENGINE, looksLikePrint, TextReader, textLikely } from "../src/analysers/local/ocr.js";
-import { preparePixels } from "../src/analysers/local/pixels.js";
+import { DEFAULT_OCR_ENGINE, planReading, seesText, TextReader } from "../src/analysers/local/ocr.js";
+import { preparePixels, type RgbImage } from "../src/analysers/local/pixels.js";
 import headJson from "../src/analysers/local/weights/category-head.json" with { type: "json" };
 import { DEFAULT_TAXONOMY } from "../src/domain/taxonomy.js";
 import { loadWordNet } from "../src/lexicon/wordnet.js";
@@ -333,21 +333,25 @@ const OCR_CODE_DIGEST = createHash("sha256")
   .digest("hex")
   .slice(0, 12);
 
-async function cachedText(relative: string, reader: TextReader, page: boolean): Promise<string | null> {
+async function cachedOcr<T>(
+  relative: string,
+  key: string,
+  compute: (image: RgbImage) => Promise<T>,
+): Promise<T> {
   mkdirSync(OCR_CACHE_DIR, { recursive: true });
   const file = path.join(
     OCR_CACHE_DIR,
-    `${createHash("sha256").update(`${OCR_CODE_DIGEST}\0${relative}\0${page}`).digest("hex").slice(0, 32)}.json`,
+    `${createHash("sha256").update(`${OCR_CODE_DIGEST}\0${relative}\0${key}`).digest("hex").slice(0, 32)}.json`,
   );
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as string | null;
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as T;
   const bytes = await readFile(path.join(TESTDATA_DIR, relative));
   const pixels = await preparePixels(bytes, {
     mediaType: await mediaTypeOf(bytes, "application/octet-stream"),
     maxPixels: 1e8,
   });
-  const text = (await reader.read(pixels.base, { page })).text;
-  writeFileSync(file, JSON.stringify(text));
-  return text;
+  const value = await compute(pixels.base);
+  writeFileSync(file, JSON.stringify(value));
+  return value;
 }
 
 async function descriptions(folds: number): Promise<void> {
@@ -361,15 +365,23 @@ async function descriptions(folds: number): Promise<void> {
   for (const e of examples) {
     const ranking = rankings.get(e.row.path)!;
     const modelView = decideDefault(ranking, e.cues.signals, e.cues.colours);
-    const documentP = ranking.find((r) => r.label === "documents")?.p ?? 0;
-    const text =
-      modelView.category === "documents" || textLikely(documentP, e.cues.colours)
-        ? await cachedText(
-            e.row.path,
-            reader,
-            modelView.category === "documents" || looksLikePrint(e.cues.colours),
-          )
-        : null;
+    // The analyser's own decision (planReading), with the detector's answer and the text cached per file.
+    const plan = await planReading(
+      {
+        documentCategory: modelView.category === "documents",
+        documentProbability: ranking.find((r) => r.label === "documents")?.p ?? 0,
+        colours: e.cues.colours,
+        top: ranking[0] ?? { label: "other", p: 0 },
+      },
+      () => cachedOcr(e.row.path, "sees text", seesText),
+    );
+    const text = plan
+      ? await cachedOcr(
+          e.row.path,
+          JSON.stringify(plan),
+          async (image) => (await reader.read(image, plan)).text,
+        )
+      : null;
     const kinds = kindRankings.get(e.row.path);
     const facts = captionFacts(e.cues.signals, e.cues.colours, ranking, kinds, text);
     allFacts.push({ e, facts });

