@@ -24,6 +24,7 @@ import {
 } from "../sql/migrations.js";
 import { type SearchAlternative, searchGroups } from "../sql/query.js";
 import type { Database } from "../sql/schema.js";
+import { keptStatements } from "./statements.js";
 
 export type { SqlStore };
 
@@ -312,7 +313,7 @@ export function openSqliteStore(options: {
       { cause: error },
     );
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: keptStatements(database) }) });
   const ready = migrateLocked(database, () =>
     migrate(db as unknown as Kysely<unknown>, migrations, logger, "[catalog:sqlite]"),
   );
