@@ -387,6 +387,21 @@ export class SimilarPhotos {
     return shown;
   }
 
+  /**
+   * Loads now the index of the embedding model of the first of `ids` that has an embedding, so the first
+   * "more like this" does not wait for it (seconds for 100,000 photos). Returns the photos indexed (0: none).
+   */
+  async warm(ids: readonly string[]): Promise<number> {
+    for (const id of ids) {
+      const [embedding] = await this.deps.catalog.embeddingsOf(id);
+      if (!embedding) continue;
+      const index = this.#index(embedding.model);
+      await index.refresh();
+      return index.size;
+    }
+    return 0;
+  }
+
   #index(model: string): SketchIndex {
     let index = this.#indexes.get(model);
     if (!index) {
