@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,6 +22,8 @@ export interface EndpointResult {
   p50_ms: number;
   p95_ms: number;
   p99_ms: number;
+  /** CPU time the server process spent per request (user + system, all its threads); null without /proc. */
+  server_cpu_ms: number | null;
 }
 
 export interface ApiResults {
@@ -176,12 +179,25 @@ export function seedRecords(dbPath: string, count: number): void {
   db.close();
 }
 
+/** CPU milliseconds a process has used so far (user + system), from /proc; null where there is none. */
+function cpuMsOf(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const ticksPerSecond = 100; // USER_HZ on Linux.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return null;
+  }
+}
+
 async function load(
   url: string,
   paths: readonly string[],
   connections: number,
   durationS: number,
+  serverPid?: number,
 ): Promise<EndpointResult> {
+  const cpuBefore = serverPid ? cpuMsOf(serverPid) : null;
   const times: number[] = [];
   let errors = 0;
   let next = 0;
@@ -206,6 +222,7 @@ async function load(
     });
   });
   errors += result.errors + result.timeouts;
+  const cpuAfter = serverPid ? cpuMsOf(serverPid) : null;
   return {
     path: paths[0]!,
     requests: times.length,
@@ -214,6 +231,10 @@ async function load(
     p50_ms: round(percentile(times, 50), 2),
     p95_ms: round(percentile(times, 95), 2),
     p99_ms: round(percentile(times, 99), 2),
+    server_cpu_ms:
+      cpuBefore !== null && cpuAfter !== null && times.length > 0
+        ? round((cpuAfter - cpuBefore) / times.length, 2)
+        : null,
   };
 }
 
@@ -271,11 +292,11 @@ export async function benchApi(options: { quick: boolean; records: number }): Pr
           throw new Error(`${paths[0]} answered ${check.status} with no photo`);
         }
         await load(server.url, paths, connections, 1); // warm-up
-        measured[name] = await load(server.url, paths, connections, durationS);
+        measured[name] = await load(server.url, paths, connections, durationS, server.pid);
         // One client at a time: the service time itself, without queueing behind other requests.
         alone[name] = await load(server.url, paths, 1, options.quick ? 3 : 10);
         log(
-          `api: ${name} p95 ${measured[name].p95_ms} ms at ${connections} connections (${alone[name].p95_ms} ms alone), ${measured[name].rps} req/s`,
+          `api: ${name} p95 ${measured[name].p95_ms} ms at ${connections} connections (${alone[name].p95_ms} ms alone), ${measured[name].rps} req/s, server CPU ${measured[name].server_cpu_ms ?? "?"} ms per request`,
         );
       }
       try {
@@ -321,8 +342,8 @@ export async function benchApi(options: { quick: boolean; records: number }): Pr
       return [
         {
           area,
-          measure: `${labels[name]!.label}, ${connections} conns: p50/p95/p99 ms, req/s${r.errors ? `, ${r.errors} errors` : ""}`,
-          value: `${r.p50_ms}/${r.p95_ms}/${r.p99_ms}, ${r.rps}`,
+          measure: `${labels[name]!.label}, ${connections} conns: p50/p95/p99 ms, req/s, server CPU ms/req${r.errors ? `, ${r.errors} errors` : ""}`,
+          value: `${r.p50_ms}/${r.p95_ms}/${r.p99_ms}, ${r.rps}, ${r.server_cpu_ms ?? "?"}`,
           target: `p95 < ${labels[name]!.target}`,
           ok: r.p95_ms < labels[name]!.target && r.errors === 0,
         },

@@ -65,6 +65,7 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
   let worker: Worker | null = null;
   let watcher: FolderWatcher | null = null;
   let url: string | null = null;
+  let warming: Promise<void> = Promise.resolve();
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -81,12 +82,16 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
     await worker?.stop();
     await purge.stop();
     await sweep;
+    await warming;
     await container.close();
   };
 
   try {
     // Listen first: a process that cannot serve must not go on analysing (and spending) in the background.
-    if (options.http) url = await listen();
+    if (options.http) {
+      url = await listen();
+      warming = warmSimilar(container);
+    }
     if (options.worker) {
       worker = await startContainerWorker(container, {
         pollMs: options.pollMs,
@@ -131,6 +136,23 @@ export async function run(config: Config, options: RunOptions): Promise<Running>
     const address = `http://${host}:${started.port}`;
     logger.info({ url: address }, "serving");
     return address;
+  }
+}
+
+/**
+ * The similar-photo index, loaded in the background while the server already answers: otherwise the first
+ * "more like this" waits for it (seconds for 100,000 photos).
+ */
+async function warmSimilar(container: Container): Promise<void> {
+  const started = performance.now();
+  try {
+    const photos = await container.gallery.warmSimilar();
+    if (photos > 0) {
+      const ms = Math.round(performance.now() - started);
+      container.logger.info({ photos, ms }, "similar-photo index loaded");
+    }
+  } catch (error) {
+    container.logger.warn({ err: error }, "could not load the similar-photo index (it loads on first use)");
   }
 }
 

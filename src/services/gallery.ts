@@ -106,6 +106,9 @@ export interface EditRequest {
   altText?: string;
 }
 
+/** The newest photos looked at for the embedding model whose similar-photo index to load at start. */
+const NEWEST_FOR_WARM_UP = 20;
+
 /** What people do with the catalogue: browse, search, correct, re-analyse, delete. */
 export class GalleryService {
   readonly #similar: SimilarPhotos;
@@ -392,6 +395,15 @@ export class GalleryService {
   /** "More like this": the photos nearest `id` by their stored embeddings, nearest first, trash left out. */
   similar(id: string, limit: number): Promise<SimilarPhoto[]> {
     return this.#similar.similar(id, limit);
+  }
+
+  /**
+   * Loads the similar-photo index of the newest photos' embedding model ahead of the first request; resolves
+   * to the photos indexed.
+   */
+  async warmSimilar(): Promise<number> {
+    const { items } = await this.deps.catalog.listImages({ limit: NEWEST_FOR_WARM_UP });
+    return this.#similar.warm(items.map((i) => i.id));
   }
 
   dismissDuplicates(ids: readonly string[]): Promise<number> {

@@ -365,6 +365,13 @@ export class MemoryVectorIndex implements VectorIndex {
     return index.rank(vector, candidates).slice(0, k);
   }
 
+  /** Loads (or brings up to date) the model's index now; the photos it holds. */
+  async warm(model: string): Promise<number> {
+    const index = this.#index(model);
+    await index.refresh();
+    return index.size;
+  }
+
   #index(model: string): SketchIndex {
     let index = this.#indexes.get(model);
     if (!index) {
@@ -419,5 +426,17 @@ export class SimilarPhotos {
       }
     }
     return shown;
+  }
+
+  /**
+   * Loads now the index of the embedding model of the first of `ids` that has an embedding, so the first
+   * "more like this" does not wait for it (seconds for 100,000 photos). Returns the photos indexed (0: none).
+   */
+  async warm(ids: readonly string[]): Promise<number> {
+    for (const id of ids) {
+      const [embedding] = await this.deps.catalog.embeddingsOf(id);
+      if (embedding) return this.#vectors.warm(embedding.model);
+    }
+    return 0;
   }
 }

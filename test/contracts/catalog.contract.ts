@@ -375,6 +375,15 @@ export function runCatalogContract(
           expect(await catalog.timeline({ q: "fruit" })).toEqual([{ month: "2025-02", count: 1 }]);
         });
 
+        it("finds by meaning a photo whose words were written after an earlier search found nothing", async () => {
+          const s = await seedMeanings({ car: "A red car parked in the street." });
+          expect(await search("animal")).toEqual([]);
+          const later = await seedMeanings({ horse: "A horse in a paddock." });
+          expect(await search("animal")).toEqual([later.horse]);
+          await catalog.saveEdits(s.car!, { summary: "A dog asleep in a red car." });
+          expect(await search("animal")).toEqual([s.car, later.horse].sort());
+        });
+
         it("ranks exact words above synonyms above narrower words, newest first in each, across pages", async () => {
           // Added oldest first: newest-first order alone would show the dog first.
           const s = await seedMeanings({

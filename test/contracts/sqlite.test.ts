@@ -8,7 +8,7 @@ import { migrate } from "../../src/adapters/sql/migrations.js";
 import { migrations, openSqliteStore } from "../../src/adapters/sqlite/index.js";
 import { silentLogger } from "../../src/logger.js";
 import { runCatalogContract } from "./catalog.contract.js";
-import { newImage } from "./fixtures.js";
+import { analysis, newImage } from "./fixtures.js";
 import { runJobQueueContract } from "./job-queue.contract.js";
 
 function memoryStore() {
@@ -134,6 +134,24 @@ describe("sqlite file store", () => {
     );
     raw.close();
     await store.close();
+  });
+
+  it("finds by meaning the words another process wrote after this one last searched", async () => {
+    const file = path.join(dir, "meaning.db");
+    const reader = openSqliteStore({ path: file });
+    const writer = openSqliteStore({ path: file });
+    await Promise.all([reader.ready, writer.ready]);
+    const { image } = await writer.catalog.insertImage(newImage());
+    const found = async () =>
+      (await reader.catalog.listImages({ limit: 10, q: "animal" })).items.map((i) => i.id);
+    expect(await found()).toEqual([]);
+    await writer.catalog.saveAnalysis(
+      image.id,
+      analysis({ summary: "A kitten on a sofa.", category: "other", tags: [] }),
+      "job-1",
+    );
+    expect(await found()).toEqual([image.id]);
+    await Promise.all([reader.close(), writer.close()]);
   });
 
   it("says which database it cannot open", () => {

@@ -107,6 +107,30 @@ describe("similar photos", () => {
     expect(await similar.similar(first, 10)).toEqual([]);
   });
 
+  it("loads ahead the index of the first photo given that has an embedding; a query then reads only changes", async () => {
+    const reads: (number | null)[] = [];
+    const watched: Catalog = {
+      ...catalog,
+      changedEmbeddings: (model, since, limit) => {
+        reads.push(since?.changedMs ?? null);
+        return catalog.changedEmbeddings(model, since, limit);
+      },
+    };
+    const similar = new SimilarPhotos({ catalog: watched });
+    const bare = await add(null);
+    expect(await similar.warm([bare])).toBe(0);
+    expect(reads).toEqual([]);
+    const [a, b] = clusteredVectors(2, 2, 3);
+    const first = await add(a!);
+    const other = await add(b!);
+    await add(a!, "another-model");
+    expect(await similar.warm([bare, first])).toBe(2);
+    expect(reads).toEqual([null]);
+    expect((await similar.similar(first, 5)).map((f) => f.image.id)).toEqual([other]);
+    expect(reads).toHaveLength(2);
+    expect(reads[1]).not.toBeNull();
+  });
+
   it("says why it cannot answer", async () => {
     const similar = new SimilarPhotos({ catalog });
     const bare = await add(null);

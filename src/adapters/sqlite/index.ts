@@ -26,6 +26,7 @@ import {
 } from "../sql/migrations.js";
 import { type SearchAlternative, searchGroups } from "../sql/query.js";
 import type { Database } from "../sql/schema.js";
+import { keptStatements } from "./statements.js";
 import { createSqliteVectorIndex } from "./vector-index.js";
 
 export type { SqlStore };
@@ -105,6 +106,9 @@ export const migrations: Record<string, Migration> = {
   "0012_embedding_costs": { up: (db) => addEmbeddingCosts(db, "sqlite") },
 };
 
+/** Words remembered as in the search index or not, at most (then all are asked again). */
+const MAX_KNOWN_TERMS = 50_000;
+
 /** Albums larger than this are paged by walking the ordered index (see inAlbum). */
 const ALBUM_WALK_FROM = 300;
 
@@ -129,6 +133,17 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
   let matchesBelow: BetterSqlite3.Statement<[string, number, number], number> | undefined;
   let countInAlbum: BetterSqlite3.Statement<[string, number], { n: number }> | undefined;
   let indexedTerm: BetterSqlite3.Statement<[string], number> | undefined;
+  // Which words the search index holds, as last asked. A word found is kept (a photo deleted since leaves at
+  // worst a word that matches nothing); words not found are asked again once anything has been written.
+  const presentTerms = new Set<string>();
+  const absentTerms = new Set<string>();
+  let indexVersion = "";
+  const dataVersionOf = database.prepare("pragma data_version").pluck();
+  const totalChangesOf = database.prepare("select total_changes()").pluck();
+  /** Changes whenever another connection commits to the file. */
+  const dataVersion = () => dataVersionOf.get() as number;
+  /** Changes whenever this connection writes. */
+  const totalChanges = () => totalChangesOf.get() as number;
   return {
     name: "sqlite",
     // One machine shares a SQLite file, so its clock is the database clock.
@@ -211,18 +226,29 @@ function createSqliteDialect(database: BetterSqlite3.Database, db: Kysely<Databa
       return ids;
     },
     indexedWords: async (words) => {
-      if (!indexedTerm) {
-        // A view of the index's terms, for this connection only: nothing to migrate, nothing to keep in step.
-        database.exec(
-          "create virtual table if not exists temp.images_fts_terms using fts5vocab(main, images_fts, row)",
-        );
-        indexedTerm = database
-          .prepare<[string], number>("select 1 from temp.images_fts_terms where term = ?")
-          .pluck();
+      indexedTerm ??= database
+        .prepare<[string], number>("select 1 from images_fts where images_fts match ? limit 1")
+        .pluck();
+      // Anything written since the last search (by this connection or another process) may add words.
+      const version = `${dataVersion()}:${totalChanges()}`;
+      if (version !== indexVersion) {
+        indexVersion = version;
+        absentTerms.clear();
       }
-      // The index keeps words without diacritics (remove_diacritics 2).
-      const fold = (w: string) => w.normalize("NFKD").replace(/\p{M}/gu, "");
-      return new Set(words.filter((w) => indexedTerm!.get(fold(w)) !== undefined));
+      if (presentTerms.size + absentTerms.size > MAX_KNOWN_TERMS) {
+        presentTerms.clear();
+        absentTerms.clear();
+      }
+      const found = new Set<string>();
+      for (const word of words) {
+        if (presentTerms.has(word)) found.add(word);
+        if (presentTerms.has(word) || absentTerms.has(word)) continue;
+        // One quoted token: the index folds it as it folded the photos' words (remove_diacritics 2).
+        const present = indexedTerm.get(`"${word.replaceAll('"', '""')}"`) !== undefined;
+        (present ? presentTerms : absentTerms).add(word);
+        if (present) found.add(word);
+      }
+      return found;
     },
     isForeignKeyViolation: (error) =>
       error instanceof Error && (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY",
@@ -293,7 +319,7 @@ export function openSqliteStore(options: {
       { cause: error },
     );
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: keptStatements(database) }) });
   const ready = migrateLocked(database, () =>
     migrate(db as unknown as Kysely<unknown>, migrations, logger, "[catalog:sqlite]"),
   );
