@@ -1,5 +1,6 @@
 import { errorMessage, isPhotocatError, PhotocatError } from "../domain/errors.js";
 import { effectiveDescription, type ImageRecord } from "../domain/image.js";
+import { unitLength } from "../domain/vectors.js";
 import type { Logger } from "../logger.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Catalog, EmbeddingChange } from "../ports/catalog.js";
@@ -51,17 +52,12 @@ export function embeddingModelKey(embedder: Pick<Embedder, "provider" | "model">
  * product is the cosine whatever the provider sent.
  */
 export function checkedVector(embedding: Embedding, what: string): Float32Array {
-  const { vector } = embedding;
-  let norm = 0;
-  for (const value of vector ?? []) norm += value * value;
-  if (!(vector instanceof Float32Array) || vector.length === 0 || !Number.isFinite(norm) || norm === 0) {
+  const unit = embedding.vector instanceof Float32Array ? unitLength(embedding.vector) : null;
+  if (!unit) {
     throw new PhotocatError("embedder_failed", `the embedder returned no usable vector for ${what}`, {
       retryable: false,
     });
   }
-  const unit = new Float32Array(vector.length);
-  const scale = 1 / Math.sqrt(norm);
-  for (let i = 0; i < vector.length; i++) unit[i] = vector[i]! * scale;
   return unit;
 }
 

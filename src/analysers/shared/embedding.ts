@@ -1,4 +1,5 @@
 import { PhotocatError } from "../../domain/errors.js";
+import { unitLength } from "../../domain/vectors.js";
 import { silentLogger } from "../../logger.js";
 import type { Embedder, Embedding, EmbedPhotoInput } from "../../ports/embedder.js";
 import { type PreparedImage, type PrepareOptions, prepareForModel } from "./image.js";
@@ -72,17 +73,13 @@ export function unitVector(provider: string, raw: unknown, expectedLength: numbe
   if (expectedLength !== undefined && raw.length !== expectedLength) {
     throw invalid(provider, `the vector has ${raw.length} dimensions, expected ${expectedLength}`);
   }
-  let squares = 0;
   for (const value of raw) {
     if (typeof value !== "number" || !Number.isFinite(value)) {
       throw invalid(provider, `the vector holds a value that is not a finite number (${String(value)})`);
     }
-    squares += value * value;
   }
-  const norm = Math.sqrt(squares);
-  if (!(norm > 0) || !Number.isFinite(norm)) throw invalid(provider, "the vector is all zeros");
-  const vector = new Float32Array(raw.length);
-  for (let i = 0; i < raw.length; i++) vector[i] = (raw[i] as number) / norm;
+  const vector = unitLength(raw);
+  if (!vector) throw invalid(provider, "the vector is all zeros");
   return vector;
 }
 
