@@ -21,7 +21,7 @@ export const MAX_SIMILAR = 100;
  */
 const SKETCH_SIZE = 128;
 const SKETCH_SPREAD = 4;
-const CANDIDATES = 500;
+const CANDIDATES = 1_000;
 /**
  * Embeddings written this long before the last one seen are read again: a write stamped earlier may commit
  * after a later one (the stamps come from one clock: the database's, or the one machine's with SQLite).
@@ -93,12 +93,11 @@ class TopScores {
     items[at] = item;
   }
 
-  /** The items, best first. */
-  sorted(): number[] {
+  /** The items with their scores, best first. */
+  sorted(): { item: number; score: number }[] {
     return [...this.items.subarray(0, this.size)]
       .map((item, i) => ({ item, score: this.scores[i]! }))
-      .sort((a, b) => b.score - a.score)
-      .map(({ item }) => item);
+      .sort((a, b) => b.score - a.score);
   }
 }
 
@@ -109,7 +108,7 @@ const GROUP_FROM = 8_000;
  * would read less per query but take longer to form (every sketch is compared with every centre).
  */
 const GROUPS = 64;
-const PROBE_SHARE = 0.1;
+const PROBE_SHARE = 0.2;
 const MIN_PROBED_GROUPS = 8;
 const TRAINING_SAMPLE = 6_000;
 const TRAINING_ROUNDS = 6;
@@ -119,6 +118,90 @@ const dot = (a: Float32Array, aBase: number, b: Float32Array, bBase: number, siz
   for (let j = 0; j < size; j++) sum += a[aBase + j]! * b[bBase + j]!;
   return sum;
 };
+
+/** `query`'s first `length` values times the bytes of `vectors` from `base` (a plain loop V8 optimises). */
+function dotQuantised(query: Float32Array, vectors: Int8Array, base: number, length: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let i = 0;
+  for (; i + 1 < length; i += 2) {
+    s0 += query[i]! * vectors[base + i]!;
+    s1 += query[i + 1]! * vectors[base + i + 1]!;
+  }
+  if (i < length) s0 += query[i]! * vectors[base + i]!;
+  return s0 + s1;
+}
+
+/**
+ * One group's sketches packed one after another, so a query reads them in order (reading the same number
+ * scattered over the whole index is several times slower), and the slot each belongs to.
+ */
+class PackedGroup {
+  sketches = new Float32Array(64 * SKETCH_SIZE);
+  slots = new Int32Array(64);
+  size = 0;
+
+  /** Appends a sketch; returns its position. */
+  add(slot: number, sketch: Float32Array, from: number): number {
+    if (this.size === this.slots.length) {
+      const sketches = new Float32Array(this.sketches.length * 2);
+      sketches.set(this.sketches);
+      this.sketches = sketches;
+      const slots = new Int32Array(this.slots.length * 2);
+      slots.set(this.slots);
+      this.slots = slots;
+    }
+    const at = this.size++;
+    this.sketches.set(sketch.subarray(from, from + SKETCH_SIZE), at * SKETCH_SIZE);
+    this.slots[at] = slot;
+    return at;
+  }
+
+  /** Removes the sketch at `at` by moving the last one there; returns the slot moved (-1: none). */
+  remove(at: number): number {
+    const last = --this.size;
+    if (at === last) return -1;
+    this.sketches.copyWithin(at * SKETCH_SIZE, last * SKETCH_SIZE, (last + 1) * SKETCH_SIZE);
+    this.slots[at] = this.slots[last]!;
+    return this.slots[at]!;
+  }
+
+  /** Offers each sketch's cosine with `query` to `best`, but `skip`'s. */
+  scan(query: Float32Array, best: TopScores, skip: number): void {
+    offerSketches(query, this.sketches, this.size, this.slots, best, skip);
+  }
+}
+
+/**
+ * Offers the cosine with `query` of each of the first `count` sketches in `sketches` to `best`, as the slot
+ * `slots[at]` (or `at` itself without `slots`), leaving out `skip`.
+ */
+function offerSketches(
+  query: Float32Array,
+  sketches: Float32Array,
+  count: number,
+  slots: Int32Array | null,
+  best: TopScores,
+  skip: number,
+): void {
+  for (let at = 0; at < count; at++) {
+    const base = at * SKETCH_SIZE;
+    // Four sums: independent additions the processor can overlap.
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < SKETCH_SIZE; j += 4) {
+      s0 += query[j]! * sketches[base + j]!;
+      s1 += query[j + 1]! * sketches[base + j + 1]!;
+      s2 += query[j + 2]! * sketches[base + j + 2]!;
+      s3 += query[j + 3]! * sketches[base + j + 3]!;
+    }
+    const score = s0 + s1 + s2 + s3;
+    const slot = slots ? slots[at]! : at;
+    if (score > best.floor && slot !== skip) best.offer(score, slot);
+  }
+}
 
 /**
  * The sketches of one embedding model's vectors, by photo; loaded on first use, then kept in step. Past
@@ -136,10 +219,14 @@ class SketchIndex {
   #plan: ReturnType<typeof sketchPlan> | null = null;
   #seen: EmbeddingChange | null = null;
   #refreshing: Promise<void> | null = null;
-  /** Group centres (unit length), each group's slots, and each slot's group; null while ungrouped. */
+  /**
+   * Group centres (unit length), each group's sketches, and each slot's group and position in it; null while
+   * ungrouped.
+   */
   #centres: Float32Array | null = null;
-  #groups: number[][] = [];
+  #groups: PackedGroup[] = [];
   #groupOf: Int32Array = new Int32Array(0);
+  #positionOf: Int32Array = new Int32Array(0);
   #groupedAt = 0;
 
   constructor(
@@ -231,8 +318,12 @@ class SketchIndex {
     this.#vectorNorms[slot] = Math.sqrt(norm);
   }
 
-  /** The cosine of `query` with the stored embedding of each id (quantised: within about 0.01). */
-  rank(query: Float32Array, ids: readonly string[]): { id: string; similarity: number }[] {
+  /**
+   * The `k` photos nearest `query` (`exclude` left out), nearest first: the sketches pick `candidates`
+   * generously, then the cosines with their full (quantised: within about 0.01) embeddings rank them.
+   */
+  nearest(query: Float32Array, k: number, candidates: number, exclude: string): VectorHit[] {
+    const picked = this.#candidates(query, Math.max(k, candidates), exclude);
     const size = this.#dimensions;
     const length = Math.min(size, query.length);
     const vectors = this.#vectors;
@@ -240,16 +331,14 @@ class SketchIndex {
     let queryNorm = 0;
     for (let i = 0; i < length; i++) queryNorm += query[i]! * query[i]!;
     queryNorm = Math.sqrt(queryNorm);
-    return ids
-      .flatMap((id) => {
-        const slot = this.#slotOf.get(id);
-        if (slot === undefined || queryNorm === 0 || norms[slot] === 0) return [];
-        let sum = 0;
-        const base = slot * size;
-        for (let i = 0; i < length; i++) sum += query[i]! * vectors[base + i]!;
-        return [{ id, similarity: sum / (queryNorm * norms[slot]!) }];
-      })
-      .sort((a, b) => b.similarity - a.similarity);
+    if (queryNorm === 0) return [];
+    const best = new TopScores(k);
+    for (let n = 0; n < picked.size; n++) {
+      const slot = picked.items[n]!;
+      if (norms[slot] === 0) continue;
+      best.offer(dotQuantised(query, vectors, slot * size, length) / (queryNorm * norms[slot]!), slot);
+    }
+    return best.sorted().map(({ item, score }) => ({ id: this.#ids[item]!, similarity: score }));
   }
 
   #nearestCentre(slot: number): number {
@@ -266,21 +355,30 @@ class SketchIndex {
     return best;
   }
 
-  /** Puts a slot in its nearest group (moving it out of the one it was in). */
+  /** Puts a slot's (new) sketch in its nearest group (moving it out of the one it was in). */
   #assign(slot: number): void {
     if (slot >= this.#groupOf.length) {
-      const grown = new Int32Array(Math.max(1024, this.#groupOf.length * 2)).fill(-1);
-      grown.set(this.#groupOf);
-      this.#groupOf = grown;
+      const length = Math.max(1024, this.#groupOf.length * 2);
+      const groupOf = new Int32Array(length).fill(-1);
+      groupOf.set(this.#groupOf);
+      this.#groupOf = groupOf;
+      const positionOf = new Int32Array(length);
+      positionOf.set(this.#positionOf);
+      this.#positionOf = positionOf;
     }
     const group = this.#nearestCentre(slot);
     const previous = this.#groupOf[slot]!;
-    if (previous === group) return;
-    if (previous >= 0) {
-      const members = this.#groups[previous]!;
-      members.splice(members.indexOf(slot), 1);
+    const base = slot * SKETCH_SIZE;
+    if (previous === group) {
+      const at = this.#positionOf[slot]! * SKETCH_SIZE;
+      this.#groups[group]!.sketches.set(this.#sketches.subarray(base, base + SKETCH_SIZE), at);
+      return;
     }
-    this.#groups[group]!.push(slot);
+    if (previous >= 0) {
+      const moved = this.#groups[previous]!.remove(this.#positionOf[slot]!);
+      if (moved >= 0) this.#positionOf[moved] = this.#positionOf[slot]!;
+    }
+    this.#positionOf[slot] = this.#groups[group]!.add(slot, this.#sketches, base);
     this.#groupOf[slot] = group;
   }
 
@@ -296,7 +394,7 @@ class SketchIndex {
       centres.set(this.#sketches.subarray(slot * SKETCH_SIZE, (slot + 1) * SKETCH_SIZE), c * SKETCH_SIZE);
     }
     this.#centres = centres;
-    this.#groups = Array.from({ length: count }, () => []);
+    this.#groups = Array.from({ length: count }, () => new PackedGroup());
     for (let round = 0; round < TRAINING_ROUNDS; round++) {
       const sums = new Float32Array(count * SKETCH_SIZE);
       for (const slot of sample) {
@@ -313,22 +411,19 @@ class SketchIndex {
       }
     }
     this.#groupOf = new Int32Array(Math.max(1024, this.size * 2)).fill(-1);
+    this.#positionOf = new Int32Array(this.#groupOf.length);
     for (let slot = 0; slot < this.size; slot++) this.#assign(slot);
     this.#groupedAt = this.size;
   }
 
-  /** About the `count` photos whose sketches are nearest `query`'s, nearest first (`exclude` left out). */
-  nearest(query: Float32Array, count: number, exclude: string): string[] {
+  /** About the `count` slots whose sketches are nearest `query`'s (`exclude` left out), in no order. */
+  #candidates(query: Float32Array, count: number, exclude: string): TopScores {
     const sketch = this.sketch(query);
     const best = new TopScores(count);
     const skip = this.#slotOf.get(exclude) ?? -1;
-    const sketches = this.#sketches;
-    const consider = (slot: number) => {
-      if (slot !== skip) best.offer(dot(sketch, 0, sketches, slot * SKETCH_SIZE, SKETCH_SIZE), slot);
-    };
     const centres = this.#centres;
     if (!centres) {
-      for (let slot = 0; slot < this.size; slot++) consider(slot);
+      offerSketches(sketch, this.#sketches, this.size, null, best, skip);
     } else {
       const order = this.#groups
         .map((_, c) => ({ c, score: dot(sketch, 0, centres, c * SKETCH_SIZE, SKETCH_SIZE) }))
@@ -337,11 +432,11 @@ class SketchIndex {
       let read = 0;
       for (const [n, { c }] of order.entries()) {
         if (n >= MIN_PROBED_GROUPS && read >= enough) break;
-        for (const slot of this.#groups[c]!) consider(slot);
-        read += this.#groups[c]!.length;
+        this.#groups[c]!.scan(sketch, best, skip);
+        read += this.#groups[c]!.size;
       }
     }
-    return best.sorted().map((slot) => this.#ids[slot]!);
+    return best;
   }
 }
 
@@ -360,9 +455,7 @@ export class MemoryVectorIndex implements VectorIndex {
   async nearest(model: string, vector: Float32Array, k: number, exclude = ""): Promise<VectorHit[]> {
     const index = this.#index(model);
     await index.refresh();
-    // The sketches pick candidates generously; their full (quantised) vectors rank them.
-    const candidates = index.nearest(vector, Math.max(CANDIDATES, k * 4), exclude);
-    return index.rank(vector, candidates).slice(0, k);
+    return index.nearest(vector, k, Math.max(CANDIDATES, k * 4), exclude);
   }
 
   /** Loads (or brings up to date) the model's index now; the photos it holds. */
@@ -409,23 +502,22 @@ export class SimilarPhotos {
           "the local analyser has described it (photocat reanalyse)",
       );
     }
-    const ranked = await this.#vectors.nearest(
-      embedding.model,
-      embedding.vector,
-      Math.max(CANDIDATES, wanted * 4),
-      id,
-    );
-    // Deleted photos may linger in the index, and trashed ones stay there: both are left out here.
+    // Deleted photos may linger in the index, and trashed ones stay there: both are left out here, so a few
+    // more are asked for than shown, and more again (rarely) while those left too few.
     const shown: SimilarPhoto[] = [];
-    for (let start = 0; start < ranked.length && shown.length < wanted; start += wanted * 2) {
-      const part = ranked.slice(start, start + wanted * 2);
+    const read = new Set<string>();
+    for (let asked = wanted * 2; ; asked *= 4) {
+      const ranked = await this.#vectors.nearest(embedding.model, embedding.vector, asked, id);
+      const part = ranked.filter((r) => !read.has(r.id));
+      for (const { id: other } of part) read.add(other);
       const records = new Map((await catalog.getImages(part.map((r) => r.id))).map((r) => [r.id, r]));
       for (const { id: other, similarity } of part) {
         const record = records.get(other);
-        if (record && !record.trashedAt && shown.length < wanted) shown.push({ image: record, similarity });
+        if (record && !record.trashedAt) shown.push({ image: record, similarity });
       }
+      if (shown.length >= wanted || ranked.length < asked) break;
     }
-    return shown;
+    return shown.sort((a, b) => b.similarity - a.similarity).slice(0, wanted);
   }
 
   /**

@@ -107,6 +107,19 @@ describe("similar photos", () => {
     expect(await similar.similar(first, 10)).toEqual([]);
   });
 
+  it("still shows `limit` photos when the nearest ones (more than it asks the index for at first) are trashed", async () => {
+    const [kind, other] = clusteredVectors(2, 2, 11);
+    const probe = await add(kind!);
+    const near: string[] = [];
+    for (let i = 0; i < 12; i++) near.push(await add(kind!.map((v, d) => v + 0.01 * ((i + d) % 7))));
+    const further: string[] = [];
+    for (let i = 0; i < 5; i++) further.push(await add(other!.map((v, d) => v + 0.01 * ((i + d) % 5))));
+    for (const id of near) await catalog.trashImage(id);
+    const found = await new SimilarPhotos({ catalog }).similar(probe, 3);
+    expect(found).toHaveLength(3);
+    for (const f of found) expect(further).toContain(f.image.id);
+  });
+
   it("loads ahead the index of the first photo given that has an embedding; a query then reads only changes", async () => {
     const reads: (number | null)[] = [];
     const watched: Catalog = {
