@@ -185,6 +185,8 @@ describe.skipIf(missing !== null)("AWS serverless edition end to end (moto_serve
       PHOTOCAT_QUEUE_URL: `sqs://sqs.us-east-1.amazonaws.com${queuePath}?jobs=photocat-jobs&endpoint=${moto.endpoint}&region=us-east-1`,
       PHOTOCAT_QUEUE_MAX_RECEIVES: String(MAX_RECEIVES),
       PHOTOCAT_ANALYSER: "bedrock",
+      // As deploy/aws/stack.ts sets it: search by meaning is not part of the AWS edition yet.
+      PHOTOCAT_EMBEDDINGS: "off",
       PHOTOCAT_MAX_RETRIES: "1",
       PHOTOCAT_TIMEOUT_MS: "10000",
       PHOTOCAT_LOG_LEVEL: "silent",
