@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import sharp from "sharp";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createBedrockEmbedder } from "../../src/analysers/bedrock/embedder.js";
 import {
   bedrockEmbedderSettings,
@@ -11,7 +11,7 @@ import { createOllamaEmbedder } from "../../src/analysers/ollama/embedder.js";
 import { createOpenAIEmbedder } from "../../src/analysers/openai/embedder.js";
 import type { EmbedderOptions } from "../../src/analysers/shared/embedding.js";
 import type { Embedder } from "../../src/ports/embedder.js";
-import { awsError } from "../analysers/providers/bedrock-wire.js";
+import { awsError, useFakeAwsCredentials } from "../analysers/providers/bedrock-wire.js";
 import {
   closedPortUrl,
   FAST_RETRY,
@@ -176,17 +176,7 @@ const WIRES: EmbedderWire[] = [
   },
 ];
 
-// Fake credentials for the SDK's standard chain: Bedrock requests must still be signed (SigV4).
-beforeAll(() => {
-  vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTEST");
-  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test-secret");
-  vi.stubEnv("AWS_SESSION_TOKEN", "");
-  vi.stubEnv("AWS_PROFILE", "");
-  vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
-});
-afterAll(() => {
-  vi.unstubAllEnvs();
-});
+useFakeAwsCredentials();
 
 let photo: Buffer;
 beforeAll(async () => {

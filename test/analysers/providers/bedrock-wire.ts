@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, vi } from "vitest";
 import { ANSWER_TOOL_NAME } from "../../../src/analysers/shared/prompt.js";
 import type { FakeReply } from "../shared/fixtures.js";
 
@@ -43,4 +44,18 @@ export function awsError(
     },
     body: { message },
   };
+}
+
+/** Fake credentials for the AWS SDK's standard chain, for the whole file: Bedrock requests must still be signed (SigV4). */
+export function useFakeAwsCredentials(): void {
+  beforeAll(() => {
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTEST");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test-secret");
+    vi.stubEnv("AWS_SESSION_TOKEN", "");
+    vi.stubEnv("AWS_PROFILE", "");
+    vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
+  });
+  afterAll(() => {
+    vi.unstubAllEnvs();
+  });
 }

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { createBedrockAnalyser, defaultBedrockModel } from "../../../src/analysers/bedrock/index.js";
 import { bedrockSettings } from "../../../src/analysers/registry.js";
 import { ANSWER_TOOL_NAME, PROMPT_VERSION } from "../../../src/analysers/shared/prompt.js";
@@ -16,19 +16,9 @@ import {
   textAt,
   validAnswer,
 } from "../shared/fixtures.js";
-import { awsError, converseText, converseToolUse } from "./bedrock-wire.js";
+import { awsError, converseText, converseToolUse, useFakeAwsCredentials } from "./bedrock-wire.js";
 
-// Fake credentials for the SDK's standard chain: the request must still be signed (SigV4).
-beforeAll(() => {
-  vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTEST");
-  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test-secret");
-  vi.stubEnv("AWS_SESSION_TOKEN", "");
-  vi.stubEnv("AWS_PROFILE", "");
-  vi.stubEnv("AWS_EC2_METADATA_DISABLED", "true");
-});
-afterAll(() => {
-  vi.unstubAllEnvs();
-});
+useFakeAwsCredentials();
 
 let server: FakeServer | undefined;
 afterEach(async () => {
