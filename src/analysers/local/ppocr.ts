@@ -46,6 +46,8 @@ async function runtime(): Promise<typeof Ort> {
   const ort = await import("onnxruntime-web");
   // Threads need cross-origin isolation in browsers and a worker script on Node; one thread works everywhere.
   ort.env.wasm.numThreads = 1;
+  // Its warnings go straight to stderr, past our logger: "Unknown CPU vendor" on every virtual machine.
+  ort.env.logLevel = "error";
   return ort;
 }
 
