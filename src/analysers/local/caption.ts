@@ -417,6 +417,36 @@ function chooseSubject(facts: CaptionFacts, vocabulary: Vocabulary, t: CaptionTh
     strong.length > 0 || weakAgreement
       ? [...strong, ...weak].reduce((common, next) => common.filter((w) => next.includes(w)))[0]
       : undefined;
+  // Two or three strong detections of different classes (a giraffe and a zebra) are each named: their common
+  // word ("a mammal") says less than either. Not when a sure kind head names neither (a bird, beside a dog and
+  // a cat boxes): then only the common word is said.
+  const strongLabels = SUBJECT_CATEGORIES.has(category)
+    ? [
+        ...new Set(
+          agreeing
+            .filter((o) => o.score >= t.nameScore)
+            .sort((a, b) => b.score - a.score)
+            .map((o) => o.label),
+        ),
+      ]
+    : [];
+  const headAgrees = !sureKind || strongLabels.some((l) => labelLineage(l).includes(sureKind.concept));
+  if (
+    word &&
+    !word.startsWith("label:") &&
+    headAgrees &&
+    strongLabels.length >= 2 &&
+    strongLabels.length <= 3
+  ) {
+    const count = (label: string) =>
+      agreeing.filter((o) => o.label === label && o.score >= t.agreeScore).length;
+    return {
+      phrase: joinList(strongLabels.map((label) => countPhrase(label, count(label)))),
+      level: "specific",
+      labels: strongLabels,
+      closeUp: false,
+    };
+  }
   if (word?.startsWith("label:")) {
     const label = word.slice("label:".length);
     const boxes = agreeing.filter((o) => o.label === label && o.score >= t.agreeScore);

@@ -1,5 +1,5 @@
 /** Version of the local pipeline (models, inputs, cues, head): stored as the analysis' prompt version. */
-export const PIPELINE_VERSION = "local-2026-12-06.1";
+export const PIPELINE_VERSION = "local-2026-12-07.1";
 
 export const LOCAL_MODEL = "photocat-local-1";
 

@@ -125,6 +125,34 @@ describe("offline captions: never a subject the models are not sure of", () => {
     expect(doubtful.summary).toMatch(/^A mammal\b/);
   });
 
+  it("names two strong detections of different kinds, not their common word", () => {
+    const out = caption(
+      facts({
+        category: "animals",
+        confidence: 0.95,
+        objects: [box("zebra", 0.7), box("giraffe", 0.8), box("zebra", 0.6), box("dog", 0.2)],
+      }),
+      vocabulary,
+    );
+    expect(out.summary).toMatch(/^A giraffe and two zebras\b/);
+    expect(out.subject.level).toBe("specific");
+    expect(out.tags).toEqual(expect.arrayContaining(["giraffe", "zebra"]));
+    expect(out.tags).not.toContain("dog");
+  });
+
+  it("says only the common word when a sure kind head names neither detection", () => {
+    const out = caption(
+      facts({
+        category: "animals",
+        confidence: 0.95,
+        objects: [box("dog", 0.7), box("cat", 0.6)],
+        kinds: kinds("bird", 0.9),
+      }),
+      vocabulary,
+    );
+    expect(out.summary).not.toMatch(/\b(dog|cat|bird)\b/);
+  });
+
   it("names the kind when a weak detection and a middling kind head agree", () => {
     const out = caption(
       facts({ category: "animals", confidence: 0.95, objects: [box("dog", 0.3)], kinds: kinds("dog", 0.45) }),
