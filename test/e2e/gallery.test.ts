@@ -444,6 +444,38 @@ describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
     expect(await page.getByRole("table").first().getByRole("row", { name: /Food/ }).count()).toBe(1);
     expect(serious(await axeViolations(page))).toEqual([]);
     await screenshot(page, "stats-light");
+
+    // With a remote embedder, its model and cost are listed and counted in the money spent (the API's own
+    // answer, plus one embedding model: this server has no embedder).
+    let described = Number.NaN; // what the fake analyser cost
+    await page.route("**/api/stats", async (route) => {
+      const stats = await (await route.fetch()).json();
+      described = stats.cost_usd;
+      const embedding = {
+        model: "bedrock:amazon.titan-embed-image-v1",
+        images: 5,
+        input_tokens: 90,
+        cost_usd: 0.25,
+      };
+      await route.fulfill({
+        json: { ...stats, embedding_cost_usd: 0.25, by_embedding_model: [embedding] },
+      });
+    });
+    await page.reload();
+    const embedder = page.getByRole("row", { name: /amazon\.titan-embed-image-v1/ });
+    await embedder.waitFor();
+    expect(await embedder.getByRole("cell").allTextContents()).toEqual([
+      "bedrock",
+      "amazon.titan-embed-image-v1",
+      "Search by meaning",
+      "5",
+      "$0.25",
+    ]);
+    const spent = tiles.locator(".stat-tile", { hasText: "Money spent" }).locator("dd");
+    expect(await spent.textContent()).toBe(`$${(described + 0.25).toFixed(2)}`);
+    await embedder.scrollIntoViewIfNeeded();
+    await screenshot(page, "stats-embeddings");
+    await page.unroute("**/api/stats");
     await page.getByRole("link", { name: "Photos", exact: true }).click();
     await waitForDescribed(page, 5);
   });

@@ -41,8 +41,22 @@ export function StatsView({ refreshKey }: { refreshKey: number }) {
     ["Failed", formatCount(stats.by_status.failed)],
     ["Tokens in", formatCount(stats.input_tokens)],
     ["Tokens out", formatCount(stats.output_tokens)],
-    ["Money spent", formatUsd(stats.cost_usd)],
+    ["Money spent", formatUsd(stats.cost_usd + stats.embedding_cost_usd)],
     ["Cost per photo", formatUsd(stats.cost_per_photo_usd)],
+  ];
+  // One table for every model paid for: the describing ones, then the embedders of search by meaning.
+  const models = [
+    ...stats.by_model.map((m) => ({ ...m, use: "Describing" })),
+    ...stats.by_embedding_model.map((m) => {
+      const split = m.model.indexOf(":"); // "<provider>:<model>"
+      return {
+        provider: split > 0 ? m.model.slice(0, split) : "",
+        model: split > 0 ? m.model.slice(split + 1) : m.model,
+        images: m.images,
+        cost_usd: m.cost_usd,
+        use: "Search by meaning",
+      };
+    }),
   ];
 
   return (
@@ -92,7 +106,7 @@ export function StatsView({ refreshKey }: { refreshKey: number }) {
 
       <section class="panel" aria-labelledby="stats-models">
         <h2 id="stats-models">Models</h2>
-        {stats.by_model.length === 0 ? (
+        {models.length === 0 ? (
           <p class="muted">No photo has been described yet.</p>
         ) : (
           <table class="table">
@@ -100,6 +114,7 @@ export function StatsView({ refreshKey }: { refreshKey: number }) {
               <tr>
                 <th scope="col">Provider</th>
                 <th scope="col">Model</th>
+                <th scope="col">Used for</th>
                 <th scope="col" class="num">
                   Photos
                 </th>
@@ -109,10 +124,11 @@ export function StatsView({ refreshKey }: { refreshKey: number }) {
               </tr>
             </thead>
             <tbody>
-              {stats.by_model.map((m) => (
-                <tr key={`${m.provider}/${m.model}`}>
+              {models.map((m) => (
+                <tr key={`${m.use}/${m.provider}/${m.model}`}>
                   <td>{m.provider}</td>
                   <td>{m.model}</td>
+                  <td>{m.use}</td>
                   <td class="num">{formatCount(m.images)}</td>
                   <td class="num">{formatUsd(m.cost_usd)}</td>
                 </tr>
