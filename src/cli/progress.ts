@@ -1,5 +1,9 @@
-import { MultiBar, type SingleBar } from "cli-progress";
+import cliProgress, { MultiBar, type SingleBar, type TimeFormatter } from "cli-progress";
 import { createLogger, type Logger } from "../logger.js";
+
+/** The time left as cli-progress writes it, but "--" before there is a rate (it printed its "INF" as "NFs"). */
+export const timeLeft: TimeFormatter = (seconds, options, round) =>
+  Number.isFinite(seconds) ? cliProgress.Format.TimeFormat(seconds, options, round) : "--";
 
 export interface Bar {
   increment(payload?: Record<string, unknown>): void;
@@ -31,6 +35,7 @@ export class Progress {
       // Keeps the terminal wrapping long log lines (cli-progress turns wrapping off by default, which
       // cuts them at the screen's edge); the bar itself is cut to the width instead.
       linewrap: true,
+      formatTime: timeLeft,
     });
     const bar: SingleBar = this.#bars.create(total, 0, payload);
     process.once("SIGINT", this.#interrupted);
