@@ -264,6 +264,13 @@ function engineFor(engine: OcrEngine, options: ReadOptions): "ppocr" | "tesserac
 /** PP-OCR lines below this mean character probability are dropped; in photos they must be surer. */
 const MIN_LINE_CONFIDENCE = 0.5;
 const MIN_SCENE_LINE_CONFIDENCE = 0.8;
+/**
+ * Text read needs a word of three letters or digits, a number ("26 of 27"), or to be capitals ("NO", "2.6L"):
+ * texture and shadows read as letters give short lower-case bits ("po", "Ye ar"). So does each line read in a
+ * photo.
+ */
+const LOOKS_LIKE_WORDS = /[\p{L}\p{N}]{3}|\p{N}{2}|^(?=(?:.*[\p{Lu}\p{N}]){2})[\p{Lu}\p{N}\s\p{P}]+$/u;
+const NOTHING_READ: OcrResult = { text: null, confidence: 0, lines: 0 };
 
 /** Lines in reading order joined: boxes on the same row with spaces, rows with line breaks. */
 export function joinLines(lines: readonly PaddleLine[]): string {
@@ -386,10 +393,14 @@ export class TextReader {
       );
       uneven = unevenLight(small) > 40;
     }
-    if (engine === "ppocr") return this.readPaddle(grey, page);
-    const read = await this.readTesseract(grey, layoutOf({ width, height }, page), uneven);
-    // Chosen for a page of print, Tesseract finding nothing there is a reason to look again with PP-OCR.
-    return read.text === null && this.engine === "auto" ? this.readPaddle(grey, page) : read;
+    let read: OcrResult;
+    if (engine === "ppocr") read = await this.readPaddle(grey, page);
+    else {
+      read = await this.readTesseract(grey, layoutOf({ width, height }, page), uneven);
+      // Chosen for a page of print, Tesseract finding nothing there is a reason to look again with PP-OCR.
+      if (read.text === null && this.engine === "auto") read = await this.readPaddle(grey, page);
+    }
+    return read.text !== null && LOOKS_LIKE_WORDS.test(read.text) ? read : NOTHING_READ;
   }
 
   private async readTesseract(grey: GreyImage, layout: Layout, uneven: boolean): Promise<OcrResult> {
@@ -405,9 +416,9 @@ export class TextReader {
   private async readPaddle(grey: GreyImage, page: boolean): Promise<OcrResult> {
     const minimum = page ? MIN_LINE_CONFIDENCE : MIN_SCENE_LINE_CONFIDENCE;
     const lines = (await readLines(grey)).filter(
-      (line) => line.confidence >= minimum && /[\p{L}\p{N}]{2}/u.test(line.text),
+      (line) => line.confidence >= minimum && (page ? /[\p{L}\p{N}]{2}/u : LOOKS_LIKE_WORDS).test(line.text),
     );
-    if (lines.length === 0) return { text: null, confidence: 0, lines: 0 };
+    if (lines.length === 0) return NOTHING_READ;
     const text = cleanText(joinLines(lines), LIMITS.textChars);
     const confidence = (100 * lines.reduce((sum, l) => sum + l.confidence, 0)) / lines.length;
     return { text: text || null, confidence, lines: lines.length };

@@ -66,6 +66,21 @@ describe.each(["auto", "ppocr", "tesseract"] as const)("offline OCR with %s", (e
     });
     expect(words(text)).toContain("quick brown fox");
   }, 60_000);
+
+  it("keeps a short sign in capitals or a number, and drops a lone lower-case scrap as texture", async () => {
+    const sign = (word: string) =>
+      sharp(
+        Buffer.from(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="480" height="240"><rect width="100%" height="100%" fill="white"/>
+          <text x="140" y="160" font-size="110" font-family="DejaVu Sans, sans-serif" fill="black">${word}</text></svg>`,
+        ),
+      ).flatten({ background: "white" });
+    for (const options of [{ page: true }, { page: false }]) {
+      expect((await reader.read(await rgb(sign("NO")), options)).text).toBe("NO");
+      expect((await reader.read(await rgb(sign("60")), options)).text).toBe("60");
+      expect((await reader.read(await rgb(sign("ar")), options)).text).toBeNull();
+    }
+  }, 60_000);
 });
 
 describe("offline OCR preparation", () => {
