@@ -522,6 +522,8 @@ export class MemoryVectorIndex implements VectorIndex {
   }
 }
 
+const notFound = (id: string) => new PhotocatError("not_found", `no photo with id ${id}`);
+
 /**
  * "More like this": the photos whose stored embedding (the most recently written of the photo's models) is
  * nearest, by cosine, from the in-memory vector index.
@@ -539,28 +541,40 @@ export class SimilarPhotos {
     }
     const wanted = Math.min(limit, MAX_SIMILAR);
     const { catalog } = this.deps;
-    const image = await catalog.getImage(id);
-    if (!image) throw new PhotocatError("not_found", `no photo with id ${id}`);
     const [embedding] = await catalog.embeddingsOf(id);
     if (!embedding) {
+      const image = await catalog.getImage(id);
+      if (!image) throw notFound(id);
       throw new PhotocatError(
         "conflict",
         `the photo ${id} has no embedding yet (status ${image.status}): similar photos are found once ` +
           "the local analyser has described it (photocat reanalyse)",
       );
     }
-    // Deleted photos may linger in the index, and trashed ones stay there: both are left out here, so a few
-    // more are asked for than shown, and more again (rarely) while those left too few.
+    // Deleted photos may linger in the index, and trashed ones stay there: both are left out here, so the
+    // index is asked for a few more than shown (more again, rarely, while those left too few), and their
+    // records are read nearest first, only as many as are still missing. The first read also checks that
+    // the photo itself still exists.
     const shown: SimilarPhoto[] = [];
     const read = new Set<string>();
+    let checked = false;
     for (let asked = wanted * 2; ; asked *= 4) {
       const ranked = await this.#vectors.nearest(embedding.model, embedding.vector, asked, id);
-      const part = ranked.filter((r) => !read.has(r.id));
-      for (const { id: other } of part) read.add(other);
-      const records = new Map((await catalog.getImages(part.map((r) => r.id))).map((r) => [r.id, r]));
-      for (const { id: other, similarity } of part) {
-        const record = records.get(other);
-        if (record && !record.trashedAt) shown.push({ image: record, similarity });
+      const unread = ranked.filter((r) => !read.has(r.id));
+      for (let next = 0; shown.length < wanted && (next < unread.length || !checked); ) {
+        const part = unread.slice(next, next + wanted - shown.length);
+        next += part.length;
+        const ids = part.map((r) => r.id);
+        for (const other of ids) read.add(other);
+        const records = new Map(
+          (await catalog.getImages(checked ? ids : [id, ...ids])).map((r) => [r.id, r]),
+        );
+        if (!checked && !records.has(id)) throw notFound(id);
+        checked = true;
+        for (const { id: other, similarity } of part) {
+          const record = records.get(other);
+          if (record && !record.trashedAt) shown.push({ image: record, similarity });
+        }
       }
       if (shown.length >= wanted || ranked.length < asked) break;
     }
