@@ -161,8 +161,9 @@ function kMeans(data: Float32Array, sample: Int32Array, count: number): Centres 
 /**
  * Group centres (sketches one after another), and a quick way to the one nearest a sketch: the SHORTLIST
  * centres nearest on the first PREFIX values (themselves a smaller random projection of the embedding) are
- * compared in full. Comparing each sketch with every centre in full took several seconds longer to group
- * 100,000 photos; this finds the nearest but now and then the second nearest, which costs recall little.
+ * compared in full. Comparing each sketch with every centre in full took about 2 s more CPU to group 100,000
+ * photos; this now and then finds the second nearest instead, which costs little recall (0.815 against 0.836
+ * of the exact 12 nearest, 200 synthetic queries).
  */
 const PREFIX = 32;
 const SHORTLIST = 16;
