@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../src/adapters/sqlite/index.js";
-import type { Catalog } from "../../src/ports/catalog.js";
-import { SimilarPhotos } from "../../src/services/similar.js";
+import type { Catalog, EmbeddingChange } from "../../src/ports/catalog.js";
+import { MemoryVectorIndex, SimilarPhotos } from "../../src/services/similar.js";
 import { analysis, newImage } from "../contracts/fixtures.js";
 
 const DIMS = 720;
@@ -19,10 +19,10 @@ function random(seed: number) {
 }
 
 /** Clustered vectors like a catalogue's: photos of a few kinds of thing, each photo its kind plus noise. */
-function clusteredVectors(count: number, clusters: number, seed = 1): number[][] {
+function clusteredVectors(count: number, clusters: number, seed = 1, dims = DIMS): number[][] {
   const next = random(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
-  const centres = Array.from({ length: clusters }, () => Array.from({ length: DIMS }, gauss));
+  const centres = Array.from({ length: clusters }, () => Array.from({ length: dims }, gauss));
   return Array.from({ length: count }, (_, i) => centres[i % clusters]!.map((c) => c + 1.2 * gauss()));
 }
 
@@ -152,5 +152,85 @@ describe("similar photos", () => {
       code: "not_found",
     });
     await expect(similar.similar(bare, 0)).rejects.toMatchObject({ code: "invalid_request" });
+  });
+
+  it("reads only the records it shows, and answers 404 for a photo deleted while its embedding lingers", async () => {
+    const vectors = clusteredVectors(40, 4, 5);
+    const ids: string[] = [];
+    for (const vector of vectors) ids.push(await add(vector));
+    const asked: string[][] = [];
+    let gone = "";
+    const watched: Catalog = {
+      ...catalog,
+      getImages: async (wanted) => {
+        asked.push([...wanted]);
+        return (await catalog.getImages(wanted)).filter((r) => r.id !== gone);
+      },
+    };
+    const similar = new SimilarPhotos({ catalog: watched });
+    expect(await similar.similar(ids[0]!, 5)).toHaveLength(5);
+    // One read: the photo itself and the five shown.
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toHaveLength(6);
+    gone = ids[0]!;
+    await expect(similar.similar(ids[0]!, 5)).rejects.toMatchObject({ code: "not_found" });
+  });
+});
+
+describe("the in-memory vector index past 8,000 photos (grouped)", () => {
+  /** A catalogue of embedding changes alone, in write order, as changedEmbeddings reads them. */
+  function changes() {
+    const rows: (EmbeddingChange & { vector: Float32Array })[] = [];
+    let clock = 0;
+    return {
+      write: (imageId: string, vector: number[]) => {
+        const at = rows.findIndex((r) => r.imageId === imageId);
+        if (at >= 0) rows.splice(at, 1);
+        rows.push({ imageId, changedMs: ++clock * 60_000, vector: Float32Array.from(vector) });
+      },
+      catalog: {
+        changedEmbeddings: async (_model: string, since: EmbeddingChange | null, limit: number) =>
+          rows
+            .filter(
+              (r) =>
+                !since ||
+                r.changedMs > since.changedMs ||
+                (r.changedMs === since.changedMs && r.imageId > since.imageId),
+            )
+            .slice(0, limit),
+      },
+    };
+  }
+
+  it("finds nearly all of the exact nearest, nearest first, and follows a photo whose embedding changes", async () => {
+    const vectors = clusteredVectors(10_000, 100, 9, 64);
+    const ids = vectors.map((_, i) => `p${String(i).padStart(5, "0")}`);
+    const store = changes();
+    for (const [i, vector] of vectors.entries()) store.write(ids[i]!, vector);
+    const index = new MemoryVectorIndex(store.catalog);
+    expect(await index.warm("m")).toBe(10_000);
+    let found = 0;
+    const queries = [3, 501, 2222, 7777, 9998];
+    for (const q of queries) {
+      const exact = vectors
+        .map((v, i) => ({ id: ids[i]!, score: cosine(vectors[q]!, v) }))
+        .filter((r) => r.id !== ids[q])
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 10)
+        .map((r) => r.id);
+      const hits = await index.nearest("m", Float32Array.from(vectors[q]!), 10, ids[q]);
+      expect(hits.map((h) => h.id)).not.toContain(ids[q]);
+      expect(hits.map((h) => h.similarity)).toEqual([...hits.map((h) => h.similarity)].sort((a, b) => b - a));
+      found += hits.filter((h) => exact.includes(h.id)).length;
+    }
+    expect(found / (queries.length * 10)).toBeGreaterThanOrEqual(0.9);
+    // A photo re-analysed into another kind moves to that kind's group.
+    store.write(
+      ids[0]!,
+      vectors[5]!.map((v) => v * 3),
+    );
+    const hits = await index.nearest("m", Float32Array.from(vectors[5]!), 2, ids[5]);
+    expect(hits[0]).toMatchObject({ id: ids[0] });
+    expect(hits[0]!.similarity).toBeCloseTo(1, 2);
   });
 });
