@@ -1,10 +1,8 @@
 import type pg from "pg";
 import type { Logger } from "../../logger.js";
-import type { Catalog, EmbeddingChange } from "../../ports/catalog.js";
+import { type Catalog, EMBEDDING_CHANGE_LAG_MS, type EmbeddingChange } from "../../ports/catalog.js";
 import type { VectorHit, VectorIndex } from "../../ports/vector-index.js";
 
-/** Changes written this long before the last one copied are read again (as the in-memory index does). */
-const CHANGE_LAG_MS = 2_000;
 const COPY_PAGE = 500;
 
 /**
@@ -45,7 +43,9 @@ export async function openPgvectorIndex(
     );
     const newest = rows[0]?.ms;
     let since: EmbeddingChange | null =
-      newest === null || newest === undefined ? null : { changedMs: newest - CHANGE_LAG_MS, imageId: "" };
+      newest === null || newest === undefined
+        ? null
+        : { changedMs: newest - EMBEDDING_CHANGE_LAG_MS, imageId: "" };
     for (;;) {
       const changes = await catalog.changedEmbeddings(model, since, COPY_PAGE);
       for (const change of changes) {
