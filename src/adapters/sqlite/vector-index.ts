@@ -18,10 +18,11 @@ const LOAD_PAGE = 5_000;
 
 /**
  * Vector search in the SQLite file itself, with the sqlite-vec extension, in two steps: a scan of every vector
- * kept as 1 bit per value (its sign: 128 bytes for 1,024 floats), in this process's memory, by Hamming
- * distance picks `oversample` times the wanted number of candidates, which are then ranked exactly by cosine
- * on their stored float32 vectors, read with one statement. At 100,000 vectors of 1,024 floats the sketches take
- * 12.8 MB (plus the ids) and a search takes a few milliseconds (bench/vector-search.ts). The sketches load on a
+ * kept as 1 bit per value (its sign: 128 bytes for 1,024 floats), in this process's memory, picks SKETCHED
+ * times the wanted number of candidates by Hamming distance and READ times by the query's values at their bits,
+ * which are then ranked exactly by cosine on their stored float32 vectors, read with one statement. At 100,000
+ * vectors of 1,024 floats the sketches take 12.8 MB (plus the ids; int8 vectors instead of the reads would take
+ * 100 MB) and a search about a quarter of the time the same steps took in SQL (bench/vector-search.ts). The sketches load on a
  * model's first search, then follow the embeddings' change stamps, as the in-memory index does, so writes by
  * other processes sharing the file are seen on the next search; a photo whose embedding is gone (purged, or
  * now of another length) leaves the sketches when the exact step misses it. Null when the extension cannot
