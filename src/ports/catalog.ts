@@ -152,6 +152,13 @@ export interface SelectFilter {
   category?: string;
 }
 
+/**
+ * Readers of changed embeddings read again what was written this long before the last change they saw: a
+ * write stamped earlier may commit after a later one (the stamps come from one clock: the database's, or the
+ * one machine's with SQLite).
+ */
+export const EMBEDDING_CHANGE_LAG_MS = 2_000;
+
 /** Where a reader of changed embeddings got to: the last change it saw. */
 export interface EmbeddingChange {
   imageId: string;

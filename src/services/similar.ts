@@ -1,6 +1,6 @@
 import { PhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
-import type { Catalog, EmbeddingChange } from "../ports/catalog.js";
+import { type Catalog, EMBEDDING_CHANGE_LAG_MS, type EmbeddingChange } from "../ports/catalog.js";
 import type { VectorHit, VectorIndex } from "../ports/vector-index.js";
 
 export type SimilarDeps = {
@@ -23,11 +23,6 @@ export const MAX_SIMILAR = 100;
 const SKETCH_SIZE = 128;
 const SKETCH_SPREAD = 4;
 const CANDIDATES = 300;
-/**
- * Embeddings written this long before the last one seen are read again: a write stamped earlier may commit
- * after a later one (the stamps come from one clock: the database's, or the one machine's with SQLite).
- */
-const CHANGE_LAG_MS = 2_000;
 const LOAD_PAGE = 2_000;
 
 /** Which sketch values each input value goes to, and with which sign: fixed, so every process agrees. */
@@ -331,7 +326,7 @@ class SketchIndex {
 
   async #readChanges(): Promise<void> {
     let since: EmbeddingChange | null = this.#seen
-      ? { changedMs: this.#seen.changedMs - CHANGE_LAG_MS, imageId: "" }
+      ? { changedMs: this.#seen.changedMs - EMBEDDING_CHANGE_LAG_MS, imageId: "" }
       : null;
     for (;;) {
       const changes = await this.catalog.changedEmbeddings(this.model, since, LOAD_PAGE);

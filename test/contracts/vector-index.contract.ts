@@ -5,6 +5,8 @@ import { newImage } from "./fixtures.js";
 
 export interface VectorIndexHarness {
   catalog: Catalog;
+  /** The same database through another connection, as another process (the worker) writes to it. */
+  other: Catalog;
   vectors: VectorIndex;
   close(): Promise<void>;
 }
@@ -84,6 +86,87 @@ export function runVectorIndexContract(name: string, open: () => Promise<VectorI
       const hits = await harness!.vectors.nearest("fake:bag-1", SOUTH, 2);
       expect(hits.map((h) => h.id)).toEqual([second, first]);
       expect(hits[0]!.similarity).toBeCloseTo(1, 2);
+    });
+
+    it("sees embeddings another process wrote on its next query", async () => {
+      const [north] = await photosWith([NORTH]);
+      expect((await harness!.vectors.nearest("fake:bag-1", EAST, 5)).map((h) => h.id)).toEqual([north]);
+      const { other } = harness!;
+      const { image } = await other.insertImage(newImage());
+      await other.saveEmbedding(image.id, { model: "fake:bag-1", vector: EAST, inputTokens: 3, costUsd: 0 });
+      await other.saveEmbedding(north!, { model: "fake:bag-1", vector: SOUTH, inputTokens: 3, costUsd: 0 });
+      const hits = await harness!.vectors.nearest("fake:bag-1", SOUTH, 5);
+      expect(hits.map((h) => h.id)).toEqual([north, image.id]);
+      expect(hits[0]!.similarity).toBeCloseTo(1, 2);
+    });
+  });
+}
+
+/**
+ * What the database's own indexes (sqlite-vec, pgvector) do besides: they read each vector as stored, so they
+ * leave out vectors of another length and photos purged since. (The in-memory index keeps what it read.)
+ */
+export function runDatabaseVectorIndexContract(name: string, open: () => Promise<VectorIndexHarness>): void {
+  describe(`VectorIndex contract, database indexes: ${name}`, () => {
+    let harness: VectorIndexHarness | undefined;
+    afterEach(async () => {
+      await harness?.close();
+      harness = undefined;
+    });
+
+    async function photosWith(vectors: Float32Array[]): Promise<string[]> {
+      harness = await open();
+      const ids: string[] = [];
+      for (const vector of vectors) {
+        const { image } = await harness.catalog.insertImage(newImage());
+        await harness.catalog.saveEmbedding(image.id, {
+          model: "fake:bag-1",
+          vector,
+          inputTokens: 3,
+          costUsd: 0,
+        });
+        ids.push(image.id);
+      }
+      return ids;
+    }
+
+    it("leaves out vectors of another length than the query's, also once rewritten at another length", async () => {
+      const [north, east] = await photosWith([NORTH, EAST]);
+      const six = unit([1, 0, 0, 0, 0, 1]);
+      const { image } = await harness!.catalog.insertImage(newImage());
+      await harness!.catalog.saveEmbedding(image.id, {
+        model: "fake:bag-1",
+        vector: six,
+        inputTokens: 3,
+        costUsd: 0,
+      });
+      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 5)).map((h) => h.id)).toEqual([
+        north,
+        east,
+      ]);
+      await harness!.catalog.saveEmbedding(east!, {
+        model: "fake:bag-1",
+        vector: six,
+        inputTokens: 3,
+        costUsd: 0,
+      });
+      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 5)).map((h) => h.id)).toEqual([north]);
+      expect((await harness!.vectors.nearest("fake:bag-1", six, 5)).map((h) => h.id).sort()).toEqual(
+        [east, image.id].sort(),
+      );
+    });
+
+    it("leaves out photos purged since, even by another process, and fills their places", async () => {
+      const [north, northEast, east] = await photosWith([NORTH, NORTH_EAST, EAST]);
+      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 2)).map((h) => h.id)).toEqual([
+        north,
+        northEast,
+      ]);
+      await harness!.other.deleteImage(north!);
+      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 2)).map((h) => h.id)).toEqual([
+        northEast,
+        east,
+      ]);
     });
   });
 }

@@ -1,10 +1,8 @@
 import type pg from "pg";
 import type { Logger } from "../../logger.js";
-import type { Catalog, EmbeddingChange } from "../../ports/catalog.js";
+import { type Catalog, EMBEDDING_CHANGE_LAG_MS, type EmbeddingChange } from "../../ports/catalog.js";
 import type { VectorHit, VectorIndex } from "../../ports/vector-index.js";
 
-/** Changes written this long before the last one copied are read again (as the in-memory index does). */
-const CHANGE_LAG_MS = 2_000;
 const COPY_PAGE = 500;
 
 /**
@@ -45,7 +43,9 @@ export async function openPgvectorIndex(
     );
     const newest = rows[0]?.ms;
     let since: EmbeddingChange | null =
-      newest === null || newest === undefined ? null : { changedMs: newest - CHANGE_LAG_MS, imageId: "" };
+      newest === null || newest === undefined
+        ? null
+        : { changedMs: newest - EMBEDDING_CHANGE_LAG_MS, imageId: "" };
     for (;;) {
       const changes = await catalog.changedEmbeddings(model, since, COPY_PAGE);
       for (const change of changes) {
@@ -71,8 +71,11 @@ export async function openPgvectorIndex(
       await copy;
       const probe = `[${Array.from(vector).join(",")}]`;
       const { rows } = await pool.query<{ id: string; distance: number }>(
-        `select image_id as id, (embedding <=> $1::vector)::float8 as distance from vector_index
-         where model = $2 and vector_dims(embedding) = $3 order by embedding <=> $1::vector limit $4`,
+        // A purged photo's copy stays (embeddings go by cascade, copies do not): it must not take a place.
+        `select v.image_id as id, (v.embedding <=> $1::vector)::float8 as distance from vector_index v
+         where v.model = $2 and vector_dims(v.embedding) = $3
+           and exists (select 1 from embeddings e where e.image_id = v.image_id and e.model = v.model)
+         order by v.embedding <=> $1::vector limit $4`,
         [probe, model, vector.length, Math.max(1, Math.floor(k))],
       );
       return rows.map((r) => ({ id: r.id, similarity: 1 - Number(r.distance) }));

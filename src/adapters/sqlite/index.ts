@@ -104,6 +104,12 @@ export const migrations: Record<string, Migration> = {
   },
   "0011_embedding_changes": { up: (db) => addEmbeddingChanges(db, "sqlite") },
   "0012_embedding_costs": { up: (db) => addEmbeddingCosts(db, "sqlite") },
+  // sqlite-vec's sketches of the embeddings, now kept in memory (vector-index.ts): the table went stale.
+  "0013_drop_embedding_bits": {
+    async up(db) {
+      await sql`drop table if exists embedding_bits`.execute(db);
+    },
+  },
 };
 
 /** Words remembered as in the search index or not, at most (then all are asked again). */
