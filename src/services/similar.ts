@@ -1,3 +1,4 @@
+import { ChangeFollower } from "../domain/change-follower.js";
 import { PhotocatError } from "../domain/errors.js";
 import type { ImageRecord } from "../domain/image.js";
 import { type Catalog, EMBEDDING_CHANGE_LAG_MS, type EmbeddingChange } from "../ports/catalog.js";
@@ -295,8 +296,7 @@ class SketchIndex {
   #vectorNorms = new Float32Array(1024);
   #dimensions = 0;
   #plan: ReturnType<typeof sketchPlan> | null = null;
-  #seen: EmbeddingChange | null = null;
-  #refreshing: Promise<void> | null = null;
+  readonly #changes: ChangeFollower<EmbeddingChange & { vector: Float32Array }>;
   /**
    * Group centres (unit length), each group's sketches, and each slot's group and position in it; null while
    * ungrouped.
@@ -307,10 +307,20 @@ class SketchIndex {
   #positionOf: Int32Array = new Int32Array(0);
   #groupedAt = 0;
 
-  constructor(
-    private readonly model: string,
-    private readonly catalog: Pick<Catalog, "changedEmbeddings">,
-  ) {}
+  constructor(model: string, catalog: Pick<Catalog, "changedEmbeddings">) {
+    this.#changes = new ChangeFollower(
+      (since, limit) => catalog.changedEmbeddings(model, since, limit),
+      (change) => this.#put(change.imageId, change.vector),
+      {
+        lagMs: EMBEDDING_CHANGE_LAG_MS,
+        pageSize: LOAD_PAGE,
+        // Grouped anew when the catalogue has doubled since: the centres follow what it holds.
+        afterRead: () => {
+          if (this.size >= GROUP_FROM && this.size >= 2 * this.#groupedAt) this.#group();
+        },
+      },
+    );
+  }
 
   get size(): number {
     return this.#ids.length;
@@ -318,26 +328,7 @@ class SketchIndex {
 
   /** Reads the embeddings written since the last look (all of them the first time). */
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#readChanges().finally(() => {
-      this.#refreshing = null;
-    });
-    return this.#refreshing;
-  }
-
-  async #readChanges(): Promise<void> {
-    let since: EmbeddingChange | null = this.#seen
-      ? { changedMs: this.#seen.changedMs - EMBEDDING_CHANGE_LAG_MS, imageId: "" }
-      : null;
-    for (;;) {
-      const changes = await this.catalog.changedEmbeddings(this.model, since, LOAD_PAGE);
-      for (const change of changes) this.#put(change.imageId, change.vector);
-      const last = changes.at(-1);
-      if (last && (!this.#seen || last.changedMs >= this.#seen.changedMs)) this.#seen = last;
-      if (changes.length < LOAD_PAGE || !last) break;
-      since = last;
-    }
-    // Grouped anew when the catalogue has doubled since: the centres follow what it holds.
-    if (this.size >= GROUP_FROM && this.size >= 2 * this.#groupedAt) this.#group();
+    return this.#changes.refresh();
   }
 
   sketch(vector: Float32Array): Float32Array {

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
+import { ChangeFollower, type ChangeStamp } from "../../domain/change-follower.js";
 import type { Logger } from "../../logger.js";
 import { EMBEDDING_CHANGE_LAG_MS } from "../../ports/catalog.js";
 import type { VectorHit, VectorIndex } from "../../ports/vector-index.js";
@@ -51,9 +52,9 @@ export function createSqliteVectorIndex(
     // Vectors of another length (a model's dimensions changed) cannot be compared: each length has its sketches.
     changes: database.prepare<
       { model: string; floatBytes: number; ms: number; id: string; limit: number },
-      { id: string; changedMs: number; bits: Buffer }
+      Change
     >(
-      `select image_id as id, changed_ms as changedMs, vec_quantize_binary(vector) as bits from embeddings
+      `select image_id as imageId, changed_ms as changedMs, vec_quantize_binary(vector) as bits from embeddings
        where model = @model and (changed_ms, image_id) > (@ms, @id) and length(vector) = @floatBytes
        order by changed_ms, image_id limit @limit`,
     ),
@@ -88,7 +89,13 @@ export function createSqliteVectorIndex(
       let index = sketches.get(key);
       if (!index) {
         index = new Sketches(vector.length / 8, (since, limit) =>
-          run.changes.all({ model, floatBytes, ms: since.changedMs, id: since.imageId, limit }),
+          run.changes.all({
+            model,
+            floatBytes,
+            ms: since?.changedMs ?? Number.NEGATIVE_INFINITY,
+            id: since?.imageId ?? "",
+            limit,
+          }),
         );
         sketches.set(key, index);
       }
@@ -140,9 +147,7 @@ function byteSums(query: Float32Array): Float32Array {
   return sums;
 }
 
-interface Change {
-  id: string;
-  changedMs: number;
+interface Change extends ChangeStamp {
   bits: Buffer;
 }
 
@@ -152,15 +157,15 @@ class Sketches {
   #ids: string[] = [];
   #slotOf = new Map<string, number>();
   #bits: Uint32Array;
-  #seen = { changedMs: Number.NEGATIVE_INFINITY, imageId: "" };
-  #refreshing: Promise<void> | null = null;
+  readonly #changes: ChangeFollower<Change>;
 
-  constructor(
-    bytes: number,
-    private readonly changes: (since: { changedMs: number; imageId: string }, limit: number) => Change[],
-  ) {
+  constructor(bytes: number, changes: (since: ChangeStamp | null, limit: number) => Change[]) {
     this.#words = Math.ceil(bytes / 4);
     this.#bits = new Uint32Array(1024 * this.#words);
+    this.#changes = new ChangeFollower(changes, (change) => this.#put(change), {
+      lagMs: EMBEDDING_CHANGE_LAG_MS,
+      pageSize: LOAD_PAGE,
+    });
   }
 
   get size(): number {
@@ -169,34 +174,15 @@ class Sketches {
 
   /** Reads the embeddings written since the last look (all of them the first time). */
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#readChanges().finally(() => {
-      this.#refreshing = null;
-    });
-    return this.#refreshing;
-  }
-
-  async #readChanges(): Promise<void> {
-    // A write stamped earlier may commit after a later one: the last moments are read again.
-    let since = { changedMs: this.#seen.changedMs - EMBEDDING_CHANGE_LAG_MS, imageId: "" };
-    for (;;) {
-      const changes = this.changes(since, LOAD_PAGE);
-      for (const change of changes) this.#put(change);
-      const last = changes.at(-1);
-      if (last && last.changedMs >= this.#seen.changedMs) {
-        this.#seen = { changedMs: last.changedMs, imageId: last.id };
-      }
-      if (changes.length < LOAD_PAGE || !last) return;
-      since = { changedMs: last.changedMs, imageId: last.id };
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    return this.#changes.refresh();
   }
 
   #put(change: Change): void {
-    let slot = this.#slotOf.get(change.id);
+    let slot = this.#slotOf.get(change.imageId);
     if (slot === undefined) {
       slot = this.#ids.length;
-      this.#ids.push(change.id);
-      this.#slotOf.set(change.id, slot);
+      this.#ids.push(change.imageId);
+      this.#slotOf.set(change.imageId, slot);
       if ((slot + 1) * this.#words > this.#bits.length) {
         const bits = new Uint32Array(this.#bits.length * 2);
         bits.set(this.#bits);
