@@ -113,14 +113,20 @@ const MIN_PROBED_GROUPS = 8;
 const TRAINING_PER_GROUP = 32;
 const TRAINING_ROUNDS = 6;
 
-/** Dot product of the sketches of `a` at `aBase` and `b` at `bBase`. */
-function sketchDot(a: Float32Array, aBase: number, b: Float32Array, bBase: number): number {
+/** Dot product of the sketches of `a` at `aBase` and `b` at `bBase`, over their first `length` values. */
+function sketchDot(
+  a: Float32Array,
+  aBase: number,
+  b: Float32Array,
+  bBase: number,
+  length = SKETCH_SIZE,
+): number {
   // Four sums: independent additions the processor can overlap.
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
-  for (let j = 0; j < SKETCH_SIZE; j += 4) {
+  for (let j = 0; j < length; j += 4) {
     s0 += a[aBase + j]! * b[bBase + j]!;
     s1 += a[aBase + j + 1]! * b[bBase + j + 1]!;
     s2 += a[aBase + j + 2]! * b[bBase + j + 2]!;
@@ -178,18 +184,7 @@ class Centres {
     const shortlist = this.#shortlist;
     shortlist.size = 0;
     for (let c = 0; c < this.count; c++) {
-      const cb = c * SKETCH_SIZE;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let j = 0; j < PREFIX; j += 4) {
-        s0 += values[cb + j]! * data[base + j]!;
-        s1 += values[cb + j + 1]! * data[base + j + 1]!;
-        s2 += values[cb + j + 2]! * data[base + j + 2]!;
-        s3 += values[cb + j + 3]! * data[base + j + 3]!;
-      }
-      const score = s0 + s1 + s2 + s3;
+      const score = sketchDot(values, c * SKETCH_SIZE, data, base, PREFIX);
       if (score > shortlist.floor) shortlist.offer(score, c);
     }
     let best = 0;
