@@ -271,7 +271,7 @@ describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
     await dialog.getByLabel("Category").selectOption("food");
     await dialog.getByRole("button", { name: "Save changes" }).click();
     await dialog.getByText("Ripe tomatoes on a market stall.").waitFor();
-    expect(await dialog.getByText("Edited").count()).toBe(1);
+    await expect.poll(() => dialog.getByText("Edited").count()).toBe(1);
 
     // A person's hostile text is text too.
     await dialog.getByRole("button", { name: "Edit" }).click();
@@ -286,13 +286,14 @@ describe.skipIf(!HAS_CHROMIUM)("web gallery in Chromium", () => {
     await page.reload();
     await waitForDescribed(page, 6);
     const edited = (await photoItems(page)).filter({ hasText: "Ripe tomatoes on a market stall." });
-    expect(await edited.count()).toBe(1);
+    await expect.poll(() => edited.count()).toBe(1);
     await edited.getByRole("button").first().click();
+    // The dialog loads the photo after it opens: wait for what it shows, not a count at once.
     const reopened = page.getByRole("dialog");
-    expect(await reopened.getByText("Ripe tomatoes on a market stall.").count()).toBe(1);
-    expect(
-      await reopened.getByRole("list", { name: "Tags" }).getByRole("listitem").allTextContents(),
-    ).toEqual(["tomato", "market"]);
+    await expect.poll(() => reopened.getByText("Ripe tomatoes on a market stall.").count()).toBe(1);
+    await expect
+      .poll(() => reopened.getByRole("list", { name: "Tags" }).getByRole("listitem").allTextContents())
+      .toEqual(["tomato", "market"]);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     await page.keyboard.press("Escape");
     expectCleanPage(problems);
