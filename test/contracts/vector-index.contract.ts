@@ -23,29 +23,41 @@ const NORTH_EAST = unit([1, 1, 0, 0, 0, 0, 0, 0]);
 const EAST = unit([0, 1, 0, 0, 0, 0, 0, 0]);
 const SOUTH = unit([-1, 0, 0.1, 0, 0, 0, 0, 0]);
 
-/** One contract every VectorIndex passes (sqlite-vec, pgvector, the in-memory index). */
-export function runVectorIndexContract(name: string, open: () => Promise<VectorIndexHarness>): void {
-  describe(`VectorIndex contract: ${name}`, () => {
-    let harness: VectorIndexHarness | undefined;
-    afterEach(async () => {
-      await harness?.close();
-      harness = undefined;
-    });
-
-    async function photosWith(vectors: Float32Array[], model = "fake:bag-1"): Promise<string[]> {
-      harness = await open();
+/** A fresh harness for each test (closed after it), and photos with vectors written through it. */
+function harnessPer(open: () => Promise<VectorIndexHarness>) {
+  let current: VectorIndexHarness | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    harness: () => current!,
+    async photosWith(vectors: Float32Array[], model = "fake:bag-1"): Promise<string[]> {
+      current = await open();
       const ids: string[] = [];
       for (const vector of vectors) {
-        const { image } = await harness.catalog.insertImage(newImage());
-        await harness.catalog.saveEmbedding(image.id, { model, vector, inputTokens: 3, costUsd: 0.0001 });
+        const { image } = await current.catalog.insertImage(newImage());
+        await embed(current.catalog, image.id, vector, model);
         ids.push(image.id);
       }
       return ids;
-    }
+    },
+  };
+}
+
+/** Writes a photo's embedding of `model`. */
+function embed(catalog: Catalog, id: string, vector: Float32Array, model = "fake:bag-1"): Promise<void> {
+  return catalog.saveEmbedding(id, { model, vector, inputTokens: 3, costUsd: 0.0001 });
+}
+
+/** One contract every VectorIndex passes (sqlite-vec, pgvector, the in-memory index). */
+export function runVectorIndexContract(name: string, open: () => Promise<VectorIndexHarness>): void {
+  describe(`VectorIndex contract: ${name}`, () => {
+    const { photosWith, harness } = harnessPer(open);
 
     it("gives the nearest photos first, with their cosine, at most k", async () => {
       const [north, northEast, east, south] = await photosWith([NORTH, NORTH_EAST, EAST, SOUTH]);
-      const hits = await harness!.vectors.nearest("fake:bag-1", NORTH, 3);
+      const hits = await harness().vectors.nearest("fake:bag-1", NORTH, 3);
       expect(hits.map((h) => h.id)).toEqual([north, northEast, east]);
       expect(hits[0]!.similarity).toBeCloseTo(1, 2);
       expect(hits[1]!.similarity).toBeCloseTo(Math.SQRT1_2, 2);
@@ -55,47 +67,37 @@ export function runVectorIndexContract(name: string, open: () => Promise<VectorI
 
     it("looks only at the asked model's vectors", async () => {
       const [north] = await photosWith([NORTH]);
-      const { image } = await harness!.catalog.insertImage(newImage());
-      await harness!.catalog.saveEmbedding(image.id, {
-        model: "other:model",
-        vector: NORTH,
-        inputTokens: 0,
-        costUsd: 0,
-      });
-      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 10)).map((h) => h.id)).toEqual([north]);
-      expect(await harness!.vectors.nearest("no:such-model", NORTH, 10)).toEqual([]);
+      const { image } = await harness().catalog.insertImage(newImage());
+      await embed(harness().catalog, image.id, NORTH, "other:model");
+      expect((await harness().vectors.nearest("fake:bag-1", NORTH, 10)).map((h) => h.id)).toEqual([north]);
+      expect(await harness().vectors.nearest("no:such-model", NORTH, 10)).toEqual([]);
     });
 
     it("ranks vectors of any length (here 6 values)", async () => {
       const short = (values: number[]) => unit(values);
       const [a, b] = await photosWith([short([1, 0, 0, 0, 0, 1]), short([0, 1, 0, 0, 1, 0])]);
-      const hits = await harness!.vectors.nearest("fake:bag-1", short([0, 1, 0, 0, 0.9, 0]), 2);
+      const hits = await harness().vectors.nearest("fake:bag-1", short([0, 1, 0, 0, 0.9, 0]), 2);
       expect(hits.map((h) => h.id)).toEqual([b, a]);
       expect(hits[0]!.similarity).toBeGreaterThan(0.99);
     });
 
     it("finds a photo by its new vector once its embedding is written again", async () => {
       const [first, second] = await photosWith([NORTH, EAST]);
-      expect((await harness!.vectors.nearest("fake:bag-1", SOUTH, 1))[0]!.similarity).toBeLessThan(0.5);
-      await harness!.catalog.saveEmbedding(second!, {
-        model: "fake:bag-1",
-        vector: SOUTH,
-        inputTokens: 3,
-        costUsd: 0.0001,
-      });
-      const hits = await harness!.vectors.nearest("fake:bag-1", SOUTH, 2);
+      expect((await harness().vectors.nearest("fake:bag-1", SOUTH, 1))[0]!.similarity).toBeLessThan(0.5);
+      await embed(harness().catalog, second!, SOUTH);
+      const hits = await harness().vectors.nearest("fake:bag-1", SOUTH, 2);
       expect(hits.map((h) => h.id)).toEqual([second, first]);
       expect(hits[0]!.similarity).toBeCloseTo(1, 2);
     });
 
     it("sees embeddings another process wrote on its next query", async () => {
       const [north] = await photosWith([NORTH]);
-      expect((await harness!.vectors.nearest("fake:bag-1", EAST, 5)).map((h) => h.id)).toEqual([north]);
-      const { other } = harness!;
+      expect((await harness().vectors.nearest("fake:bag-1", EAST, 5)).map((h) => h.id)).toEqual([north]);
+      const { other } = harness();
       const { image } = await other.insertImage(newImage());
-      await other.saveEmbedding(image.id, { model: "fake:bag-1", vector: EAST, inputTokens: 3, costUsd: 0 });
-      await other.saveEmbedding(north!, { model: "fake:bag-1", vector: SOUTH, inputTokens: 3, costUsd: 0 });
-      const hits = await harness!.vectors.nearest("fake:bag-1", SOUTH, 5);
+      await embed(other, image.id, EAST);
+      await embed(other, north!, SOUTH);
+      const hits = await harness().vectors.nearest("fake:bag-1", SOUTH, 5);
       expect(hits.map((h) => h.id)).toEqual([north, image.id]);
       expect(hits[0]!.similarity).toBeCloseTo(1, 2);
     });
@@ -108,62 +110,32 @@ export function runVectorIndexContract(name: string, open: () => Promise<VectorI
  */
 export function runDatabaseVectorIndexContract(name: string, open: () => Promise<VectorIndexHarness>): void {
   describe(`VectorIndex contract, database indexes: ${name}`, () => {
-    let harness: VectorIndexHarness | undefined;
-    afterEach(async () => {
-      await harness?.close();
-      harness = undefined;
-    });
-
-    async function photosWith(vectors: Float32Array[]): Promise<string[]> {
-      harness = await open();
-      const ids: string[] = [];
-      for (const vector of vectors) {
-        const { image } = await harness.catalog.insertImage(newImage());
-        await harness.catalog.saveEmbedding(image.id, {
-          model: "fake:bag-1",
-          vector,
-          inputTokens: 3,
-          costUsd: 0,
-        });
-        ids.push(image.id);
-      }
-      return ids;
-    }
+    const { photosWith, harness } = harnessPer(open);
 
     it("leaves out vectors of another length than the query's, also once rewritten at another length", async () => {
       const [north, east] = await photosWith([NORTH, EAST]);
       const six = unit([1, 0, 0, 0, 0, 1]);
-      const { image } = await harness!.catalog.insertImage(newImage());
-      await harness!.catalog.saveEmbedding(image.id, {
-        model: "fake:bag-1",
-        vector: six,
-        inputTokens: 3,
-        costUsd: 0,
-      });
-      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 5)).map((h) => h.id)).toEqual([
+      const { image } = await harness().catalog.insertImage(newImage());
+      await embed(harness().catalog, image.id, six);
+      expect((await harness().vectors.nearest("fake:bag-1", NORTH, 5)).map((h) => h.id)).toEqual([
         north,
         east,
       ]);
-      await harness!.catalog.saveEmbedding(east!, {
-        model: "fake:bag-1",
-        vector: six,
-        inputTokens: 3,
-        costUsd: 0,
-      });
-      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 5)).map((h) => h.id)).toEqual([north]);
-      expect((await harness!.vectors.nearest("fake:bag-1", six, 5)).map((h) => h.id).sort()).toEqual(
+      await embed(harness().catalog, east!, six);
+      expect((await harness().vectors.nearest("fake:bag-1", NORTH, 5)).map((h) => h.id)).toEqual([north]);
+      expect((await harness().vectors.nearest("fake:bag-1", six, 5)).map((h) => h.id).sort()).toEqual(
         [east, image.id].sort(),
       );
     });
 
     it("leaves out photos purged since, even by another process, and fills their places", async () => {
       const [north, northEast, east] = await photosWith([NORTH, NORTH_EAST, EAST]);
-      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 2)).map((h) => h.id)).toEqual([
+      expect((await harness().vectors.nearest("fake:bag-1", NORTH, 2)).map((h) => h.id)).toEqual([
         north,
         northEast,
       ]);
-      await harness!.other.deleteImage(north!);
-      expect((await harness!.vectors.nearest("fake:bag-1", NORTH, 2)).map((h) => h.id)).toEqual([
+      await harness().other.deleteImage(north!);
+      expect((await harness().vectors.nearest("fake:bag-1", NORTH, 2)).map((h) => h.id)).toEqual([
         northEast,
         east,
       ]);
